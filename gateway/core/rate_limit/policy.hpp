@@ -1,0 +1,72 @@
+#pragma once
+// RateLimitPolicy: one route's `rate_limit` policy: a key, one or more limits that must all
+// admit, a cost, a reject status and a shadow (dry-run) switch.
+//
+// Semantics (docs/rate-limiting.md):
+// - Limits are checked in config order without charging; the first one that would reject
+//   decides, and only that limit is charged (as its algorithm charges rejections: usually not at
+//   all). Earlier limits are not charged for a rejected request, as nginx does with several
+//   limit_req directives.
+// - When all admit, all are charged; the request is delayed by the longest delay any limit asks.
+// - Shadow: state moves exactly as when enforcing (so the shadow shows what enforcement would
+//   have done over time), but the returned verdict is always kAllow; `wouldBe` keeps the truth.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gateway/core/hash.hpp"
+#include "gateway/core/rate_limit/decision.hpp"
+#include "gateway/core/rate_limit/key.hpp"
+#include "gateway/core/rate_limit/limiter.hpp"
+#include "gateway/core/rate_limit/policy_spec.hpp"
+#include "gateway/core/request.hpp"
+#include "gateway/core/time.hpp"
+
+namespace gatelab::core::ratelimit {
+
+inline constexpr std::size_t kMaxLimitsPerPolicy = 8;
+
+struct PolicyDecision {
+  bool applied = false;              ///< false: a key component was missing and the policy skips
+  Verdict verdict = Verdict::kAllow; ///< what the host must do (always kAllow in shadow mode)
+  Verdict wouldBe = Verdict::kAllow; ///< what enforcement decided
+  Duration delay{0};                 ///< for kDelay (and wouldBe == kDelay in shadow mode)
+  std::uint16_t status = 0;          ///< reject status when wouldBe == kReject
+  std::uint8_t limitCount = 0;       ///< decisions in `limits`
+  std::uint8_t binding = 0;          ///< the limit that decided: the rejecting one, else the one
+                                     ///< with the least remaining share of its quota
+  Hash128 key{};                     ///< the bucket charged (per-client reports, events)
+  std::array<Decision, kMaxLimitsPerPolicy> limits{};  ///< per limit, in config order; limits
+                                     ///< after a rejecting one are not evaluated (left default)
+
+  [[nodiscard]] const Decision& bindingDecision() const noexcept { return limits[binding]; }
+};
+
+class RateLimitPolicy {
+ public:
+  /// Builds the policy, or returns nullptr and sets `error` if the spec is invalid (every
+  /// LimitSpec checked with validateLimitSpec, 1..kMaxLimitsPerPolicy limits, a non-empty key).
+  static std::unique_ptr<RateLimitPolicy> create(RateLimitPolicySpec spec, std::string& error);
+
+  /// Decides for `req` at `now`. `scratch` holds the key bytes (reused across calls, so the hot
+  /// path does not allocate). Not thread-safe.
+  PolicyDecision evaluate(const RequestView& req, const KeyContext& ctx, TimePoint now, std::string& scratch);
+
+  /// Decides for an already-built key (the simulator and benchmarks use this directly).
+  PolicyDecision evaluateKey(const Hash128& key, TimePoint now);
+
+  [[nodiscard]] const RateLimitPolicySpec& spec() const noexcept { return spec_; }
+  [[nodiscard]] std::span<const std::unique_ptr<Limiter>> limiters() const noexcept { return limiters_; }
+
+ private:
+  RateLimitPolicy(RateLimitPolicySpec spec, std::vector<std::unique_ptr<Limiter>> limiters);
+
+  RateLimitPolicySpec spec_;
+  std::vector<std::unique_ptr<Limiter>> limiters_;
+};
+
+}  // namespace gatelab::core::ratelimit
