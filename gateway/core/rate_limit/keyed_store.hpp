@@ -1,16 +1,20 @@
 #pragma once
 // KeyedStore<State>: bounded per-key state for one limit.
 //
-// Open-addressing hash index (linear probing, load <= 1/2) over a dense array of entries, plus an
-// intrusive LRU list. Keys are identified by their 128-bit hash (see gateway/core/hash.hpp).
+// Open-addressing hash index (linear probing, load <= 1/2) over a dense array of entries.
+// Keys are identified by their 128-bit hash (see gateway/core/hash.hpp).
 //
-// Bounding, in the spirit of nginx's limit_req zone: before a new key is inserted, up to two
-// least-recently-used entries are dropped if they are idle (their state is equivalent to a fresh
-// one, so dropping them changes no decision); if the store still holds `maxKeys` keys, the least
-// recently used one is evicted by force (its state is forgotten; counted in stats()).
+// Bounding, in the spirit of nginx's limit_req zone, with CLOCK (second chance) standing in for
+// an exact LRU list: a hit only sets the entry's "referenced" bit, so it touches no other entry
+// (an exact LRU costs two more cache misses per request on large tables). New keys start
+// unreferenced, so keys seen once (scans, one-off clients) are evicted before returning ones.
+// Before a new key is inserted, up to two entries under the clock hand are dropped if they are idle (their state is
+// equivalent to a fresh one, so dropping them changes no decision). If the store still holds
+// `maxKeys` keys, the clock hand evicts the first entry not referenced since its last pass (its
+// state is forgotten; counted in stats().evictedForced).
 //
 // Not thread-safe: one store belongs to one limiter, which belongs to one thread or is guarded by
-// its owner. Pointers returned by find()/upsert() stay valid until the next upsert().
+// its owner. References returned by find()/upsert() stay valid until the next upsert().
 
 #include <cstddef>
 #include <cstdint>
@@ -37,39 +41,42 @@ class KeyedStore {
   /// Precondition: 1 <= maxKeys < 2^31.
   explicit KeyedStore(std::uint64_t maxKeys) : maxKeys_(maxKeys) {}
 
-  /// The state of `key`, or nullptr. Does not change recency. O(1) expected.
+  /// The state of `key`, or nullptr. Does not mark the key as used. O(1) expected.
   [[nodiscard]] State* find(const Hash128& key) noexcept {
     const std::uint32_t e = lookup(key);
     return e == kNil ? nullptr : &entries_[e].state;
   }
 
-  /// The state of `key`, inserting `fresh` if absent; the key becomes most recently used.
+  /// The state of `key`, inserting `fresh` if absent; the key is marked as used.
   /// `isIdle(const State&)` says whether a tracked state may be dropped without changing any
   /// decision. Sets `inserted`. O(1) expected, amortized over index growth.
   template <class IdleFn>
   State& upsert(const Hash128& key, const State& fresh, IdleFn&& isIdle, bool& inserted) {
     std::uint32_t e = lookup(key);
     if (e != kNil) {
-      touch(e);
+      entries_[e].referenced = true;
       inserted = false;
       return entries_[e].state;
     }
     inserted = true;
-    // Drop up to two idle entries from the cold end, stopping at the first busy one.
-    for (int i = 0; i < 2 && tail_ != kNil && isIdle(std::as_const(entries_[tail_].state)); ++i) {
-      remove(tail_);
+    // Drop up to two idle entries under the hand, stopping at the first busy one.
+    for (int i = 0; i < 2 && size_ > 0; ++i) {
+      const std::uint32_t h = liveAtHand();
+      if (!isIdle(std::as_const(entries_[h].state))) break;
+      remove(h);
       ++evictedIdle_;
     }
-    if (size_ >= maxKeys_ && tail_ != kNil) {
-      remove(tail_);
+    if (size_ >= maxKeys_) {
+      remove(clockVictim());
       ++evictedForced_;
     }
     e = allocate();
     Entry& entry = entries_[e];
     entry.key = key;
     entry.state = fresh;
+    entry.live = true;
+    entry.referenced = false;  // earned on the next use: one-off keys (scans) go first
     insertIndex(e);
-    linkFront(e);
     ++size_;
     return entry.state;
   }
@@ -82,21 +89,23 @@ class KeyedStore {
                       entries_.capacity() * sizeof(Entry) + index_.capacity() * sizeof(std::uint32_t)};
   }
 
-  /// Bytes of one entry (hash, LRU links, state) excluding the index.
+  /// Bytes of one entry (hash, flags, algorithm state) excluding the index.
   static constexpr std::size_t entryBytes() noexcept { return sizeof(Entry); }
 
-  /// Visits every (key hash, state) from most to least recently used.
+  /// Visits every tracked (key hash, state), in no particular order.
   template <class Fn>
   void forEach(Fn&& fn) const {
-    for (std::uint32_t e = head_; e != kNil; e = entries_[e].next) fn(entries_[e].key, entries_[e].state);
+    for (const Entry& en : entries_) {
+      if (en.live) fn(en.key, en.state);
+    }
   }
 
  private:
   struct Entry {
     Hash128 key;
-    std::uint32_t prev = kNil;
-    std::uint32_t next = kNil;
     State state{};
+    bool live = false;
+    bool referenced = false;
   };
 
   [[nodiscard]] std::size_t home(const Hash128& key) const noexcept {
@@ -111,10 +120,29 @@ class KeyedStore {
     }
   }
 
+  /// The live entry under the clock hand (advancing over free slots). Precondition: size_ > 0.
+  std::uint32_t liveAtHand() noexcept {
+    while (true) {
+      if (hand_ >= entries_.size()) hand_ = 0;
+      if (entries_[hand_].live) return static_cast<std::uint32_t>(hand_);
+      ++hand_;
+    }
+  }
+
+  /// Second chance: clear referenced bits until an unreferenced live entry is under the hand.
+  std::uint32_t clockVictim() noexcept {
+    while (true) {
+      const std::uint32_t h = liveAtHand();
+      ++hand_;
+      if (!entries_[h].referenced) return h;
+      entries_[h].referenced = false;
+    }
+  }
+
   std::uint32_t allocate() {
     if (freeHead_ != kNil) {
       const std::uint32_t e = freeHead_;
-      freeHead_ = entries_[e].next;
+      freeHead_ = static_cast<std::uint32_t>(entries_[e].key.lo);
       return e;
     }
     if ((entries_.size() + 1) * 2 > index_.size()) growIndex();
@@ -133,7 +161,9 @@ class KeyedStore {
     while (n < (entries_.size() + 1) * 2) n *= 2;
     index_.assign(n, kNil);
     mask_ = n - 1;
-    for (std::uint32_t e = head_; e != kNil; e = entries_[e].next) insertIndex(e);
+    for (std::size_t e = 0; e < entries_.size(); ++e) {
+      if (entries_[e].live) insertIndex(static_cast<std::uint32_t>(e));
+    }
   }
 
   void insertIndex(std::uint32_t e) noexcept {
@@ -154,39 +184,19 @@ class KeyedStore {
       i = j;
     }
     index_[i] = kNil;
-    unlink(e);
-    entries_[e].state = State{};  // release anything the state owns
-    entries_[e].next = freeHead_;
+    Entry& en = entries_[e];
+    en.state = State{};  // release anything the state owns
+    en.live = false;
+    en.referenced = false;
+    en.key = Hash128{freeHead_, 0};  // a free entry's key field links the free list
     freeHead_ = e;
     --size_;
-  }
-
-  void linkFront(std::uint32_t e) noexcept {
-    entries_[e].prev = kNil;
-    entries_[e].next = head_;
-    if (head_ != kNil) entries_[head_].prev = e;
-    head_ = e;
-    if (tail_ == kNil) tail_ = e;
-  }
-
-  void unlink(std::uint32_t e) noexcept {
-    Entry& en = entries_[e];
-    if (en.prev != kNil) entries_[en.prev].next = en.next; else head_ = en.next;
-    if (en.next != kNil) entries_[en.next].prev = en.prev; else tail_ = en.prev;
-    en.prev = en.next = kNil;
-  }
-
-  void touch(std::uint32_t e) noexcept {
-    if (e == head_) return;
-    unlink(e);
-    linkFront(e);
   }
 
   std::vector<Entry> entries_;
   std::vector<std::uint32_t> index_;
   std::size_t mask_ = 0;
-  std::uint32_t head_ = kNil;
-  std::uint32_t tail_ = kNil;
+  std::size_t hand_ = 0;
   std::uint32_t freeHead_ = kNil;
   std::uint64_t size_ = 0;
   std::uint64_t maxKeys_;
