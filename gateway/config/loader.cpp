@@ -1,1 +1,255 @@
-// placeholder
+#include "gateway/config/loader.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <system_error>
+
+#include "gateway/config/detail/sections.hpp"
+#include "gateway/config/detail/text_checks.hpp"
+#include "gateway/config/detail/yaml_reader.hpp"
+
+namespace gatelab::config {
+namespace {
+
+using detail::Located;
+using detail::Mapping;
+using detail::Mark;
+using detail::Node;
+using detail::RouteDraft;
+using detail::ServiceDraft;
+using detail::Sink;
+using detail::at;
+using detail::inQuotes;
+
+// Allowed top-level keys, in documentation order.
+constexpr std::array<std::string_view, 5> kTopKeys{"version", "listen", "admin", "services", "routes"};
+
+void readVersion(Sink& sink, const Mapping& top, GatewayConfig& config) {
+  const std::string allowed = "supported versions: " + std::to_string(kSupportedVersion);
+  auto n = top.require(sink, "version", allowed);
+  if (!n) return;
+  if (n->yaml.IsScalar() && n->yaml.Scalar() == std::to_string(kSupportedVersion)) {
+    config.version = kSupportedVersion;
+    return;
+  }
+  const std::string got = n->yaml.IsScalar() ? n->yaml.Scalar() : detail::describe(n->yaml);
+  sink.error(n->mark, n->path, "unsupported config version " + (n->yaml.IsScalar() ? inQuotes(got) : got), allowed);
+}
+
+void readAddress(Sink& sink, const Mapping& top, std::string_view key, HostPort& out) {
+  auto n = top.get(key);
+  if (!n) return;
+  if (n->yaml.IsSequence()) {  // `listen: [::1]:8080` is a YAML flow list followed by junk
+    sink.error(n->mark, n->path, "expected HOST:PORT, got a list; quote IPv6 addresses, as in '[::1]:8080'",
+               std::string(kHostPortAllowed));
+    return;
+  }
+  auto text = detail::readString(sink, *n, kHostPortAllowed);
+  if (!text) return;
+  auto parsed = parseHostPort(*text);
+  if (!parsed) {
+    sink.error(n->mark, n->path, parsed.error().message, parsed.error().allowed);
+    return;
+  }
+  out = parsed.value();
+}
+
+// Reports every name that repeats an earlier one, pointing at the repeat and naming the first.
+void checkUnique(Sink& sink, const std::vector<const Located*>& names, std::string_view what) {
+  std::map<std::string, const Located*, std::less<>> seen;
+  for (const Located* n : names) {
+    auto [it, inserted] = seen.emplace(n->value, n);
+    if (inserted) continue;
+    sink.error(n->mark, n->path,
+               "duplicate " + std::string(what) + " name " + inQuotes(n->value) + "; first defined at " + sink.file() +
+                   ":" + at(it->second->mark) + " (" + it->second->path + ")",
+               std::string(what) + " names must be unique");
+  }
+}
+
+void checkServiceRefs(Sink& sink, const std::vector<ServiceDraft>& services, const std::vector<RouteDraft>& routes) {
+  std::vector<std::string> names;
+  for (const ServiceDraft& s : services) {
+    if (s.name && std::find(names.begin(), names.end(), s.name->value) == names.end()) names.push_back(s.name->value);
+  }
+  const std::string allowed =
+      names.empty() ? "a service defined under services (there are none)"
+                    : "a service defined under services: " + joinNames(std::span<const std::string>(names));
+  for (const RouteDraft& r : routes) {
+    for (const Located& ref : r.serviceRefs) {
+      if (std::find(names.begin(), names.end(), ref.value) != names.end()) continue;
+      sink.error(ref.mark, ref.path, "unknown service " + inQuotes(ref.value) + didYouMean(ref.value, names), allowed);
+    }
+  }
+}
+
+// Canonical text of a route's match conditions: two routes with the same text match exactly the
+// same requests.
+std::string matchKey(const core::RouteSpec& spec) {
+  constexpr char kSep = '\x1f';
+  std::string key = std::to_string(static_cast<int>(spec.pathKind)) + kSep + spec.path + kSep;
+  std::vector<std::string> methods = spec.methods;
+  std::sort(methods.begin(), methods.end());
+  for (const std::string& m : methods) key += m + ',';
+  key += kSep;
+  std::vector<std::string> hosts = spec.hosts;
+  std::sort(hosts.begin(), hosts.end());
+  for (const std::string& h : hosts) key += h + ',';
+  key += kSep;
+  std::vector<std::string> headers;
+  for (const core::HeaderPredicate& p : spec.headers) {
+    std::string h = detail::toLowerAscii(p.name) + kSep + std::to_string(static_cast<int>(p.kind)) + kSep;
+    std::vector<std::string> values = p.values;
+    std::sort(values.begin(), values.end());
+    for (const std::string& v : values) h += v + kSep;
+    h += p.regex;
+    headers.push_back(std::move(h));
+  }
+  std::sort(headers.begin(), headers.end());
+  for (const std::string& h : headers) key += h + '\x1e';
+  return key;
+}
+
+void checkDuplicateMatches(Sink& sink, const std::vector<RouteDraft>& routes) {
+  std::vector<std::pair<std::string, const RouteDraft*>> seen;
+  for (const RouteDraft& r : routes) {
+    if (!r.matchComplete) continue;
+    std::string key = matchKey(r.config.spec);
+    for (const auto& [otherKey, other] : seen) {
+      if (otherKey != key || other->config.spec.priority != r.config.spec.priority) continue;
+      const std::string otherName = other->name ? inQuotes(other->name->value) : other->matchPath;
+      sink.error(r.matchMark, r.matchPath,
+                 "same match conditions as route " + otherName + " (at " + sink.file() + ":" + at(other->matchMark) +
+                     ") and no priority to choose between them",
+                 "different conditions, or a different priority on one of the routes");
+      break;
+    }
+    seen.emplace_back(std::move(key), &r);
+  }
+}
+
+void validate(Sink& sink, const YAML::Node& root, GatewayConfig& config) {
+  const Node rootNode{root, "", detail::markOf(root, Mark{1, 1})};
+  if (root.IsNull() || !root.IsDefined()) {
+    sink.error(Mark{1, 1}, "", "the config is empty",
+               "a mapping with keys " + joinNames(std::span<const std::string_view>(kTopKeys)));
+    return;
+  }
+  auto top = Mapping::open(sink, rootNode, kTopKeys, "the config");
+  if (!top) return;
+  readVersion(sink, *top, config);
+  readAddress(sink, *top, "listen", config.listen);
+  readAddress(sink, *top, "admin", config.admin);
+  if (top->has("listen") || top->has("admin")) {
+    if (config.listen == config.admin && config.listen.port != 0) {
+      sink.error(top->keyMark(top->has("admin") ? "admin" : "listen"), top->has("admin") ? "admin" : "listen",
+                 "admin and listen are the same address " + config.admin.toString(),
+                 "two different addresses (default listen 127.0.0.1:8080, admin 127.0.0.1:9901)");
+    }
+  }
+
+  std::vector<ServiceDraft> services;
+  if (auto n = top->get("services")) services = detail::readServices(sink, *n);
+  std::vector<RouteDraft> routes;
+  if (auto n = top->get("routes")) routes = detail::readRoutes(sink, *n);
+
+  std::vector<const Located*> serviceNames;
+  for (const ServiceDraft& s : services) {
+    if (s.name) serviceNames.push_back(&*s.name);
+  }
+  checkUnique(sink, serviceNames, "service");
+  std::vector<const Located*> routeNames;
+  std::vector<const Located*> policyNames;
+  for (const RouteDraft& r : routes) {
+    if (r.name) routeNames.push_back(&*r.name);
+    for (const Located& p : r.policyNames) policyNames.push_back(&p);
+  }
+  checkUnique(sink, routeNames, "route");
+  checkUnique(sink, policyNames, "policy");
+  checkServiceRefs(sink, services, routes);
+  checkDuplicateMatches(sink, routes);
+
+  for (ServiceDraft& s : services) config.services.push_back(std::move(s.config));
+  for (RouteDraft& r : routes) config.routes.push_back(std::move(r.config));
+}
+
+LoadResult finish(Sink& sink, GatewayConfig&& config) {
+  LoadResult result;
+  if (sink.count() == 0) {
+    result.config = std::make_shared<const GatewayConfig>(std::move(config));
+  } else {
+    result.diagnostics = sink.take();
+  }
+  return result;
+}
+
+LoadResult singleError(std::string_view file, std::string message) {
+  LoadResult result;
+  result.diagnostics.push_back(Diagnostic{std::string(file), 0, 0, "", std::move(message), ""});
+  return result;
+}
+
+}  // namespace
+
+LoadResult loadConfigString(std::string_view yaml, std::string_view displayName) {
+  Sink sink(std::string(displayName), kMaxDiagnostics);
+  GatewayConfig config;
+  config.source = std::string(displayName);
+  try {
+    if (yaml.size() > kMaxConfigBytes) {
+      return singleError(displayName, "the config is " + std::to_string(yaml.size()) + " bytes; the limit is " +
+                                          std::to_string(kMaxConfigBytes));
+    }
+    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    if (documents.size() > 1) {
+      sink.error(detail::markOf(documents[1], Mark{1, 1}), "",
+                 "a config file holds one YAML document; found " + std::to_string(documents.size()),
+                 "a single document (remove the extra '---')");
+    } else {
+      validate(sink, documents.empty() ? YAML::Node{} : documents.front(), config);
+    }
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp's ParserException (and friends) carry the 0-based position of the problem.
+    const Mark m{e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0};
+    sink.error(m, "", "YAML syntax error: " + e.msg);
+  } catch (const std::exception& e) {
+    sink.error(Mark{}, "", std::string("internal error while reading the config: ") + e.what());
+  }
+  return finish(sink, std::move(config));
+}
+
+LoadResult loadConfigFile(const std::string& path) {
+  try {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (status.type() == std::filesystem::file_type::not_found) {
+      return singleError(path, "cannot read config file: no such file");
+    }
+    if (ec) return singleError(path, "cannot read config file: " + ec.message());
+    if (std::filesystem::is_directory(status)) return singleError(path, "cannot read config file: it is a directory");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return singleError(path, std::string("cannot open config file: ") + std::strerror(errno));
+    std::string text;
+    std::array<char, 64 * 1024> buffer{};
+    while (in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      text.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
+      if (text.size() > kMaxConfigBytes) {
+        return singleError(path, "the config file is larger than the limit of " + std::to_string(kMaxConfigBytes) +
+                                     " bytes");
+      }
+    }
+    if (in.bad()) return singleError(path, "error while reading the config file");
+    return loadConfigString(text, path);
+  } catch (const std::exception& e) {
+    return singleError(path, std::string("internal error while reading the config: ") + e.what());
+  }
+}
+
+}  // namespace gatelab::config

@@ -1,0 +1,433 @@
+// The `routes:` section: match conditions, destination services and the route's policies.
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
+#include "gateway/config/detail/sections.hpp"
+#include "gateway/config/detail/text_checks.hpp"
+#include "gateway/core/router.hpp"
+
+namespace gatelab::config::detail {
+namespace {
+
+using core::HeaderPredicate;
+using core::PathMatch;
+
+// Allowed keys, in documentation order.
+constexpr std::array<std::string_view, 7> kRouteKeys{"name",    "match",    "priority", "strip_path",
+                                                     "service", "services", "policies"};
+constexpr std::array<std::string_view, 6> kMatchKeys{"path", "path_prefix", "path_regex", "methods", "hosts", "headers"};
+constexpr std::array<std::string_view, 3> kPathKeys{"path", "path_prefix", "path_regex"};
+constexpr std::array<std::string_view, 4> kHeaderKeys{"name", "present", "in", "regex"};
+constexpr std::array<std::string_view, 3> kHeaderTests{"present", "in", "regex"};
+constexpr std::array<std::string_view, 2> kWeightedServiceKeys{"name", "weight"};
+
+constexpr std::array<std::string_view, 9> kKnownMethods{"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                                        "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+
+constexpr std::int64_t kMinWeight = 1;
+constexpr std::int64_t kMaxWeight = 1000;
+
+constexpr std::string_view kMatchAllowed =
+    "exactly one of path, path_prefix, path_regex; optional methods, hosts, headers";
+constexpr std::string_view kMethodsAllowed =
+    "a list of upper-case HTTP methods: GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH, or another "
+    "upper-case HTTP token";
+constexpr std::string_view kHostsAllowed = "a non-empty list of host names; *.example.com matches any subdomain";
+constexpr std::string_view kHeadersAllowed =
+    "a list of {name: NAME, present: true|false}, {name: NAME, in: [v1, v2]} or {name: NAME, regex: RE}";
+constexpr std::string_view kDestinationAllowed = "service: NAME, or services: [{name: NAME, weight: 1..1000}, ...]";
+constexpr std::string_view kPoliciesAllowed = "a list of policies, each a mapping with one key naming its kind";
+
+std::string joined(std::span<const std::string_view> names) { return joinNames(names); }
+
+// -- match --------------------------------------------------------------------------------------
+
+void readPath(Sink& sink, const Mapping& match, core::RouteSpec& spec, bool& complete) {
+  const Mapping::Entry* chosen = nullptr;
+  for (const Mapping::Entry& e : match.entries()) {
+    if (std::find(kPathKeys.begin(), kPathKeys.end(), std::string_view{e.key}) == kPathKeys.end()) continue;
+    if (chosen != nullptr) {
+      sink.error(e.keyMark, e.value.path, chosen->key + " and " + e.key + " cannot be combined; a route matches one path",
+                 std::string(kMatchAllowed));
+      complete = false;
+      continue;
+    }
+    chosen = &e;
+  }
+  if (chosen == nullptr) {
+    complete = false;
+    if (std::any_of(kPathKeys.begin(), kPathKeys.end(), [&](std::string_view k) { return match.misspelled(k); })) {
+      return;  // the unknown-key report already suggested the path key
+    }
+    sink.error(match.self().mark, match.self().path, "missing path condition: add path, path_prefix or path_regex",
+               std::string(kMatchAllowed));
+    complete = false;
+    return;
+  }
+  const Node& node = chosen->value;
+  if (chosen->key == "path_regex") {
+    auto re = readString(sink, node, "a non-empty regular expression (RE2 syntax) matched against the whole path");
+    if (!re) {
+      complete = false;
+      return;
+    }
+    spec.pathKind = PathMatch::kRegex;
+    spec.path = *re;
+    return;
+  }
+  auto path = readString(sink, node, kPathAllowed);
+  if (!path) {
+    complete = false;
+    return;
+  }
+  if (std::string reason = checkNormalizedPath(*path); !reason.empty()) {
+    sink.error(node.mark, node.path, "invalid path " + inQuotes(*path) + ": " + reason, std::string(kPathAllowed));
+    complete = false;
+    return;
+  }
+  spec.pathKind = chosen->key == "path" ? PathMatch::kExact : PathMatch::kPrefix;
+  spec.path = *path;
+}
+
+void readMethods(Sink& sink, const Node& node, core::RouteSpec& spec, bool& complete) {
+  auto items = readList(sink, node, kMethodsAllowed);
+  if (!items) {
+    complete = false;
+    return;
+  }
+  for (const Node& item : *items) {
+    auto method = readString(sink, item, kMethodsAllowed);
+    if (!method) {
+      complete = false;
+      continue;
+    }
+    if (!isToken(*method)) {
+      sink.error(item.mark, item.path, inQuotes(*method) + " is not an HTTP method (not an RFC 9110 token)",
+                 std::string(kMethodsAllowed));
+      complete = false;
+      continue;
+    }
+    if (const std::string upper = toUpperAscii(*method); upper != *method) {
+      sink.error(item.mark, item.path,
+                 "method " + inQuotes(*method) + " must be upper case; methods are case-sensitive (did you mean '" +
+                     upper + "'?)",
+                 std::string(kMethodsAllowed));
+      complete = false;
+      continue;
+    }
+    if (std::find(spec.methods.begin(), spec.methods.end(), *method) != spec.methods.end()) {
+      sink.error(item.mark, item.path, "duplicate method " + inQuotes(*method), std::string(kMethodsAllowed));
+      complete = false;
+      continue;
+    }
+    spec.methods.push_back(*method);
+  }
+}
+
+void readHosts(Sink& sink, const Node& node, core::RouteSpec& spec, bool& complete) {
+  auto items = readList(sink, node, kHostsAllowed);
+  if (!items) {
+    complete = false;
+    return;
+  }
+  for (const Node& item : *items) {
+    auto host = readString(sink, item, kHostPatternAllowed);
+    if (!host) {
+      complete = false;
+      continue;
+    }
+    if (std::string reason = checkHostPattern(*host); !reason.empty()) {
+      sink.error(item.mark, item.path, "invalid host " + inQuotes(*host) + ": " + reason, std::string(kHostPatternAllowed));
+      complete = false;
+      continue;
+    }
+    std::string lower = toLowerAscii(*host);  // host names are case-insensitive
+    if (std::find(spec.hosts.begin(), spec.hosts.end(), lower) != spec.hosts.end()) {
+      sink.error(item.mark, item.path, "duplicate host " + inQuotes(*host), std::string(kHostsAllowed));
+      complete = false;
+      continue;
+    }
+    spec.hosts.push_back(std::move(lower));
+  }
+}
+
+std::optional<HeaderPredicate> readHeaderCondition(Sink& sink, const Node& node) {
+  auto m = Mapping::open(sink, node, kHeaderKeys, "a header condition");
+  if (!m) return std::nullopt;
+  const std::size_t before = sink.count();
+  HeaderPredicate p;
+  if (auto n = m->require(sink, "name", kTokenAllowed)) {
+    if (auto name = readString(sink, *n, kTokenAllowed)) {
+      if (isToken(*name)) {
+        p.name = *name;
+      } else {
+        sink.error(n->mark, n->path, "invalid header name " + inQuotes(*name), std::string(kTokenAllowed));
+      }
+    }
+  }
+  const Mapping::Entry* chosen = nullptr;
+  for (const Mapping::Entry& e : m->entries()) {
+    if (std::find(kHeaderTests.begin(), kHeaderTests.end(), std::string_view{e.key}) == kHeaderTests.end()) continue;
+    if (chosen != nullptr) {
+      sink.error(e.keyMark, e.value.path, chosen->key + " and " + e.key + " cannot be combined in one header condition",
+                 "exactly one of " + joined(kHeaderTests));
+      continue;
+    }
+    chosen = &e;
+  }
+  if (chosen == nullptr) {
+    sink.error(node.mark, node.path, "a header condition needs one of present, in, regex",
+               "exactly one of " + joined(kHeaderTests));
+  } else if (chosen->key == "present") {
+    if (auto b = readBool(sink, chosen->value)) p.kind = *b ? HeaderPredicate::Kind::kPresent : HeaderPredicate::Kind::kAbsent;
+  } else if (chosen->key == "in") {
+    p.kind = HeaderPredicate::Kind::kIn;
+    if (auto items = readList(sink, chosen->value, "a non-empty list of header values")) {
+      for (const Node& item : *items) {
+        if (auto v = readString(sink, item, "a header value", /*allowEmpty=*/true)) p.values.push_back(*v);
+      }
+    }
+  } else {
+    p.kind = HeaderPredicate::Kind::kRegex;
+    if (auto re = readString(sink, chosen->value, "a non-empty regular expression (RE2 syntax) for the whole value")) {
+      p.regex = *re;
+    }
+  }
+  if (sink.count() != before) return std::nullopt;
+  return p;
+}
+
+void readHeaders(Sink& sink, const Node& node, core::RouteSpec& spec, bool& complete) {
+  auto items = readList(sink, node, kHeadersAllowed);
+  if (!items) {
+    complete = false;
+    return;
+  }
+  if (items->size() > core::kMaxHeaderPredicates) {
+    sink.error(node.mark, node.path,
+               std::to_string(items->size()) + " header conditions; a route may have at most " +
+                   std::to_string(core::kMaxHeaderPredicates),
+               std::string(kHeadersAllowed));
+    complete = false;
+    return;
+  }
+  for (const Node& item : *items) {
+    if (auto p = readHeaderCondition(sink, item)) {
+      spec.headers.push_back(std::move(*p));
+    } else {
+      complete = false;
+    }
+  }
+}
+
+bool readMatch(Sink& sink, const Node& node, core::RouteSpec& spec) {
+  auto m = Mapping::open(sink, node, kMatchKeys, "the match conditions");
+  if (!m) return false;
+  const std::size_t before = sink.count();
+  bool complete = true;
+  readPath(sink, *m, spec, complete);
+  if (auto n = m->get("methods")) readMethods(sink, *n, spec, complete);
+  if (auto n = m->get("hosts")) readHosts(sink, *n, spec, complete);
+  if (auto n = m->get("headers")) readHeaders(sink, *n, spec, complete);
+  return complete && sink.count() == before;
+}
+
+// -- destination --------------------------------------------------------------------------------
+
+void readDestination(Sink& sink, const Mapping& route, RouteDraft& draft) {
+  const auto single = route.get("service");
+  const auto several = route.get("services");
+  if (single && several) {
+    sink.error(route.keyMark("services"), several->path, "service and services cannot be combined",
+               "exactly one of: " + std::string(kDestinationAllowed));
+    return;
+  }
+  if (!single && !several) {
+    sink.error(route.self().mark, childPath(route.self().path, "service"),
+               "missing destination: add service or services", std::string(kDestinationAllowed));
+    return;
+  }
+  if (single) {
+    auto name = readString(sink, *single, "the name of a service defined under services");
+    if (!name) return;
+    draft.config.spec.services.push_back(core::WeightedService{*name, 1});
+    draft.serviceRefs.push_back(Located{*name, single->mark, single->path});
+    return;
+  }
+  auto items = readList(sink, *several, kDestinationAllowed);
+  if (!items) return;
+  for (const Node& item : *items) {
+    core::WeightedService ws;
+    Located ref;
+    if (item.yaml.IsScalar()) {  // shorthand: "- users" is {name: users, weight: 1}
+      auto name = readString(sink, item, "the name of a service defined under services");
+      if (!name) continue;
+      ws.service = *name;
+      ref = Located{*name, item.mark, item.path};
+    } else {
+      auto m = Mapping::open(sink, item, kWeightedServiceKeys, "a weighted service");
+      if (!m) continue;
+      const std::size_t before = sink.count();
+      if (auto n = m->require(sink, "name", "the name of a service defined under services")) {
+        if (auto name = readString(sink, *n, "the name of a service defined under services")) {
+          ws.service = *name;
+          ref = Located{*name, n->mark, n->path};
+        }
+      }
+      if (auto n = m->get("weight")) {
+        if (auto w = readInt(sink, *n, kMinWeight, kMaxWeight)) ws.weight = static_cast<std::uint32_t>(*w);
+      }
+      if (sink.count() != before) continue;
+    }
+    bool duplicate = false;
+    for (const Located& prev : draft.serviceRefs) {
+      if (prev.value == ws.service) {
+        sink.error(ref.mark, ref.path, "service " + inQuotes(ws.service) + " is listed twice; first at " + at(prev.mark),
+                   "each service once; give it a larger weight instead");
+        duplicate = true;
+        break;
+      }
+    }
+    if (duplicate) continue;
+    draft.config.spec.services.push_back(ws);
+    draft.serviceRefs.push_back(ref);
+  }
+}
+
+// -- policies -----------------------------------------------------------------------------------
+
+// The kind of a policy list item: its single key, if it is a well-formed `- KIND: {...}`.
+struct PolicyItem {
+  const PolicyKind* kind = nullptr;
+  Node body;
+};
+
+std::optional<PolicyItem> readPolicyItem(Sink& sink, const Node& item, std::span<const std::string_view> kindNames) {
+  const std::string allowed = "a mapping with one key, the policy kind: " + joinNames(kindNames);
+  if (!item.yaml.IsMap()) {
+    sink.error(item.mark, item.path, "expected a policy as a mapping {KIND: {...}}, got " + describe(item.yaml), allowed);
+    return std::nullopt;
+  }
+  if (item.yaml.size() == 0) {
+    sink.error(item.mark, item.path, "empty policy; name its kind", allowed);
+    return std::nullopt;
+  }
+  std::optional<PolicyItem> out;
+  std::string firstKey;
+  for (auto it = item.yaml.begin(); it != item.yaml.end(); ++it) {
+    const YAML::Node key = it->first;
+    const Mark keyMark = markOf(key, item.mark);
+    if (!key.IsScalar()) {
+      sink.error(keyMark, item.path, "a policy kind must be a string, got " + describe(key), allowed);
+      return std::nullopt;
+    }
+    const std::string& kind = key.Scalar();
+    const std::string path = childPath(item.path, kind);
+    if (!firstKey.empty()) {
+      sink.error(keyMark, path,
+                 "a policy has exactly one key, its kind; found " + inQuotes(firstKey) + " and " + inQuotes(kind) +
+                     "; write each policy as its own list item",
+                 allowed);
+      return std::nullopt;
+    }
+    firstKey = kind;
+    const PolicyKind* found = nullptr;
+    for (const PolicyKind& k : policyKinds()) {
+      if (k.name == kind) found = &k;
+    }
+    if (found == nullptr) {
+      sink.error(keyMark, path, "unknown policy kind " + inQuotes(kind) + didYouMean(kind, kindNames),
+                 "known kinds: " + joinNames(kindNames));
+      return std::nullopt;
+    }
+    const YAML::Node body = it->second;
+    out = PolicyItem{found, Node{body, path, body.IsNull() ? keyMark : markOf(body, keyMark)}};
+  }
+  return out;
+}
+
+void readPolicies(Sink& sink, const Node& node, RouteDraft& draft) {
+  auto items = readList(sink, node, kPoliciesAllowed, /*allowEmpty=*/true);
+  if (!items) return;
+  std::vector<std::string_view> kindNames;
+  for (const PolicyKind& k : policyKinds()) kindNames.push_back(k.name);
+
+  std::vector<std::optional<PolicyItem>> parsed;
+  parsed.reserve(items->size());
+  for (const Node& item : *items) parsed.push_back(readPolicyItem(sink, item, kindNames));
+
+  for (const std::optional<PolicyItem>& p : parsed) {
+    if (!p) continue;
+    PolicyContext context{draft.name ? draft.name->value : std::string{}, 0, 0};
+    for (const std::optional<PolicyItem>& q : parsed) {
+      if (!q || q->kind != p->kind) continue;
+      if (&q == &p) context.kindIndex = context.kindCount;
+      ++context.kindCount;
+    }
+    BuiltPolicy built = p->kind->build(sink, p->body, context);
+    if (built.name) draft.policyNames.push_back(std::move(*built.name));
+    if (built.spec) draft.config.policies.push_back(std::move(*built.spec));
+  }
+}
+
+RouteDraft readRoute(Sink& sink, const Mapping& m) {
+  RouteDraft draft;
+  core::RouteSpec& spec = draft.config.spec;
+  if (auto n = m.require(sink, "name", kNameAllowed)) {
+    if (auto name = readString(sink, *n, kNameAllowed)) {
+      if (std::string reason = checkName(*name); !reason.empty()) {
+        sink.error(n->mark, n->path, "invalid name " + inQuotes(*name) + ": " + reason, std::string(kNameAllowed));
+      } else {
+        spec.name = *name;
+        draft.name = Located{*name, n->mark, n->path};
+      }
+    }
+  }
+  if (auto n = m.require(sink, "match", kMatchAllowed)) {
+    draft.matchMark = n->mark;
+    draft.matchPath = n->path;
+    draft.matchComplete = readMatch(sink, *n, spec);
+  }
+  if (auto n = m.get("priority")) {
+    if (auto p = readInt(sink, *n, std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max())) {
+      spec.priority = static_cast<std::int32_t>(*p);
+    }
+  }
+  if (auto n = m.get("strip_path")) {
+    if (auto b = readBool(sink, *n)) {
+      spec.stripPath = *b;
+      if (*b && draft.matchComplete && spec.pathKind != PathMatch::kPrefix) {
+        sink.error(n->mark, n->path, "strip_path only works with match.path_prefix (it removes the matched prefix)",
+                   "strip_path: true with path_prefix; false otherwise");
+      }
+    }
+  }
+  readDestination(sink, m, draft);
+  if (auto n = m.get("policies")) readPolicies(sink, *n, draft);
+  return draft;
+}
+
+}  // namespace
+
+std::span<const PolicyKind> policyKinds() noexcept {
+  // Later kinds (jwt, key_auth, acl, cors, cache, transform) are added here.
+  static constexpr std::array<PolicyKind, 1> kKinds{{{"rate_limit", &buildRateLimitPolicy}}};
+  return kKinds;
+}
+
+std::vector<RouteDraft> readRoutes(Sink& sink, const Node& list) {
+  std::vector<RouteDraft> out;
+  auto items = readList(sink, list, "a list of routes, each {name, match, service|services, policies}",
+                        /*allowEmpty=*/true);
+  if (!items) return out;
+  for (const Node& item : *items) {
+    auto m = Mapping::open(sink, item, kRouteKeys, "a route");
+    if (!m) continue;
+    out.push_back(readRoute(sink, *m));
+  }
+  return out;
+}
+
+}  // namespace gatelab::config::detail
