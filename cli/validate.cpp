@@ -1,0 +1,41 @@
+// gatelab validate FILE...: load, validate and build each config; report every problem.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "gateway/config/loader.hpp"
+#include "gateway/config/runtime.hpp"
+
+namespace gatelab::cli {
+
+int runValidate(const ValidateOptions& options) {
+  int status = 0;
+  for (const std::string& file : options.files) {
+    config::LoadResult loaded = config::loadConfigFile(file);
+    if (!loaded.ok()) {
+      std::cerr << loaded.errorText();
+      std::cerr << file << ": invalid (" << loaded.diagnostics.size() << " error"
+                << (loaded.diagnostics.size() == 1 ? "" : "s") << ")\n";
+      status = 1;
+      continue;
+    }
+    config::BuildResult built = config::buildRuntime(loaded.config);
+    if (!built.ok()) {
+      std::cerr << config::formatDiagnostics(built.diagnostics);
+      std::cerr << file << ": invalid (" << built.diagnostics.size() << " error"
+                << (built.diagnostics.size() == 1 ? "" : "s") << ")\n";
+      status = 1;
+      continue;
+    }
+    if (options.quiet) continue;
+    const config::GatewayConfig& c = *loaded.config;
+    std::size_t targets = 0;
+    for (const auto& s : c.services) targets += s.targets.size();
+    std::cout << file << ": ok: version " << c.version << ", " << c.services.size() << " services ("
+              << targets << " targets), " << c.routes.size() << " routes, "
+              << c.rateLimitPolicies().size() << " rate-limit policies; listen " << c.listen.toString()
+              << ", admin " << c.admin.toString() << "\n";
+  }
+  return status;
+}
+
+}  // namespace gatelab::cli

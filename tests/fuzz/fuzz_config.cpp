@@ -1,0 +1,22 @@
+// Fuzz target: the config loader and runtime builder. Any bytes give a config or diagnostics,
+// never a crash; a config that loads also builds, and diagnostics always carry a message.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "gateway/config/loader.hpp"
+#include "gateway/config/runtime.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view in(reinterpret_cast<const char*>(data), size);
+  gatelab::config::LoadResult r = gatelab::config::loadConfigString(in, "<fuzz>");
+  if (r.ok() != r.diagnostics.empty()) std::abort();
+  for (const auto& d : r.diagnostics) {
+    if (d.message.empty()) std::abort();
+  }
+  if (r.ok()) {
+    gatelab::config::BuildResult b = gatelab::config::buildRuntime(r.config);
+    (void)b;
+  }
+  return 0;
+}
