@@ -189,7 +189,7 @@ struct RateAt {
 };
 
 // Cross-field checks between several limits of one policy.
-void checkLimitSet(Sink& sink, const std::vector<RateAt>& rates) {
+void checkLimitSet(Sink& sink, const std::vector<RateAt>& rates, const std::vector<LimitSpec>& limits) {
   for (std::size_t j = 0; j < rates.size(); ++j) {
     for (std::size_t i = 0; i < j; ++i) {
       if (rates[i].rate.period == rates[j].rate.period) {
@@ -213,6 +213,29 @@ void checkLimitSet(Sink& sink, const std::vector<RateAt>& rates) {
                        " requests per " + core::formatDuration(longLimit.rate.period) + ", so never " +
                        std::to_string(shortLimit.rate.count) + " in " + core::formatDuration(shortLimit.rate.period),
                    "shorter periods with smaller counts, e.g. [10/s, 300/min]");
+        break;
+      }
+    }
+  }
+  // The reverse: a longer-period limit above anything the shorter one lets through in that period
+  // can never be the one that rejects. The bound is generous for every algorithm: the burst, plus
+  // the shorter limit's count for every one of its periods the longer period touches.
+  for (std::size_t l = 0; l < rates.size() && l < limits.size(); ++l) {
+    for (std::size_t s = 0; s < rates.size() && s < limits.size(); ++s) {
+      const core::Rate& longRate = rates[l].rate;
+      const core::Rate& shortRate = rates[s].rate;
+      if (longRate.period <= shortRate.period) continue;
+      const auto periods = static_cast<std::uint64_t>((longRate.period.count() + shortRate.period.count() - 1) /
+                                                      shortRate.period.count()) + 1;
+      const std::uint64_t burst =
+          limits[s].algorithm == Algorithm::kLeakyBucket ? limits[s].burst + 1 : limits[s].burst;
+      const std::uint64_t most = burst + shortRate.count * periods;
+      if (most < longRate.count) {
+        sink.error(rates[l].node.mark, rates[l].node.path,
+                   "limit " + rates[l].text() + " can never be reached: limit " + rates[s].text() + " (at " +
+                       at(rates[s].node.mark) + ") lets through at most " + std::to_string(most) + " requests in any " +
+                       core::formatDuration(longRate.period),
+                   "a longer-period limit below what the shorter one admits over that period, e.g. [1/s, 30/min]");
         break;
       }
     }
@@ -412,7 +435,7 @@ BuiltPolicy buildRateLimitPolicy(Sink& sink, const Node& body, const PolicyConte
         }
       }
     }
-    checkLimitSet(sink, rates);
+    checkLimitSet(sink, rates, spec.limits);
     // The core's own limits (exact-arithmetic bounds and the like) as a final check, so a config
     // that loads always builds. Only reached when every rule above passed.
     if (sink.count() == before) {

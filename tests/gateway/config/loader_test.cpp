@@ -190,6 +190,10 @@ TEST(ConfigLoader, RateLimitErrors) {
       {"never binds", withRateLimit("algorithm: token_bucket, limits: [10/s, 5/min]"),
        "routes[0].policies[0].rate_limit.limits[0]", "10/s", false,
        "limit 10/s can never be reached: limit 5/min"},
+      // a longer limit above all the shorter one lets through in its period (1 + 1*61 < 100)
+      {"longer never binds", withRateLimit("algorithm: token_bucket, limits: [1/s, 100/min]"),
+       "routes[0].policies[0].rate_limit.limits[1]", "100/min", false,
+       "limit 100/min can never be reached: limit 1/s"},
       // cost above a token bucket's capacity
       {"cost over capacity", withRateLimit("algorithm: token_bucket, limit: 10/s, burst: 3, cost: 5"),
        "routes[0].policies[0].rate_limit.cost", "cost: ", true, "cost 5 exceeds 3"},
