@@ -55,6 +55,10 @@ fi
 
 [[ "${1:-}" == "--deps" ]] && exit 0
 
+# ccache: paths relative to the checkout, so a fresh clone elsewhere (as CI makes) still hits.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$here}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
+
 build_dir="${GATELAB_BUILD_DIR:-build}"
 build_type="${GATELAB_BUILD_TYPE:-RelWithDebInfo}"
 jobs="${GATELAB_JOBS:-$(nproc)}"
