@@ -16,7 +16,7 @@ std::string sfString(const std::string& name, std::size_t index, std::size_t cou
     if (c == '"' || c == '\\') out.push_back('\\');
     if (c >= 0x20 && c < 0x7f) out.push_back(c);
   }
-  if (count > 1) out += "." + std::to_string(index);
+  if (count > 1) out.append(".").append(std::to_string(index));
   out.push_back('"');
   return out;
 }
@@ -38,12 +38,14 @@ void appendRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& 
     for (std::size_t i = 0; i < d.limitCount; ++i) {
       if (!policy.empty()) policy += ", ";
       policy += sfString(spec.name, i, spec.limits.size());
-      policy += ";q=" + std::to_string(d.limits[i].limit);
-      policy += ";w=" + std::to_string(ceilSeconds(d.limits[i].window));
+      policy.append(";q=").append(std::to_string(d.limits[i].limit));
+      policy.append(";w=").append(std::to_string(ceilSeconds(d.limits[i].window)));
     }
     out.push_back({"RateLimit-Policy", std::move(policy)});
-    out.push_back({"RateLimit", sfString(spec.name, d.binding, spec.limits.size()) + ";r=" +
-                                    std::to_string(b.remaining) + ";t=" + std::to_string(ceilSeconds(b.reset))});
+    std::string current = sfString(spec.name, d.binding, spec.limits.size());
+    current.append(";r=").append(std::to_string(b.remaining));
+    current.append(";t=").append(std::to_string(ceilSeconds(b.reset)));
+    out.push_back({"RateLimit", std::move(current)});
   }
   if (d.verdict == Verdict::kReject) {
     const std::int64_t s = ceilSeconds(b.retryAfter);
