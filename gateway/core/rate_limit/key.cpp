@@ -1,18 +1,14 @@
 #include "gateway/core/rate_limit/key.hpp"
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
+#include <vector>
 
 namespace gatelab::core::ratelimit {
 
 namespace {
-
-void appendPart(std::string& out, char tag, std::string_view value) {
-  out.push_back(tag);
-  const auto n = static_cast<std::uint32_t>(value.size());
-  for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>((n >> shift) & 0xFFu));
-  out.append(value);
-}
 
 std::optional<std::string_view> valueOf(const KeyComponent& c, const RequestView& req, const KeyContext& ctx) {
   std::optional<std::string_view> v;
@@ -35,24 +31,51 @@ constexpr char kAnonymousTag = '\x7f';
 
 bool buildKey(std::span<const KeyComponent> components, MissingKey onMissing, const RequestView& req,
               const KeyContext& ctx, std::string& out) {
-  out.clear();
-  for (const KeyComponent& c : components) {
-    const char tag = static_cast<char>('A' + static_cast<int>(c.part));
+  // Resolve every part first, then write the key with one resize and one copy per part: this
+  // runs once per request per policy, so it avoids per-byte appends.
+  constexpr std::size_t kInline = 8;
+  struct Part {
+    char tag;
+    std::string_view value;
+  };
+  std::array<Part, kInline> inlineParts;
+  std::vector<Part> manyParts;
+  const bool many = components.size() > kInline;
+  if (many) manyParts.resize(components.size());
+  Part* parts = many ? manyParts.data() : inlineParts.data();
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    const KeyComponent& c = components[i];
+    Part p{static_cast<char>('A' + static_cast<int>(c.part)), {}};
     if (const auto v = valueOf(c, req, ctx)) {
-      appendPart(out, tag, *v);
-      continue;
+      p.value = *v;
+    } else {
+      switch (onMissing) {
+        case MissingKey::kSkip:
+          out.clear();
+          return false;
+        case MissingKey::kShared:
+          p.tag = kAnonymousTag;
+          break;
+        case MissingKey::kClientIp:
+          // Tagged as a client IP, so it never equals a header value that happens to look like one.
+          p.tag = static_cast<char>('A' + static_cast<int>(KeyPart::kClientIp));
+          p.value = req.clientAddress;
+          break;
+      }
     }
-    switch (onMissing) {
-      case MissingKey::kSkip:
-        return false;
-      case MissingKey::kShared:
-        appendPart(out, kAnonymousTag, {});
-        break;
-      case MissingKey::kClientIp:
-        // Tagged as a client IP, so it never equals a header value that happens to look like one.
-        appendPart(out, static_cast<char>('A' + static_cast<int>(KeyPart::kClientIp)), req.clientAddress);
-        break;
-    }
+    parts[i] = p;
+    total += 5 + p.value.size();
+  }
+  out.resize(total);
+  char* w = out.data();
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    const Part& p = parts[i];
+    const auto n = static_cast<std::uint32_t>(p.value.size());
+    *w++ = p.tag;
+    for (int shift = 0; shift < 32; shift += 8) *w++ = static_cast<char>((n >> shift) & 0xFFu);
+    if (n > 0) std::memcpy(w, p.value.data(), n);
+    w += n;
   }
   return true;
 }
