@@ -23,6 +23,8 @@ packages=(
   nlohmann-json3-dev  # JSON reports and outputs
   libcli11-dev     # command-line parsing
   libre2-dev       # linear-time regular expressions for routes (no ReDoS)
+  zlib1g-dev       # gzip trace input
+  libeigen3-dev    # Markov-modulated workloads (simulator)
   libgtest-dev     # unit tests
   libgmock-dev     # unit tests (matchers)
   libbenchmark-dev # bench/
