@@ -29,11 +29,20 @@ int runValidate(const ValidateOptions& options) {
     if (options.quiet) continue;
     const config::GatewayConfig& c = *loaded.config;
     std::size_t targets = 0;
+    std::size_t breakers = 0;
+    std::size_t retrying = 0;
+    std::size_t outliers = 0;
     for (const auto& s : c.services) targets += s.targets.size();
+    for (const config::ServiceRuntime& s : built.runtime->services) {
+      breakers += s.breakers.size();
+      if (s.retryPolicy) ++retrying;
+      if (s.outlierDetector) ++outliers;
+    }
     std::cout << file << ": ok: version " << c.version << ", " << c.services.size() << " services ("
               << targets << " targets), " << c.routes.size() << " routes, "
-              << c.rateLimitPolicies().size() << " rate-limit policies; listen " << c.listen.toString()
-              << ", admin " << c.admin.toString() << "\n";
+              << c.rateLimitPolicies().size() << " rate-limit policies, " << breakers << " circuit breaker"
+              << (breakers == 1 ? "" : "s") << ", retries on " << retrying << ", outlier detection on " << outliers
+              << "; listen " << c.listen.toString() << ", admin " << c.admin.toString() << "\n";
   }
   return status;
 }

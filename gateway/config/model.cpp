@@ -16,6 +16,13 @@ const RouteConfig* GatewayConfig::findRoute(std::string_view name) const noexcep
   return nullptr;
 }
 
+std::vector<core::resilience::TargetSpec> ServiceConfig::targetSpecs() const {
+  std::vector<core::resilience::TargetSpec> out;
+  out.reserve(targets.size());
+  for (const Target& t : targets) out.push_back(core::resilience::TargetSpec{t.url.toString(), t.weight});
+  return out;
+}
+
 std::vector<core::RouteSpec> GatewayConfig::routeSpecs() const {
   std::vector<core::RouteSpec> out;
   out.reserve(routes.size());

@@ -6,10 +6,13 @@
 // mutated), keep the old one alive while a reload validates the new one.
 //
 // Route and policy values are the core's spec types (core::RouteSpec,
-// core::ratelimit::RateLimitPolicySpec), so the router and limiter factories consume them directly.
+// core::ratelimit::RateLimitPolicySpec), and a service's resilience settings are the core's config
+// structs (core::resilience::Timeouts, RetryConfig, BreakerConfig, OutlierConfig, LbConfig), so the
+// router, limiter and resilience factories consume them directly (runtime.hpp).
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -17,6 +20,13 @@
 
 #include "gateway/config/address.hpp"
 #include "gateway/core/rate_limit/policy_spec.hpp"
+#include "gateway/core/resilience/circuit_breaker.hpp"
+#include "gateway/core/resilience/load_balancer.hpp"
+#include "gateway/core/resilience/outlier_detection.hpp"
+#include "gateway/core/resilience/percent.hpp"
+#include "gateway/core/resilience/retry.hpp"
+#include "gateway/core/resilience/target_set.hpp"
+#include "gateway/core/resilience/timeouts.hpp"
 #include "gateway/core/route_spec.hpp"
 #include "gateway/core/time.hpp"
 
@@ -31,13 +41,76 @@ struct Target {
   std::uint32_t weight = 1;  ///< 1..1000, relative share of the service's traffic
 };
 
-/// An upstream service: a named group of targets.
+/// The timeouts a service gets when its config names none: connect and per try 60s (nginx
+/// proxy_connect_timeout / proxy_read_timeout, Kong connect_timeout / read_timeout), no overall
+/// limit (nginx proxy_next_upstream_timeout 0). Zero means "no limit" (core::resilience::Timeouts).
+inline constexpr core::resilience::Timeouts kDefaultTimeouts{std::chrono::seconds{60}, std::chrono::seconds{60},
+                                                             core::Duration{0}};
+
+/// `retries:` — the retry policy and the service's retry budget.
+struct RetriesConfig {
+  core::resilience::RetryConfig policy;       ///< attempts, on, backoff, idempotency, Retry-After
+  core::resilience::RetryBudgetConfig budget;  ///< Envoy's retry_budget (20%, min 3 by default)
+};
+
+/// `circuit_breaker.mode`: how the breaker starts. kDryRun is the core's BreakerConfig::dryRun;
+/// kForcedOpen and kDisabled are the operator states the runtime applies when it is built.
+enum class BreakerMode : std::uint8_t {
+  kEnforce,     ///< a live breaker (default)
+  kDryRun,      ///< transitions computed and reported, every call admitted (metrics only)
+  kForcedOpen,  ///< every call fails fast until an operator resets it (resilience4j FORCED_OPEN)
+  kDisabled,    ///< every call admitted, nothing recorded (resilience4j DISABLED)
+};
+
+/// `circuit_breaker:` — one breaker for the service, or one per target.
+struct CircuitBreakerConfig {
+  core::resilience::BreakerConfig breaker;  ///< breaker.dryRun == (mode == kDryRun)
+  BreakerMode mode = BreakerMode::kEnforce;
+  bool perTarget = false;  ///< one breaker per target, mirrored into the TargetSet (blockedUntil)
+};
+
+/// What a consistent_hash balancer hashes: the client address or one request header.
+struct HashOn {
+  enum class Kind : std::uint8_t { kClientIp, kHeader };
+  Kind kind = Kind::kClientIp;
+  std::string header;  ///< kHeader: the header field name as written (compare case-insensitively)
+  friend bool operator==(const HashOn&, const HashOn&) = default;
+};
+
+/// `load_balancer:` — the algorithm, its key, and the TargetSet's panic threshold.
+struct LoadBalancerConfig {
+  /// Default `weighted` (nginx's smooth weighted round robin): equal weights make it plain round
+  /// robin, and unequal target weights are honoured without further config.
+  core::resilience::LbConfig lb{core::resilience::LbAlgorithm::kWeightedRoundRobin, 160};
+  HashOn hashOn;  ///< consistent_hash only
+  core::resilience::Percent panicThreshold = core::resilience::Percent::of(50);  ///< Envoy's default
+};
+
+/// `health_checks:` — active health checking. The config only describes it: the live proxy sends
+/// the probes and reports up/down per target into the TargetSet (setHealthy); the simulator
+/// scripts target health instead.
+struct HealthCheckConfig {
+  std::string path = "/";                         ///< GET this path on every target
+  core::Duration interval{std::chrono::seconds{10}};  ///< between two checks of one target
+  core::Duration timeout{std::chrono::seconds{1}};    ///< one check; < interval
+  std::uint32_t healthyThreshold = 2;    ///< consecutive successes that mark a down target up
+  std::uint32_t unhealthyThreshold = 3;  ///< consecutive failures that mark an up target down
+};
+
+/// An upstream service: a named group of targets and how calls to them are protected.
 struct ServiceConfig {
   std::string name;             ///< unique, [A-Za-z0-9_.-]+
   std::vector<Target> targets;  ///< at least one, no duplicate URLs
-  /// Upstream response timeout (time to the response headers). Default 60s, as nginx
-  /// proxy_read_timeout and Kong's read_timeout (Envoy's route timeout defaults to 15s).
-  core::Duration timeout = std::chrono::seconds{60};
+  /// connect / per-try / overall timeouts (`timeout: D` is shorthand for per_try: D).
+  core::resilience::Timeouts timeouts = kDefaultTimeouts;
+  std::optional<RetriesConfig> retries;                            ///< absent: no retries
+  std::optional<CircuitBreakerConfig> circuitBreaker;              ///< absent: no breaker
+  std::optional<core::resilience::OutlierConfig> outlierDetection;  ///< absent: no ejection
+  LoadBalancerConfig loadBalancer;
+  std::optional<HealthCheckConfig> healthChecks;  ///< absent: every target counts as healthy
+
+  /// The targets as the core's TargetSet takes them: name = the URL (http://host:port), weight.
+  [[nodiscard]] std::vector<core::resilience::TargetSpec> targetSpecs() const;
 };
 
 /// A policy attached to a route. One alternative per policy kind; later kinds (jwt, key_auth,

@@ -3,17 +3,35 @@
 // simulator and the live proxy build exactly this, so they decide exactly alike).
 //
 // Stage 3 of parse -> validate -> build: the loader has checked the config; building compiles
-// the router and creates each route's policies. Building can still fail on what only the core
-// can check (a regex RE2 rejects, arithmetic bounds of a limit); those failures come back as
-// diagnostics naming the route or policy.
+// the router, creates each route's policies and each service's resilience objects (targets, load
+// balancer, circuit breakers, outlier detector, retry policy and budget). Building can still fail
+// on what only the core can check (a regex RE2 rejects, arithmetic bounds of a limit); those
+// failures come back as diagnostics naming the route, policy or service.
+//
+// Events: every resilience object reports to one core::EventSink. The caller passes it (the
+// composition root owns it: a simulator timeline, the proxy's metrics) and it must outlive the
+// runtime; the overload without a sink gives the runtime a NullEventSink of its own.
+//
+// Thread safety: a runtime holds mutable policy state; one runtime per host thread (or guarded
+// by its owner). Objects never move after construction (the outlier detector and the balancers
+// refer to their TargetSet), so pointers to them stay valid for the runtime's lifetime.
 
+#include <cstddef>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "gateway/config/diagnostics.hpp"
 #include "gateway/config/model.hpp"
+#include "gateway/core/events.hpp"
 #include "gateway/core/rate_limit/policy.hpp"
+#include "gateway/core/resilience/circuit_breaker.hpp"
+#include "gateway/core/resilience/load_balancer.hpp"
+#include "gateway/core/resilience/outlier_detection.hpp"
+#include "gateway/core/resilience/retry.hpp"
+#include "gateway/core/resilience/target_set.hpp"
 #include "gateway/core/router.hpp"
+#include "gateway/core/time.hpp"
 
 namespace gatelab::config {
 
@@ -22,11 +40,41 @@ struct RouteRuntime {
   std::vector<std::unique_ptr<core::ratelimit::RateLimitPolicy>> rateLimits;
 };
 
-/// Owns mutable limiter state: one runtime per host thread (or guarded by its owner).
+/// One service's resilience objects (docs/resilience.md, "How a host uses them for one request").
+/// Every object is behind a unique_ptr so it never moves; optional policies are null when the
+/// service's config does not name them.
+struct ServiceRuntime {
+  const ServiceConfig* config = nullptr;  ///< points into GatewayRuntime::config, which it keeps alive
+  core::resilience::Timeouts timeouts;    ///< copy of config->timeouts
+  /// Targets in config order (name = URL, weight); panic threshold from load_balancer. Never null.
+  std::unique_ptr<core::resilience::TargetSet> targets;
+  /// Built for `targets` with load_balancer's algorithm. Never null.
+  std::unique_ptr<core::resilience::LoadBalancer> loadBalancer;
+  /// Empty without circuit_breaker; one breaker for the service; or, with per_target, one per
+  /// target indexed like `targets` (subject {service, target URL}; mirror each into the set with
+  /// targets->setBlockedUntil(i, breaker.blockedUntil()) after every call to it).
+  std::vector<std::unique_ptr<core::resilience::CircuitBreaker>> breakers;
+  std::unique_ptr<core::resilience::OutlierDetector> outlierDetector;  ///< null without outlier_detection
+  std::unique_ptr<core::resilience::RetryPolicy> retryPolicy;          ///< null without retries
+  std::unique_ptr<core::resilience::RetryBudget> retryBudget;          ///< null without retries
+
+  /// The breaker that guards a call to `target`: the target's own (per_target), the service's, or
+  /// nullptr when the service has none. Precondition: target < targets->size().
+  [[nodiscard]] core::resilience::CircuitBreaker* breakerFor(std::size_t target) const noexcept;
+};
+
+/// Owns mutable limiter and resilience state: one runtime per host thread (or guarded by its owner).
 struct GatewayRuntime {
+  std::unique_ptr<core::NullEventSink> ownedEvents;  ///< set when built without a caller's sink
+  core::EventSink* events = nullptr;                 ///< where every resilience event goes; never null
   std::shared_ptr<const GatewayConfig> config;
   core::Router router;
-  std::vector<RouteRuntime> routes;  ///< indexed like config->routes and router.routes()
+  std::vector<RouteRuntime> routes;      ///< indexed like config->routes and router.routes()
+  std::vector<ServiceRuntime> services;  ///< indexed like config->services
+
+  /// The runtime of the service named `name`, or nullptr. O(number of services).
+  [[nodiscard]] ServiceRuntime* findService(std::string_view name) noexcept;
+  [[nodiscard]] const ServiceRuntime* findService(std::string_view name) const noexcept;
 };
 
 struct BuildResult {
@@ -35,7 +83,14 @@ struct BuildResult {
   [[nodiscard]] bool ok() const noexcept { return runtime != nullptr; }
 };
 
-/// Builds the runtime for a validated config. Precondition: `config` is non-null.
+/// Builds the runtime for a validated config, reporting resilience events to `events` (which
+/// must outlive the runtime). `start` is when the runtime starts on the host's timeline: breakers
+/// configured with mode forced_open or disabled enter that state then (and report it to
+/// `events`). Precondition: `config` is non-null.
+[[nodiscard]] BuildResult buildRuntime(std::shared_ptr<const GatewayConfig> config, core::EventSink& events,
+                                       core::TimePoint start = core::TimePoint{});
+
+/// As above, with events discarded by a NullEventSink the runtime owns, starting at TimePoint{}.
 [[nodiscard]] BuildResult buildRuntime(std::shared_ptr<const GatewayConfig> config);
 
 }  // namespace gatelab::config

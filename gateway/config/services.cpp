@@ -8,8 +8,10 @@
 namespace gatelab::config::detail {
 namespace {
 
-// Allowed keys, in documentation order. Later: retries, circuit_breaker, health_check, ...
-constexpr std::array<std::string_view, 3> kServiceKeys{"name", "targets", "timeout"};
+// Allowed keys, in documentation order. The resilience keys are read in service_resilience.cpp.
+constexpr std::array<std::string_view, 9> kServiceKeys{"name",          "targets",           "timeout",
+                                                       "timeouts",      "retries",           "circuit_breaker",
+                                                       "outlier_detection", "load_balancer", "health_checks"};
 constexpr std::array<std::string_view, 2> kTargetKeys{"url", "weight"};
 
 constexpr std::int64_t kMinWeight = 1;
@@ -71,7 +73,10 @@ ServiceDraft readService(Sink& sink, const Mapping& m) {
       draft.name = Located{*name, n->mark, n->path};
     }
   }
+  const std::size_t beforeTargets = sink.count();
+  bool targetsRead = false;
   if (auto n = m.require(sink, "targets", kTargetsAllowed)) {
+    targetsRead = true;
     if (auto items = readList(sink, *n, kTargetsAllowed)) {
       std::vector<Mark> marks;
       for (const Node& item : *items) {
@@ -92,9 +97,7 @@ ServiceDraft readService(Sink& sink, const Mapping& m) {
       }
     }
   }
-  if (auto n = m.get("timeout")) {
-    if (auto t = readPositiveDuration(sink, *n)) draft.config.timeout = *t;
-  }
+  readServiceResilience(sink, m, draft.config, targetsRead && sink.count() == beforeTargets);
   return draft;
 }
 
@@ -102,7 +105,7 @@ ServiceDraft readService(Sink& sink, const Mapping& m) {
 
 std::vector<ServiceDraft> readServices(Sink& sink, const Node& list) {
   std::vector<ServiceDraft> out;
-  auto items = readList(sink, list, "a list of services, each {name, targets, timeout}", /*allowEmpty=*/true);
+  auto items = readList(sink, list, "a list of services, each {name, targets, ...}", /*allowEmpty=*/true);
   if (!items) return out;
   for (const Node& item : *items) {
     auto m = Mapping::open(sink, item, kServiceKeys, "a service");

@@ -27,6 +27,12 @@ struct ServiceDraft {
   std::optional<Located> name;  ///< set when the name itself is valid
 };
 
+/// Reads a service's resilience keys (timeout, timeouts, retries, circuit_breaker,
+/// outlier_detection, load_balancer, health_checks) into `config`, checks the rules between them
+/// and with `config.targets`, and last runs the core's validate functions (service_resilience.cpp).
+/// `targetsValid`: the service's targets were read without errors (else rules on them are skipped).
+void readServiceResilience(Sink& sink, const Mapping& service, ServiceConfig& config, bool targetsValid);
+
 /// Reads `services:`; one draft per list item that is a mapping.
 [[nodiscard]] std::vector<ServiceDraft> readServices(Sink& sink, const Node& list);
 

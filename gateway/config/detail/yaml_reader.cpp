@@ -323,4 +323,30 @@ std::optional<core::Rate> readRate(Sink& sink, const Node& node) {
   return parsed.value();
 }
 
+std::optional<core::resilience::Percent> readPercent(Sink& sink, const Node& node) {
+  if (!node.yaml.IsScalar()) {
+    sink.error(node.mark, node.path, "expected a percentage, got " + describe(node.yaml), std::string(kPercentAllowed));
+    return std::nullopt;
+  }
+  const std::string& text = node.yaml.Scalar();
+  auto parsed = parsePercent(text);
+  if (!parsed) {
+    sink.error(node.mark, node.path, parsed.error().message, parsed.error().allowed);
+    return std::nullopt;
+  }
+  // parsePercent accepted "<digits>[.<digits>]%": count the decimals so nothing is rounded away.
+  if (const std::size_t dot = text.find('.'); dot != std::string::npos && text.size() - dot - 2 > 3) {
+    sink.error(node.mark, node.path, "invalid percentage " + inQuotes(text) + ": more than 3 decimals",
+               "a percentage in steps of 0.001%, e.g. 50%, 12.5%, 0.125%");
+    return std::nullopt;
+  }
+  return core::resilience::percentFromDouble(parsed.value());
+}
+
+bool isUnsignedInteger(const YAML::Node& node) {
+  if (!node.IsScalar() || !isPlain(node)) return false;
+  const std::string& s = node.Scalar();
+  return !s.empty() && std::all_of(s.begin(), s.end(), isDigit);
+}
+
 }  // namespace gatelab::config::detail

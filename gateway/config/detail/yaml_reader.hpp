@@ -18,6 +18,7 @@
 #include "gateway/config/diagnostics.hpp"
 #include "gateway/config/suggest.hpp"
 #include "gateway/core/rate.hpp"
+#include "gateway/core/resilience/percent.hpp"
 #include "gateway/core/time.hpp"
 
 namespace gatelab::config::detail {
@@ -117,6 +118,10 @@ class Mapping {
 /// A duration that must be > 0.
 [[nodiscard]] std::optional<core::Duration> readPositiveDuration(Sink& sink, const Node& node);
 [[nodiscard]] std::optional<core::Rate> readRate(Sink& sink, const Node& node);
+/// A percentage "0%".."100%" with at most three decimals (the core's Percent is exact to 0.001%).
+[[nodiscard]] std::optional<core::resilience::Percent> readPercent(Sink& sink, const Node& node);
+/// True when the node is a plain scalar made of decimal digits only ("20", not "20s" or '20').
+[[nodiscard]] bool isUnsignedInteger(const YAML::Node& node);
 
 template <typename E>
 struct EnumName {

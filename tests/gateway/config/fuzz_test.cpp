@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gateway/config/loader.hpp"
+#include "gateway/config/runtime.hpp"
 
 namespace gatelab::config {
 namespace {
@@ -27,7 +28,8 @@ std::vector<std::string> seeds() {
   std::vector<std::string> out;
   for (const char* name : {"examples/gateway.yaml", "examples/minimal.yaml", "examples/nginx_limit_req.yaml",
                            "examples/multi_limit.yaml", "tests/gateway/config/data/many_errors.yaml",
-                           "tests/gateway/config/data/rate_limit_errors.yaml"}) {
+                           "tests/gateway/config/data/rate_limit_errors.yaml",
+                           "tests/gateway/config/data/resilience_errors.yaml"}) {
     out.push_back(readFile(std::string(GATELAB_SOURCE_DIR) + "/" + name));
     EXPECT_FALSE(out.back().empty()) << name;
   }
@@ -41,6 +43,12 @@ void checkContract(const std::string& input) {
   if (r.ok()) {
     ASSERT_NE(r.config, nullptr);
     EXPECT_TRUE(r.diagnostics.empty());
+    // The loader ran the resilience core's own checks, so every service builds (routes can still
+    // fail on what only RE2 knows).
+    const BuildResult b = buildRuntime(r.config);
+    for (const Diagnostic& d : b.diagnostics) {
+      EXPECT_NE(d.path.rfind("services", 0), 0U) << "a loaded service failed to build: " << formatDiagnostic(d);
+    }
     return;
   }
   ASSERT_FALSE(r.diagnostics.empty()) << "neither a config nor diagnostics";
@@ -57,10 +65,10 @@ void checkContract(const std::string& input) {
 
 // Fragments that stress the YAML parser and the schema: flow/block switches, anchors, tags,
 // nulls, huge numbers, odd units, control bytes.
-constexpr std::array<std::string_view, 28> kFragments{
+constexpr std::array<std::string_view, 34> kFragments{
     "{", "}", "[", "]", ": ", "- ", "&a ", "*a", "!!int ", "!!map ", "~", "null", "\t", std::string_view("\0", 1),
     "\xff\xfe", "'", "\"", "#", "\n", "<<: *a\n", "99999999999999999999999", "-1", "1e999", "0x10", "1.5",
-    "100/minute", "? [a]\n: b\n", "%YAML 1.2\n---\n"};
+    "100/minute", "? [a]\n: b\n", "%YAML 1.2\n---\n", "0%", "100.0001%", "0s", "5xx", "header:", "1000000"};
 
 TEST(ConfigFuzz, TruncatedExamplesNeverCrash) {
   // Every prefix of every seed (stepping a few bytes) is handled.

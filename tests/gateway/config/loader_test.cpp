@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gateway/config/loader.hpp"
+#include "tests/gateway/config/config_test_support.hpp"
 
 namespace gatelab::config {
 namespace {
@@ -32,65 +33,13 @@ using core::ratelimit::RateLimitPolicySpec;
 using core::ratelimit::WindowAlign;
 using ::testing::HasSubstr;
 
-constexpr std::string_view kFile = "test.yaml";
-
-struct Pos {
-  int line = 0;
-  int column = 0;
-};
-
-// 1-based line and column of the first occurrence of `needle` in `text` (or just after it).
-Pos posOf(std::string_view text, std::string_view needle, bool after = false) {
-  const std::size_t at = text.find(needle);
-  EXPECT_NE(at, std::string_view::npos) << "anchor not found: " << needle;
-  const std::size_t offset = at + (after ? needle.size() : 0);
-  Pos p{1, 1};
-  for (std::size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++p.line;
-      p.column = 1;
-    } else {
-      ++p.column;
-    }
-  }
-  return p;
-}
-
-std::string dump(const LoadResult& r) { return r.ok() ? "(loaded without errors)" : r.errorText(); }
-
-// The diagnostic with this path, if exactly one exists.
-const Diagnostic* findByPath(const LoadResult& r, std::string_view path) {
-  const Diagnostic* found = nullptr;
-  for (const Diagnostic& d : r.diagnostics) {
-    if (d.path != path) continue;
-    if (found != nullptr) return nullptr;
-    found = &d;
-  }
-  return found;
-}
-
-struct ErrorCase {
-  std::string_view what;    // the property checked
-  std::string yaml;         // the whole config
-  std::string_view path;    // expected YAML path
-  std::string_view anchor;  // the node the error points at: first occurrence of this text...
-  bool after;               // ...or the text right after it
-  std::string_view phrase;  // must appear in the message
-};
-
-void expectError(const ErrorCase& c) {
-  SCOPED_TRACE(std::string(c.what));
-  const LoadResult r = loadConfigString(c.yaml, kFile);
-  ASSERT_FALSE(r.ok()) << "expected an error for: " << c.what;
-  const Diagnostic* d = findByPath(r, c.path);
-  ASSERT_NE(d, nullptr) << "no single diagnostic at path " << c.path << "; got:\n" << dump(r);
-  const Pos want = posOf(c.yaml, c.anchor, c.after);
-  EXPECT_EQ(d->file, kFile);
-  EXPECT_EQ(d->line, want.line) << formatDiagnostic(*d);
-  EXPECT_EQ(d->column, want.column) << formatDiagnostic(*d);
-  EXPECT_THAT(d->message, HasSubstr(std::string(c.phrase))) << formatDiagnostic(*d);
-  EXPECT_FALSE(d->allowed.empty()) << formatDiagnostic(*d);
-}
+using test::dump;
+using test::ErrorCase;
+using test::expectError;
+using test::findByPath;
+using test::kFile;
+using test::Pos;
+using test::posOf;
 
 // ---- fixtures: a valid skeleton the cases vary -------------------------------------------------
 
@@ -130,7 +79,7 @@ TEST(ConfigLoader, MinimalConfigLoads) {
   EXPECT_EQ(c.admin, (HostPort{"127.0.0.1", 9901}));
   EXPECT_EQ(c.source, kFile);
   ASSERT_EQ(c.services.size(), 2U);
-  EXPECT_EQ(c.services[0].timeout, 60s);
+  EXPECT_EQ(c.services[0].timeouts, kDefaultTimeouts);  // connect 60s, per_try 60s, no overall limit
   EXPECT_EQ(c.services[0].targets[0].weight, 1U);
   ASSERT_EQ(c.routes.size(), 1U);
   ASSERT_EQ(c.routes[0].policies.size(), 1U);
@@ -664,19 +613,19 @@ TEST(ConfigLoader, ExampleGatewayYamlLoadsWithTheRightValues) {
   EXPECT_EQ(c.listen, (HostPort{"0.0.0.0", 8080}));
   EXPECT_EQ(c.admin, (HostPort{"127.0.0.1", 9901}));
 
-  ASSERT_EQ(c.services.size(), 3U);
+  ASSERT_EQ(c.services.size(), 4U);  // resilience values: resilience_config_test.cpp
   const ServiceConfig* users = c.findService("users");
   ASSERT_NE(users, nullptr);
   ASSERT_EQ(users->targets.size(), 2U);
   EXPECT_EQ(users->targets[0].url.toString(), "http://127.0.0.1:3001");
   EXPECT_EQ(users->targets[0].weight, 90U);
   EXPECT_EQ(users->targets[1].weight, 10U);
-  EXPECT_EQ(users->timeout, 2s);
-  EXPECT_EQ(c.findService("orders")->timeout, 1500ms);
+  EXPECT_EQ(users->timeouts.perTry, 2s);
+  EXPECT_EQ(c.findService("orders")->timeouts.perTry, 1500ms);
   const ServiceConfig* v2 = c.findService("orders-v2");
   ASSERT_NE(v2, nullptr);
   EXPECT_EQ(v2->targets[0].url, (TargetUrl{"https", "orders-v2.internal", 8443}));
-  EXPECT_EQ(v2->timeout, 60s);
+  EXPECT_EQ(v2->timeouts.perTry, 60s);
 
   ASSERT_EQ(c.routes.size(), 6U);
   const RouteConfig* usersRoute = c.findRoute("users");
