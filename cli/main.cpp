@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
       "demo", "Show how the rate-limiting algorithms decide on the same synthetic burst");
   demoCmd->add_flag("--json", demo.json, "print the results as JSON");
 
+  gatelab::cli::TraceStatsOptions traceStats;
+  CLI::App* traceStatsCmd = gatelab::cli::addTraceCommand(app, traceStats);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -31,5 +34,6 @@ int main(int argc, char** argv) {
   }
   if (validateCmd->parsed()) return gatelab::cli::runValidate(validate);
   if (demoCmd->parsed()) return gatelab::cli::runDemo(demo);
+  if (traceStatsCmd->parsed()) return gatelab::cli::runTraceStats(traceStats);
   return 2;
 }
