@@ -1,0 +1,129 @@
+#pragma once
+// What the simulated gateway reports about each request, for metrics, ground truth and reports.
+//
+// SimGateway (sim/gateway/sim_gateway.hpp) calls a GatewayObserver synchronously, in simulated
+// time order, from inside the event that caused the report:
+//   onRateLimit   once per applied rate-limit policy evaluation (the request's arrival time);
+//   onTry         once per finished upstream try (attempts and retries alike);
+//   onComplete    exactly once per submitted request, when the client gets its answer.
+// Circuit-breaker and outlier events arrive separately through core::EventSink (the runtime's
+// sink); a metrics collector usually implements both interfaces.
+//
+// Identifiers are small integers so the per-request path does not hash strings:
+//   route    index into GatewayRuntime::routes / Router::routes() (kNoRouteIndex when unrouted);
+//   policy   index of the rate-limit policy within its route's RouteRuntime::rateLimits;
+//   service  index into GatewayRuntime::services (kNoServiceIndex when none);
+//   target   index into that service's TargetSet;
+//   client   ClientId from the run's ClientTable (the replayed client identity).
+//
+// Thread safety: none; one simulation, one thread. Events reference data valid only during the call.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/core/rate_limit/policy.hpp"
+#include "gateway/core/resilience/outcome.hpp"
+#include "gateway/core/time.hpp"
+
+namespace gatelab::sim {
+
+using ClientId = std::uint32_t;
+inline constexpr std::uint32_t kNoRouteIndex = 0xFFFFFFFFu;
+inline constexpr std::uint32_t kNoServiceIndex = 0xFFFFFFFFu;
+inline constexpr std::uint32_t kNoTargetIndex = 0xFFFFFFFFu;
+
+/// Interns client identities: the first distinct identity gets 0, the next 1, ... Memory grows with
+/// distinct clients, never with requests. O(identity length) per intern (one hash lookup).
+class ClientTable {
+ public:
+  ClientId intern(std::string_view identity) {
+    auto it = index_.find(identity);
+    if (it != index_.end()) return it->second;
+    const auto id = static_cast<ClientId>(names_.size());
+    names_.emplace_back(identity);
+    index_.emplace(names_.back(), id);
+    return id;
+  }
+  [[nodiscard]] std::string_view name(ClientId id) const noexcept { return names_[id]; }
+  [[nodiscard]] std::size_t size() const noexcept { return names_.size(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::vector<std::string> names_;  // deque-like stability is not needed: index_ keys own copies
+  std::unordered_map<std::string, ClientId, Hash, std::equal_to<>> index_;
+};
+
+/// How the gateway answered a request (the first reason that applies).
+enum class RequestOutcome : std::uint8_t {
+  kUpstream,        ///< the upstream's response was returned (any status, including 5xx)
+  kRateLimited,     ///< a rate-limit policy rejected it (its reject status, 429 by default)
+  kNotFound,        ///< no route matched (404)
+  kBadRequest,      ///< the path did not normalize (400)
+  kBreakerOpen,     ///< a circuit breaker refused the call (503 or the fallback status)
+  kNoTarget,        ///< no healthy target to pick (503)
+  kConnectFailure,  ///< the last try could not connect (502)
+  kTimeout,         ///< the per-try or overall timeout fired on the last try (504)
+  kReset,           ///< the connection broke on the last try (502)
+};
+const char* toString(RequestOutcome outcome) noexcept;
+
+/// One applied rate-limit policy decision (PolicyDecision::applied is true).
+struct RateLimitReport {
+  core::TimePoint at;               ///< arrival time of the request (when the policy decided)
+  std::uint64_t request = 0;        ///< SimRequest::id
+  std::uint32_t route = 0;
+  std::uint32_t policy = 0;
+  ClientId client = 0;
+  std::uint32_t cost = 1;           ///< what the policy charged per request
+  const core::ratelimit::PolicyDecision* decision = nullptr;  ///< never null during the call
+};
+
+/// One finished upstream try.
+struct TryReport {
+  core::TimePoint start;            ///< when the try was sent
+  core::TimePoint end;              ///< when its outcome was known
+  std::uint64_t request = 0;
+  std::uint32_t route = 0;
+  std::uint32_t service = 0;
+  std::uint32_t target = 0;
+  std::uint32_t attempt = 0;        ///< 0 for the first try, n for the n-th retry
+  ClientId client = 0;
+  core::resilience::CallOutcome outcome;
+};
+
+/// The client's answer. Latency = done - arrival: time spent delayed by a limiter, waiting in
+/// backoff and in every try counts (no coordinated omission).
+struct CompletionReport {
+  core::TimePoint arrival;
+  core::TimePoint done;
+  std::uint64_t request = 0;
+  std::uint32_t route = kNoRouteIndex;
+  std::uint32_t service = kNoServiceIndex;
+  std::uint32_t target = kNoTargetIndex;   ///< target of the last try, if any
+  ClientId client = 0;
+  std::uint16_t status = 0;                ///< what the client got
+  RequestOutcome outcome = RequestOutcome::kUpstream;
+  std::uint32_t tries = 0;                 ///< upstream tries made (0 when none was sent)
+  core::Duration rateLimitDelay{0};        ///< time held by kDelay decisions
+  bool shadowRejected = false;             ///< a shadow (dry-run) policy would have rejected it
+};
+
+class GatewayObserver {
+ public:
+  virtual ~GatewayObserver() = default;
+  GatewayObserver() = default;
+  GatewayObserver(const GatewayObserver&) = delete;
+  GatewayObserver& operator=(const GatewayObserver&) = delete;
+
+  virtual void onRateLimit(const RateLimitReport&) {}
+  virtual void onTry(const TryReport&) {}
+  virtual void onComplete(const CompletionReport&) {}
+};
+
+}  // namespace gatelab::sim
