@@ -1,7 +1,7 @@
 // Requests per second through SimGateway: the whole simulated request path (route match, one
 // rate-limit policy, load balancing, a circuit breaker, a per-try timeout event, retries with
 // back-off and a budget, mock backends with errors) on one core, engine included. Run in Release;
-// figures go to docs/simulator.md.
+// figures go to docs/performance.md.
 //
 //   Full      route + token bucket per client IP + 4 targets (round robin) + breaker + retries,
 //             1% backend errors, ~100 requests in flight.

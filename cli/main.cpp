@@ -18,13 +18,17 @@ int main(int argc, char** argv) {
   validateCmd->add_option("FILE", validate.files, "config files (YAML)")->required();
   validateCmd->add_flag("-q,--quiet", validate.quiet, "print nothing for valid files");
 
-  gatelab::cli::DemoOptions demo;
-  CLI::App* demoCmd = app.add_subcommand(
-      "demo", "Show how the rate-limiting algorithms decide on the same synthetic burst");
-  demoCmd->add_flag("--json", demo.json, "print the results as JSON");
+  gatelab::cli::ScenarioRunOptions scenario;
+  const gatelab::cli::ScenarioCommands scenarioCmds = gatelab::cli::addScenarioCommands(app, scenario);
+
+  gatelab::cli::LimitersOptions limiters;
+  CLI::App* limitersCmd = app.add_subcommand(
+      "limiters", "Show how every rate-limiting algorithm decides on the same synthetic burst");
+  limitersCmd->add_flag("--json", limiters.json, "print the results as JSON");
 
   gatelab::cli::TraceStatsOptions traceStats;
-  CLI::App* traceStatsCmd = gatelab::cli::addTraceCommand(app, traceStats);
+  gatelab::cli::TraceGenOptions traceGen;
+  const gatelab::cli::TraceCommands traceCmds = gatelab::cli::addTraceCommand(app, traceStats, traceGen);
 
   try {
     app.parse(argc, argv);
@@ -33,7 +37,12 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (validateCmd->parsed()) return gatelab::cli::runValidate(validate);
-  if (demoCmd->parsed()) return gatelab::cli::runDemo(demo);
-  if (traceStatsCmd->parsed()) return gatelab::cli::runTraceStats(traceStats);
+  if (scenarioCmds.sim->parsed()) return gatelab::cli::runSim(scenario);
+  if (scenarioCmds.compare->parsed()) return gatelab::cli::runCompare(scenario);
+  if (scenarioCmds.rehearse->parsed()) return gatelab::cli::runRehearse(scenario);
+  if (scenarioCmds.demo->parsed()) return gatelab::cli::runDemo(scenario);
+  if (limitersCmd->parsed()) return gatelab::cli::runLimiters(limiters);
+  if (traceCmds.stats->parsed()) return gatelab::cli::runTraceStats(traceStats);
+  if (traceCmds.gen->parsed()) return gatelab::cli::runTraceGen(traceGen);
   return 2;
 }

@@ -178,8 +178,9 @@ void printJson(const TraceStatsOptions& o, const tr::TraceFormat& format, const 
 
 }  // namespace
 
-CLI::App* addTraceCommand(CLI::App& app, TraceStatsOptions& o) {
-  CLI::App* trace = app.add_subcommand("trace", "Inspect recorded traffic (access logs, JSON lines, CSV/TSV; plain or gzip)");
+TraceCommands addTraceCommand(CLI::App& app, TraceStatsOptions& o, TraceGenOptions& genOptions) {
+  CLI::App* trace = app.add_subcommand(
+      "trace", "Inspect or generate traffic traces (access logs, JSON lines, CSV/TSV; plain or gzip)");
   trace->require_subcommand(1);
   CLI::App* stats = trace->add_subcommand(
       "stats",
@@ -204,7 +205,13 @@ CLI::App* addTraceCommand(CLI::App& app, TraceStatsOptions& o) {
   stats->add_option("--max-line-length", o.maxLineLength, "longer lines are counted as malformed (bytes)");
   stats->add_option("--display-zone", o.displayZone, "print times at this UTC offset, e.g. -04:00 (default UTC)");
   stats->add_flag("--json", o.json, "print the figures as JSON (times always UTC)");
-  return stats;
+  CLI::App* gen = trace->add_subcommand(
+      "gen",
+      "Generate a synthetic trace: Poisson, bursty (MMPP) or diurnal arrivals, Zipf-distributed clients, abusive\n"
+      "clients; any format trace stats reads, plain or gzip. Same seed, same bytes.\n"
+      "Exit 0 written, 1 invalid spec file or write error, 2 usage. See docs/traces.md.");
+  addTraceGenOptions(*gen, genOptions);
+  return TraceCommands{stats, gen};
 }
 
 int runTraceStats(const TraceStatsOptions& o) {

@@ -6,8 +6,12 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -16,8 +20,9 @@ struct CommandResult {
   std::string out;  // stdout and stderr together
 };
 
-CommandResult run(const std::string& args) {
-  const std::string cmd = std::string(GATELAB_BIN) + " " + args + " 2>&1";
+/// Runs gatelab with `args`; `merge`: stderr joins stdout, else stderr is discarded (for --json).
+CommandResult run(const std::string& args, bool merge = true) {
+  const std::string cmd = std::string(GATELAB_BIN) + " " + args + (merge ? " 2>&1" : " 2>/dev/null");
   CommandResult r{-1, {}};
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -27,6 +32,8 @@ CommandResult run(const std::string& args) {
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
 }
+
+CommandResult runOut(const std::string& args) { return run(args, false); }
 
 std::string source(const std::string& rel) { return std::string(GATELAB_SOURCE_DIR) + "/" + rel; }
 
@@ -89,8 +96,8 @@ TEST(CliUsage, UsageErrorsExitTwo) {
   EXPECT_EQ(run("--help").status, 0);
 }
 
-TEST(CliDemo, ComparesEveryAlgorithmOnTheSameTraffic) {
-  const CommandResult r = run("demo");
+TEST(CliLimiters, ComparesEveryAlgorithmOnTheSameTraffic) {
+  const CommandResult r = run("limiters");
   EXPECT_EQ(r.status, 0) << r.out;
   for (const char* name : {"token_bucket", "gcra", "leaky_bucket (nginx)", "fixed_window", "sliding_window_log",
                            "sliding_window_counter"}) {
@@ -98,13 +105,160 @@ TEST(CliDemo, ComparesEveryAlgorithmOnTheSameTraffic) {
   }
 }
 
-TEST(CliDemo, JsonOutputCountsEveryRequestOnce) {
-  const CommandResult r = run("demo --json");
+TEST(CliLimiters, JsonOutputCountsEveryRequestOnce) {
+  const CommandResult r = run("limiters --json");
   ASSERT_EQ(r.status, 0) << r.out;
   // allowed + delayed + rejected == requests for every variant (checked in the text, no parser
   // dependency in this test): the first variant's numbers appear in order.
   EXPECT_NE(r.out.find("\"requests\": 225"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"variants\""), std::string::npos);
+}
+
+// ---- Scenarios: sim, compare, rehearse, demo --------------------------------------------------
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+TEST(CliScenario, EveryBundledGatewayConfigIsValid) {
+  for (const char* f : {"outage", "retries", "canary", "shop"}) {
+    const CommandResult r = run("validate --quiet " + source(std::string("scenarios/gateways/") + f + ".yaml"));
+    EXPECT_EQ(r.status, 0) << f << "\n" << r.out;
+  }
+}
+
+TEST(CliScenario, EveryBundledScenarioCompares) {
+  for (const char* f : {"compare-limiters", "backend-outage", "retry-storm", "canary-ejection"}) {
+    const CommandResult r = run("compare --quiet " + source(std::string("scenarios/") + f + ".yaml"));
+    EXPECT_EQ(r.status, 0) << f << "\n" << r.out;
+    EXPECT_NE(r.out.find("p99 latency"), std::string::npos) << f << "\n" << r.out;
+  }
+}
+
+// The demo compares every algorithm; the exact sliding log is the reference, so it scores 0.
+TEST(CliScenario, DemoComparesTheLimitersAgainstTheGroundTruth) {
+  const CommandResult r = runOut("demo --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["variants"].size(), 7U);
+  bool sawLog = false;
+  for (const auto& v : j["variants"]) {
+    EXPECT_EQ(v["figures"]["requests"], 36755) << v.dump();
+    if (v["variant"] == "sliding-log") {
+      sawLog = true;
+      EXPECT_EQ(v["figures"]["false_allows"], 0);
+      EXPECT_EQ(v["figures"]["false_blocks"], 0);
+      EXPECT_LE(v["figures"]["worst_overshoot"].get<double>(), 1.0);
+    }
+    if (v["variant"] == "token-bucket") {
+      // burst 20 + 10/s refill: up to 3x the nominal 10 per second, by design.
+      EXPECT_GT(v["figures"]["worst_overshoot"].get<double>(), 1.5);
+    }
+  }
+  EXPECT_TRUE(sawLog);
+}
+
+// rehearse: the no-breaker variant breaches the outage SLO; the message names the file and line
+// of the check and the measured value; exit 1. The breaker variant alone passes: exit 0.
+TEST(CliScenario, RehearseGatesOnTheChecks) {
+  const std::string scenario = source("scenarios/backend-outage.yaml");
+  const CommandResult bad = run("rehearse --quiet " + scenario);
+  EXPECT_EQ(bad.status, 1) << bad.out;
+  EXPECT_NE(bad.out.find("backend-outage.yaml:"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("variant no-breaker: breached p99_latency{route=orders}"), std::string::npos) << bad.out;
+  EXPECT_EQ(bad.out.find("variant breaker: breached"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find(": FAIL"), std::string::npos) << bad.out;
+
+  const CommandResult good = run("rehearse --quiet --variant breaker " + scenario);
+  EXPECT_EQ(good.status, 0) << good.out;
+  EXPECT_NE(good.out.find(": PASS"), std::string::npos) << good.out;
+}
+
+// --no-failures: without the outage nothing is breached, for either variant... except the check
+// that the breaker opened at least once, which then has nothing to open on.
+TEST(CliScenario, NoFailuresTurnsTheInjectionOff) {
+  const CommandResult r = runOut("rehearse --json --no-failures " + source("scenarios/backend-outage.yaml"));
+  EXPECT_EQ(r.status, 1) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["failures_injected"], false);
+  for (const auto& v : j["variants"]) {
+    for (const auto& c : v["checks"]) {
+      const bool opened = c["check"].get<std::string>().rfind("breaker_opens", 0) == 0;
+      EXPECT_EQ(c["passed"].get<bool>(), !opened) << c.dump();
+    }
+  }
+}
+
+// sim --out writes the report, the timeline (one line per bucket, covering the run) and the
+// summary; the report's totals match the timeline's.
+TEST(CliScenario, SimWritesReportTimelineAndSummary) {
+  const std::filesystem::path out = std::filesystem::path(::testing::TempDir()) / "gatelab-cli-sim";
+  std::filesystem::remove_all(out);
+  const CommandResult r =
+      run("sim --quiet --variant breaker " + source("scenarios/backend-outage.yaml") + " --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("variant breaker"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("resilience events"), std::string::npos) << r.out;
+  const auto report = nlohmann::json::parse(slurp(out / "breaker" / "report.json"));
+  EXPECT_EQ(report["variant"], "breaker");
+  EXPECT_EQ(report["seed"], 7);
+  EXPECT_EQ(report["trace"]["records"], 36755);
+  EXPECT_GE(report["metrics"]["breaker_opens"].get<int>(), 1);
+  ASSERT_EQ(report["failure_windows"].size(), 2U);  // the black hole, then its recovery ramp
+
+  std::istringstream timeline(slurp(out / "breaker" / "timeline.ndjson"));
+  std::string line;
+  std::uint64_t requests = 0, lines = 0;
+  double lastEnd = 0;
+  while (std::getline(timeline, line)) {
+    const auto b = nlohmann::json::parse(line);
+    EXPECT_EQ(b["index"], lines);
+    EXPECT_EQ(b["start_ms"].get<double>(), lastEnd);
+    lastEnd = b["end_ms"].get<double>();
+    requests += b["requests"].get<std::uint64_t>();
+    ++lines;
+  }
+  EXPECT_EQ(requests, report["metrics"]["overall"]["requests"].get<std::uint64_t>());
+  EXPECT_EQ(lastEnd, report["simulated_ms"].get<double>());
+  EXPECT_GE(lines, 600U);
+
+  const std::string csv = slurp(out / "summary.csv");
+  EXPECT_EQ(csv.rfind("variant,requests,", 0), 0U) << csv;
+  EXPECT_NE(csv.find("\nbreaker,36755,"), std::string::npos) << csv;
+}
+
+TEST(CliScenario, BadInputIsReportedNotCrashed) {
+  const std::string outage = source("scenarios/backend-outage.yaml");
+  CommandResult r = run("compare --quiet --variant nope " + outage);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("no variant named 'nope'; allowed: breaker, no-breaker"), std::string::npos) << r.out;
+
+  r = run("compare --quiet --seed 12x " + outage);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--seed"), std::string::npos) << r.out;
+
+  r = run("sim --quiet --variant breaker --variant no-breaker " + outage);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("gatelab compare"), std::string::npos) << r.out;
+
+  r = run("rehearse --quiet " + source("scenarios/compare-limiters.yaml"));
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("no `expect:` checks"), std::string::npos) << r.out;
+
+  const std::string bad = writeTemp("bad-scenario.yaml", "version: 1\ngateway: nowhere.yaml\ntrace: {file: x.log}\nseeds: 3\n");
+  r = run("sim " + bad);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("bad-scenario.yaml:4:1: seeds: unknown key"), std::string::npos) << r.out;
+
+  r = run("sim " + ::testing::TempDir() + "no-such-scenario.yaml");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("no-such-scenario.yaml"), std::string::npos) << r.out;
+
+  r = run("sim");
+  EXPECT_EQ(r.status, 2) << r.out;
 }
 
 }  // namespace

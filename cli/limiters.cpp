@@ -1,4 +1,4 @@
-// gatelab demo: the same synthetic traffic from one client through every rate-limiting algorithm,
+// gatelab limiters: the same synthetic traffic from one client through every rate-limiting algorithm,
 // each configured as "10 requests per second" in its own terms, decided by the real core.
 #include <array>
 #include <cstdio>
@@ -119,7 +119,7 @@ std::string ms(Duration d) {
 
 }  // namespace
 
-int runDemo(const DemoOptions& options) {
+int runLimiters(const LimitersOptions& options) {
   const std::vector<Arrival> arrivals = traffic();
   const std::vector<Variant> vs = variants();
   std::vector<Result> results;
