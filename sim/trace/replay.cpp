@@ -148,6 +148,17 @@ std::uint32_t ReplayStream::allocate() {
 
 void ReplayStream::release(std::uint32_t slot) { free_.push_back(slot); }
 
+void ReplayStream::PendingRing::pushBack(const Pending& p) {
+  if (count_ == ring_.size()) {
+    std::vector<Pending> grown(ring_.empty() ? 64 : ring_.size() * 2);
+    for (std::size_t i = 0; i < count_; ++i) grown[i] = ring_[(head_ + i) & (ring_.size() - 1)];
+    ring_ = std::move(grown);
+    head_ = 0;
+  }
+  ring_[(head_ + count_) & (ring_.size() - 1)] = p;
+  ++count_;
+}
+
 namespace {
 // Min-heap on (time, sequence): std heap functions keep the "largest" first, so invert.
 constexpr auto kLater = [](const auto& a, const auto& b) { return a.time != b.time ? a.time > b.time : a.seq > b.seq; };
@@ -172,23 +183,36 @@ void ReplayStream::readOne() {
   const std::uint32_t slot = allocate();
   slots_[slot].assign(scratch_);
   slots_[slot].setTime(t);
-  heap_.push_back({t, seq_++, slot});
-  std::push_heap(heap_.begin(), heap_.end(), kLater);
+  const Pending pending{t, seq_++, slot};
+  if (inOrder_.empty() || !(inOrder_.back().time > t)) {
+    inOrder_.pushBack(pending);
+  } else {
+    heap_.push_back(pending);
+    std::push_heap(heap_.begin(), heap_.end(), kLater);
+  }
   if (!newest_ || t > *newest_) newest_ = t;
 }
 
 bool ReplayStream::pullSorted(std::uint32_t& slot) {
   while (true) {
-    if (!heap_.empty()) {
-      const Pending& top = heap_.front();
-      const bool full = heap_.size() > options_.reorder.maxRecords;
+    const bool haveFifo = !inOrder_.empty();
+    const bool haveHeap = !heap_.empty();
+    if (haveFifo || haveHeap) {
+      // The earliest pending record by (time, seq): the front of the FIFO or the heap's top.
+      const bool fromHeap = haveHeap && (!haveFifo || kLater(inOrder_.front(), heap_.front()));
+      const Pending& top = fromHeap ? heap_.front() : inOrder_.front();
+      const bool full = inOrder_.size() + heap_.size() > options_.reorder.maxRecords;
       const bool settled = top.time + options_.reorder.window <= *newest_;
       if (readerDone_ || full || settled) {
         if (full && !settled && !readerDone_) ++stats_.reorderOverflows;
         slot = top.slot;
         released_ = top.time;
-        std::pop_heap(heap_.begin(), heap_.end(), kLater);
-        heap_.pop_back();
+        if (fromHeap) {
+          std::pop_heap(heap_.begin(), heap_.end(), kLater);
+          heap_.pop_back();
+        } else {
+          inOrder_.popFront();
+        }
         return true;
       }
     } else if (readerDone_) {

@@ -161,6 +161,29 @@ class ReplayStream {
   TraceRecord scratch_;
   std::vector<OwnedRecord> slots_;
   std::vector<std::uint32_t> free_;
+  /// A FIFO on a power-of-two ring that only grows (no allocation once warm, unlike std::deque).
+  class PendingRing {
+   public:
+    [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+    [[nodiscard]] const Pending& front() const noexcept { return ring_[head_]; }
+    [[nodiscard]] const Pending& back() const noexcept { return ring_[(head_ + count_ - 1) & (ring_.size() - 1)]; }
+    void pushBack(const Pending& p);
+    void popFront() noexcept {
+      head_ = (head_ + 1) & (ring_.size() - 1);
+      --count_;
+    }
+
+   private:
+    std::vector<Pending> ring_;
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+  };
+
+  // Records waiting for the reorder window, split in two: `inOrder_` takes every record not
+  // older than the last one it holds (a sorted trace never touches the heap: O(1) per record),
+  // `heap_` the others. The next record is the earlier (time, seq) of the two fronts.
+  PendingRing inOrder_;
   std::vector<Pending> heap_;
   std::uint64_t seq_ = 0;
   std::optional<TraceTime> newest_;
