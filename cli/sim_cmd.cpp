@@ -52,10 +52,19 @@ struct CheckResult {
 };
 
 /// One variant's run with its verdicts.
+/// The per-bucket figures that locate a breach in time (kept for every bucket: ~64 bytes each).
+struct BucketFigures {
+  core::Duration start{0}, end{0};
+  std::uint64_t requests = 0;
+  std::uint64_t errors = 0;  ///< 5xx
+  std::optional<core::Duration> p50, p90, p99, max;
+};
+
 struct VariantRun {
   const scn::Variant* variant = nullptr;
   sim::RunResult result;
   std::vector<CheckResult> checks;
+  std::vector<BucketFigures> buckets;
   std::string timelineError;  ///< writing timeline.ndjson failed
   [[nodiscard]] std::size_t breaches() const {
     return static_cast<std::size_t>(std::count_if(checks.begin(), checks.end(), [](const CheckResult& c) { return !c.passed; }));
@@ -167,9 +176,60 @@ std::vector<CheckResult> evaluate(const scn::Scenario& scenario, const std::stri
   return out;
 }
 
+/// When a breached check broke, from the timeline: for unlabelled latency and error-rate checks,
+/// the buckets (inside the check's window) whose own value breaches the threshold. Empty when the
+/// timeline cannot say (labels, other metrics, no breaching bucket).
+std::string whenBreached(const CheckResult& c, const std::vector<BucketFigures>& buckets) {
+  const scn::Expectation& e = *c.expectation;
+  const sim::MetricRef& ref = e.ref;
+  if (!ref.route.empty() || !ref.service.empty() || !ref.policy.empty()) return {};
+  auto value = [&ref](const BucketFigures& b) -> std::optional<double> {
+    auto seconds = [](const std::optional<core::Duration>& d) {
+      return d ? std::optional<double>(std::chrono::duration<double>(*d).count()) : std::nullopt;
+    };
+    switch (ref.metric) {
+      case sim::Metric::kP50Latency: return seconds(b.p50);
+      case sim::Metric::kP90Latency: return seconds(b.p90);
+      case sim::Metric::kP99Latency: return seconds(b.p99);
+      case sim::Metric::kMaxLatency: return seconds(b.max);
+      case sim::Metric::kErrorRate:
+        return b.requests ? std::optional<double>(static_cast<double>(b.errors) / static_cast<double>(b.requests))
+                          : std::nullopt;
+      default: return std::nullopt;
+    }
+  };
+  const sim::MetricUnit unit = sim::metricInfo(ref.metric).unit;
+  std::size_t breaching = 0, inWindow = 0;
+  const BucketFigures* first = nullptr;
+  const BucketFigures* worst = nullptr;
+  double worstValue = 0.0;
+  for (const auto& b : buckets) {
+    if (ref.window && (b.end <= ref.window->from || b.start >= ref.window->to)) continue;
+    const auto v = value(b);
+    if (!v) continue;
+    ++inWindow;
+    if (e.holds(*v)) continue;
+    ++breaching;
+    if (first == nullptr) first = &b;
+    // The worst bucket: farthest from the threshold in the breaching direction.
+    const double distance = std::abs(*v - e.threshold);
+    if (worst == nullptr || distance > worstValue) {
+      worst = &b;
+      worstValue = distance;
+    }
+  }
+  if (first == nullptr) return {};
+  std::string out = "first breached in [" + formatDuration(first->start) + ", " + formatDuration(first->end) + ")";
+  out += "; worst [" + formatDuration(worst->start) + ", " + formatDuration(worst->end) + ") " +
+         sim::formatMetricValue(unit, *value(*worst));
+  out += "; " + std::to_string(breaching) + " of " + std::to_string(inWindow) + " timeline buckets breach";
+  return out;
+}
+
 // ---- JSON ---------------------------------------------------------------------------------------
 
-json checksToJson(const scn::Scenario& scenario, const std::vector<CheckResult>& checks) {
+json checksToJson(const scn::Scenario& scenario, const std::vector<CheckResult>& checks,
+                  const std::vector<BucketFigures>& buckets) {
   json arr = json::array();
   for (const auto& c : checks) {
     const auto& info = sim::metricInfo(c.expectation->ref.metric);
@@ -183,6 +243,8 @@ json checksToJson(const scn::Scenario& scenario, const std::vector<CheckResult>&
     j["threshold"] = c.expectation->threshold;
     j["value"] = c.value ? json(*c.value) : json(nullptr);
     j["passed"] = c.passed;
+    const std::string when = c.passed ? std::string{} : whenBreached(c, buckets);
+    j["when"] = when.empty() ? json(nullptr) : json(when);
     arr.push_back(std::move(j));
   }
   return arr;
@@ -242,7 +304,7 @@ json runToJson(const scn::Scenario& scenario, const VariantRun& run, bool inject
   }
   j["backends"] = std::move(backends);
   j["metrics"] = sim::metricsToJson(r.metrics().results());
-  j["checks"] = checksToJson(scenario, run.checks);
+  j["checks"] = checksToJson(scenario, run.checks, run.buckets);
   j["passed"] = run.breaches() == 0;
   return j;
 }
@@ -374,6 +436,10 @@ void printChecks(std::ostream& os, const scn::Scenario& scenario, const VariantR
        << (c.value ? sim::formatMetricValue(info.unit, *c.value) : std::string{"no data"}) << ")";
     if (!c.passed) os << "  " << scenario.sourcePath << ':' << c.expectation->line;
     os << '\n';
+    if (!c.passed) {
+      const std::string when = whenBreached(c, run.buckets);
+      if (!when.empty()) os << "        " << when << '\n';
+    }
   }
 }
 
@@ -634,11 +700,11 @@ std::vector<VariantRun> runAll(const Loaded& loaded, const ScenarioRunOptions& o
         if (!timeline) runs[i].timelineError = "cannot write " + (dir / "timeline.ndjson").string();
       }
       sim::RunHooks hooks;
-      if (timeline.is_open()) {
-        hooks.timeline = [&timeline](const sim::TimelineBucket& b) {
-          timeline << sim::timelineBucketLine(b, core::TimePoint{});
-        };
-      }
+      hooks.timeline = [&timeline, &run = runs[i]](const sim::TimelineBucket& b) {
+        if (timeline.is_open()) timeline << sim::timelineBucketLine(b, core::TimePoint{});
+        run.buckets.push_back(BucketFigures{b.start - core::TimePoint{}, b.end - core::TimePoint{}, b.requests,
+                                            b.statusClasses[4], b.p50, b.p90, b.p99, b.max});
+      };
       hooks.progress = [&, i](const sim::RunProgress& p) {
         const std::lock_guard lock(progressMutex);
         records[i] = p.records;
@@ -743,7 +809,7 @@ int runScenario(const ScenarioRunOptions& options, Mode mode) {
       json v;
       v["variant"] = run.variant->name;
       v["figures"] = figuresToJson(figuresOf(run.result));
-      v["checks"] = checksToJson(scenario, run.checks);
+      v["checks"] = checksToJson(scenario, run.checks, run.buckets);
       v["passed"] = run.breaches() == 0;
       variants.push_back(std::move(v));
     }
@@ -785,7 +851,11 @@ int runScenario(const ScenarioRunOptions& options, Mode mode) {
                       << ": breached " << c.expectation->describe() << " (measured "
                       << (c.value ? sim::formatMetricValue(sim::metricInfo(c.expectation->ref.metric).unit, *c.value)
                                   : std::string{"no data"})
-                      << ")\n";
+                      << ")" << [&] {
+                           const std::string when = whenBreached(c, run.buckets);
+                           return when.empty() ? std::string{} : ": " + when;
+                         }()
+                      << "\n";
       return 1;
     }
   }

@@ -168,7 +168,10 @@ TEST(CliScenario, RehearseGatesOnTheChecks) {
   const CommandResult bad = run("rehearse --quiet " + scenario);
   EXPECT_EQ(bad.status, 1) << bad.out;
   EXPECT_NE(bad.out.find("backend-outage.yaml:"), std::string::npos) << bad.out;
-  EXPECT_NE(bad.out.find("variant no-breaker: breached p99_latency{route=orders}"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("variant no-breaker: breached p99_latency[2m10s,3m) < 250ms (measured 1s)"), std::string::npos)
+      << bad.out;
+  // When: the timeline buckets that breach, inside the check's window.
+  EXPECT_NE(bad.out.find("first breached in [130s, 131s)"), std::string::npos) << bad.out;
   EXPECT_EQ(bad.out.find("variant breaker: breached"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find(": FAIL"), std::string::npos) << bad.out;
 
