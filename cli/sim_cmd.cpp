@@ -71,8 +71,21 @@ struct VariantRun {
   }
 };
 
+/// A time offset or span for people: "312ms", "42.5s", then "10m05s", "12h51m02s" from ten minutes.
 std::string formatDuration(core::Duration d) {
-  return sim::formatMetricValue(sim::MetricUnit::kSeconds, std::chrono::duration<double>(d).count());
+  using std::chrono::duration_cast;
+  if (d < std::chrono::minutes(10)) {
+    return sim::formatMetricValue(sim::MetricUnit::kSeconds, std::chrono::duration<double>(d).count());
+  }
+  const auto total = duration_cast<std::chrono::seconds>(d).count();
+  char text[64];
+  if (total >= 3600) {
+    std::snprintf(text, sizeof text, "%lldh%02lldm%02llds", static_cast<long long>(total / 3600),
+                  static_cast<long long>(total / 60 % 60), static_cast<long long>(total % 60));
+  } else {
+    std::snprintf(text, sizeof text, "%lldm%02llds", static_cast<long long>(total / 60), static_cast<long long>(total % 60));
+  }
+  return text;
 }
 
 std::string formatShare(std::optional<double> v) {

@@ -131,7 +131,7 @@ TEST(CliScenario, EveryBundledGatewayConfigIsValid) {
 }
 
 TEST(CliScenario, EveryBundledScenarioCompares) {
-  for (const char* f : {"compare-limiters", "backend-outage", "retry-storm", "canary-ejection"}) {
+  for (const char* f : {"compare-limiters", "backend-outage", "retry-storm", "canary-ejection", "nasa-limiters"}) {
     const CommandResult r = run("compare --quiet " + source(std::string("scenarios/") + f + ".yaml"));
     EXPECT_EQ(r.status, 0) << f << "\n" << r.out;
     EXPECT_NE(r.out.find("p99 latency"), std::string::npos) << f << "\n" << r.out;
