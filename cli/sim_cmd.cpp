@@ -592,10 +592,15 @@ void printCompare(std::ostream& os, const scn::Scenario& scenario, const std::ve
   row("p50 latency", [](const Figures& f) { return optionalLatency(f.p50); });
   row("p99 latency", [](const Figures& f) { return optionalLatency(f.p99); });
   row("error rate (5xx)", [](const Figures& f) { return formatShare(f.errorRate); });
-  row("timeouts (504)", [](const Figures& f) { return formatCount(f.timeouts); });
-  row("retries", [](const Figures& f) { return formatCount(f.retries); });
-  row("breaker opens", [](const Figures& f) { return formatCount(f.breakerOpens); });
-  row("ejections", [](const Figures& f) { return formatCount(f.ejections); });
+  // Resilience counters only when some variant has any (a pure rate-limit comparison has none).
+  auto countRow = [&](const std::string& name, std::uint64_t Figures::*field) {
+    if (std::none_of(figures.begin(), figures.end(), [field](const Figures& f) { return f.*field != 0; })) return;
+    row(name, [field](const Figures& f) { return formatCount(f.*field); });
+  };
+  countRow("timeouts (504)", &Figures::timeouts);
+  countRow("retries", &Figures::retries);
+  countRow("breaker opens", &Figures::breakerOpens);
+  countRow("ejections", &Figures::ejections);
   const bool anyChecks = std::any_of(runs.begin(), runs.end(), [](const VariantRun& r) { return !r.checks.empty(); });
   if (anyChecks) {
     std::vector<std::string> cells{"checks passed"};
