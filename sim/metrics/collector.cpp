@@ -14,19 +14,7 @@ using core::ratelimit::Verdict;
 
 // Request-level counters of one label in one scope.
 struct MetricsCollector::Totals {
-  struct Counters {
-    std::uint64_t requests = 0;
-    std::array<std::uint64_t, kStatusClassCount> statusClasses{};
-    std::array<std::uint64_t, kOutcomeCount> outcomes{};
-    std::uint64_t errors = 0;
-    std::uint64_t timeouts = 0;
-    std::uint64_t delayed = 0;
-    std::uint64_t shadowRejected = 0;
-    std::uint64_t tries = 0;
-    std::uint64_t firstTries = 0;
-    std::uint64_t retries = 0;
-    std::uint64_t tryFailures = 0;
-  } c;
+  RequestCounts c;
   LatencyHistogram latency;
 
   void complete(const CompletionReport& r) noexcept {
@@ -49,7 +37,7 @@ struct MetricsCollector::Totals {
     if (r.outcome.isServerError()) ++c.tryFailures;
   }
   void clear() noexcept {
-    c = Counters{};
+    c = RequestCounts{};
     latency.reset();
   }
 };
@@ -347,12 +335,7 @@ void MetricsCollector::closeBucket(core::TimePoint end, const GaugeSample& gauge
     b.start = bucketStart_;
     b.end = end;
     const Totals& t = bucket_->overall;
-    b.requests = t.c.requests;
-    b.statusClasses = t.c.statusClasses;
-    b.outcomes = t.c.outcomes;
-    b.tries = t.c.tries;
-    b.retries = t.c.retries;
-    b.tryFailures = t.c.tryFailures;
+    static_cast<RequestCounts&>(b) = t.c;
     b.breakerOpens = bucket_->breakerOpens;
     b.ejections = bucket_->ejections;
     b.p50 = t.latency.quantile(0.50);
@@ -563,17 +546,7 @@ std::string MetricsCollector::clientName(ClientId id) const {
 
 RequestTotals MetricsCollector::summarize(const Totals& t) const {
   RequestTotals r;
-  r.requests = t.c.requests;
-  r.statusClasses = t.c.statusClasses;
-  r.outcomes = t.c.outcomes;
-  r.errors = t.c.errors;
-  r.timeouts = t.c.timeouts;
-  r.delayed = t.c.delayed;
-  r.shadowRejected = t.c.shadowRejected;
-  r.tries = t.c.tries;
-  r.firstTries = t.c.firstTries;
-  r.retries = t.c.retries;
-  r.tryFailures = t.c.tryFailures;
+  static_cast<RequestCounts&>(r) = t.c;
   r.latency = summarizeLatency(t.latency);
   return r;
 }

@@ -99,8 +99,8 @@ struct LatencySummary {
   core::Duration max{0};
 };
 
-/// Request-level counters (overall, per route, per service, per window).
-struct RequestTotals {
+/// Request-level counters (overall, per route, per service, per window, per timeline bucket).
+struct RequestCounts {
   std::uint64_t requests = 0;                               ///< completions
   std::array<std::uint64_t, kStatusClassCount> statusClasses{};  ///< by statusClassIndex
   std::array<std::uint64_t, kOutcomeCount> outcomes{};      ///< by RequestOutcome
@@ -112,6 +112,10 @@ struct RequestTotals {
   std::uint64_t firstTries = 0;      ///< attempt 0
   std::uint64_t retries = 0;         ///< attempt > 0
   std::uint64_t tryFailures = 0;     ///< CallOutcome::isServerError()
+};
+
+/// The counters with their latency figures.
+struct RequestTotals : RequestCounts {
   LatencySummary latency;
 };
 
@@ -215,17 +219,12 @@ struct MetricsResults {
   std::uint64_t droppedEvents = 0;
 };
 
-/// One timeline bucket: [start, end).
-struct TimelineBucket {
+/// One timeline bucket: [start, end); the counters count what completed (or ended, for tries)
+/// in the bucket.
+struct TimelineBucket : RequestCounts {
   std::uint64_t index = 0;
   core::TimePoint start{};
   core::TimePoint end{};
-  std::uint64_t requests = 0;  ///< completions
-  std::array<std::uint64_t, kStatusClassCount> statusClasses{};
-  std::array<std::uint64_t, kOutcomeCount> outcomes{};
-  std::uint64_t tries = 0;
-  std::uint64_t retries = 0;
-  std::uint64_t tryFailures = 0;
   std::uint64_t breakerOpens = 0;  ///< events reported during the bucket
   std::uint64_t ejections = 0;
   /// Latency of the bucket's completions; nullopt when none completed.
