@@ -12,6 +12,7 @@
 
 #include "sim/trace/detail/fields.hpp"
 #include "sim/trace/detail/parsers.hpp"
+#include "sim/trace/log_format.hpp"
 
 namespace gatelab::sim::trace::detail {
 namespace {
@@ -19,10 +20,6 @@ namespace {
 constexpr std::string_view kAllowed =
     "nginx log_format text: $variables separated by literal text, e.g. "
     "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent";
-
-bool isNameChar(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
 
 enum class Role : std::uint8_t { kField, kHeader, kExtra };
 
@@ -167,34 +164,14 @@ config::UnitError formatError(const TraceFormat& format, const std::string& why)
 }  // namespace
 
 Made<LineParser> makeLogFormatParser(const TraceFormat& format) {
+  std::string why;
+  auto pieces = splitLogFormat(format.logFormat, &why);
+  if (!pieces) return formatError(format, why);
   const std::string_view text = format.logFormat;
-  std::string prefix;
+  std::string prefix = std::move(pieces->prefix);
   std::vector<Variable> vars;
-  std::string* literal = &prefix;  // where literal text currently goes
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] != '$') {
-      literal->push_back(text[i++]);
-      continue;
-    }
-    std::string name;
-    if (i + 1 < text.size() && text[i + 1] == '{') {
-      const std::size_t close = text.find('}', i + 2);
-      if (close == std::string_view::npos) return formatError(format, "unclosed ${ at offset " + std::to_string(i));
-      name = std::string(text.substr(i + 2, close - i - 2));
-      for (const char c : name) {
-        if (!isNameChar(c)) return formatError(format, "bad variable name ${" + name + "}");
-      }
-      i = close + 1;
-    } else {
-      std::size_t j = i + 1;
-      while (j < text.size() && isNameChar(text[j])) ++j;
-      name = std::string(text.substr(i + 1, j - i - 1));
-      i = j;
-    }
-    if (name.empty()) {  // a '$' that starts no name is literal text
-      literal->push_back('$');
-      continue;
-    }
+  for (LogFormatItem& item : pieces->items) {
+    const std::string& name = item.name;
     if (!vars.empty() && vars.back().after.empty()) {
       return formatError(format, vars.back().display + " and $" + name +
                                      " have no text between them, so the line cannot be split");
@@ -203,44 +180,57 @@ Made<LineParser> makeLogFormatParser(const TraceFormat& format) {
     v.display = "$" + name;
     v.name = name;
     v.role = Role::kField;
-    const std::string_view n = name;
-    if (n == "remote_addr") v.field = FieldKind::kClient;
-    else if (n == "remote_user") v.field = FieldKind::kUser;
-    else if (n == "time_local") { v.field = FieldKind::kTime; v.time = TimeParser::fixed(TimeKind::kClf); }
-    else if (n == "time_iso8601") { v.field = FieldKind::kTime; v.time = TimeParser::fixed(TimeKind::kRfc3339); }
-    else if (n == "msec") { v.field = FieldKind::kTime; v.time = TimeParser::fixed(TimeKind::kEpochSeconds); }
-    else if (n == "time") {
-      auto parser = TimeParser::make(format.time);
-      if (!parser) return parser.error();
-      v.field = FieldKind::kTime;
-      v.time = parser.value();
-    }
-    else if (n == "request") v.field = FieldKind::kRequest;
-    else if (n == "request_method") v.field = FieldKind::kMethod;
-    else if (n == "request_uri") v.field = FieldKind::kUrl;
-    else if (n == "uri" || n == "document_uri") v.field = FieldKind::kPath;
-    else if (n == "args" || n == "query_string") v.field = FieldKind::kQuery;
-    else if (n == "server_protocol") v.field = FieldKind::kProtocol;
-    else if (n == "status") v.field = FieldKind::kStatus;
-    else if (n == "body_bytes_sent") v.field = FieldKind::kBytes;
-    else if (n == "bytes_sent" && text.find("$body_bytes_sent") == std::string_view::npos &&
-             text.find("${body_bytes_sent}") == std::string_view::npos) {
-      v.field = FieldKind::kBytes;
-    }
-    else if (n == "host" || n == "http_host") v.field = FieldKind::kHost;
-    else if (n == "http_referer") v.field = FieldKind::kReferer;
-    else if (n == "http_user_agent") v.field = FieldKind::kUserAgent;
-    else if (n == "request_time") v.field = FieldKind::kRequestTime;
-    else if (n.starts_with("http_") && n.size() > 5) {
-      v.role = Role::kHeader;
-      for (const char c : n.substr(5)) {
-        v.header.push_back(c == '_' ? '-' : (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+    switch (item.variable) {
+      case LogVariable::kRemoteAddr: v.field = FieldKind::kClient; break;
+      case LogVariable::kRemoteUser: v.field = FieldKind::kUser; break;
+      case LogVariable::kTimeLocal:
+        v.field = FieldKind::kTime;
+        v.time = TimeParser::fixed(TimeKind::kClf);
+        break;
+      case LogVariable::kTimeIso8601:
+        v.field = FieldKind::kTime;
+        v.time = TimeParser::fixed(TimeKind::kRfc3339);
+        break;
+      case LogVariable::kMsec:
+        v.field = FieldKind::kTime;
+        v.time = TimeParser::fixed(TimeKind::kEpochSeconds);
+        break;
+      case LogVariable::kTime: {
+        auto parser = TimeParser::make(format.time);
+        if (!parser) return parser.error();
+        v.field = FieldKind::kTime;
+        v.time = parser.value();
+        break;
       }
-    } else {
-      v.role = Role::kExtra;
+      case LogVariable::kRequest: v.field = FieldKind::kRequest; break;
+      case LogVariable::kRequestMethod: v.field = FieldKind::kMethod; break;
+      case LogVariable::kRequestUri: v.field = FieldKind::kUrl; break;
+      case LogVariable::kUri: v.field = FieldKind::kPath; break;
+      case LogVariable::kArgs: v.field = FieldKind::kQuery; break;
+      case LogVariable::kServerProtocol: v.field = FieldKind::kProtocol; break;
+      case LogVariable::kStatus: v.field = FieldKind::kStatus; break;
+      case LogVariable::kBodyBytesSent: v.field = FieldKind::kBytes; break;
+      case LogVariable::kBytesSent:
+        // $bytes_sent is the body size only when the format does not also log $body_bytes_sent.
+        if (text.find("$body_bytes_sent") == std::string_view::npos &&
+            text.find("${body_bytes_sent}") == std::string_view::npos) {
+          v.field = FieldKind::kBytes;
+        } else {
+          v.role = Role::kExtra;
+        }
+        break;
+      case LogVariable::kHost: v.field = FieldKind::kHost; break;
+      case LogVariable::kHttpReferer: v.field = FieldKind::kReferer; break;
+      case LogVariable::kHttpUserAgent: v.field = FieldKind::kUserAgent; break;
+      case LogVariable::kRequestTime: v.field = FieldKind::kRequestTime; break;
+      case LogVariable::kHeader:
+        v.role = Role::kHeader;
+        for (const char c : item.header) v.header.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+        break;
+      case LogVariable::kOther: v.role = Role::kExtra; break;
     }
+    v.after = std::move(item.after);
     vars.push_back(std::move(v));
-    literal = &vars.back().after;
   }
   if (vars.empty()) return formatError(format, "it has no $variables");
   std::size_t lastRequired = 0;

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <limits>
 
+#include "sim/trace/log_format.hpp"
 #include "sim/workload/time_format.hpp"
 
 namespace gatelab::sim::workload {
@@ -191,15 +192,8 @@ std::optional<config::UnitError> duplicateSource(const std::vector<Column>& cols
 
 class LogFormatFormatter final : public LineFormatter {
  public:
-  enum class Var : std::uint8_t {
-    kRemoteAddr, kRemoteUser, kTimeLocal, kTimeIso, kMsec, kTime, kRequest, kMethod, kRequestUri, kUri, kArgs,
-    kProtocol, kStatus, kBytes, kHost, kReferer, kUserAgent, kRequestTime, kHeader, kOther,
-  };
-  struct Item {
-    Var var = Var::kOther;
-    std::string header;
-    std::string after;  // literal text after the variable
-  };
+  using Var = tr::LogVariable;
+  using Item = tr::LogFormatItem;  // `variable`, `header` (case as written) and the literal `after`
 
   LogFormatFormatter(std::string prefix, std::vector<Item> items, std::unique_ptr<TimeText> time, tr::ZoneOffset zone)
       : prefix_(std::move(prefix)), items_(std::move(items)), time_(std::move(time)), zone_(zone) {}
@@ -210,7 +204,7 @@ class LogFormatFormatter final : public LineFormatter {
     out += prefix_;
     char buf[96];
     for (const Item& it : items_) {
-      switch (it.var) {
+      switch (it.variable) {
         case Var::kRemoteAddr: value(r.client, out); break;
         case Var::kRemoteUser: value(r.user, out); break;
         case Var::kTimeLocal: {
@@ -223,7 +217,7 @@ class LogFormatFormatter final : public LineFormatter {
           out.append(cached_, cachedLength_);
           break;
         }
-        case Var::kTimeIso: out.append(buf, appendRfc3339(buf, r.time, zone_, 0, false)); break;
+        case Var::kTimeIso8601: out.append(buf, appendRfc3339(buf, r.time, zone_, 0, false)); break;
         case Var::kMsec: out.append(buf, appendEpoch(buf, r.time, 0, 3)); break;
         case Var::kTime: {
           if (timeBuf_.size() < time_->maxLength()) timeBuf_.resize(time_->maxLength());
@@ -241,25 +235,26 @@ class LogFormatFormatter final : public LineFormatter {
             escaped(r.protocol, out);
           }
           break;
-        case Var::kMethod: value(r.method, out); break;
+        case Var::kRequestMethod: value(r.method, out); break;
         case Var::kRequestUri:
           if (r.path.empty()) out += '-';
           else uri(r, out);
           break;
         case Var::kUri: value(r.path, out); break;
         case Var::kArgs: value(r.query, out); break;
-        case Var::kProtocol: value(r.protocol, out); break;
+        case Var::kServerProtocol: value(r.protocol, out); break;
         case Var::kStatus:
           if (r.status > 0) out.append(buf, appendUint(buf, static_cast<std::uint64_t>(r.status)));
           else out += '-';
           break;
-        case Var::kBytes:
+        case Var::kBodyBytesSent:
+        case Var::kBytesSent:
           if (r.bytes) out.append(buf, appendUint(buf, *r.bytes));
           else out += '-';
           break;
         case Var::kHost: value(r.host, out); break;
-        case Var::kReferer: value(r.referer, out); break;
-        case Var::kUserAgent: value(r.userAgent, out); break;
+        case Var::kHttpReferer: value(r.referer, out); break;
+        case Var::kHttpUserAgent: value(r.userAgent, out); break;
         case Var::kRequestTime:
           if (r.requestTime) out.append(buf, appendSeconds(buf, *r.requestTime));
           else out += '-';
@@ -311,65 +306,12 @@ class LogFormatFormatter final : public LineFormatter {
   std::string timeBuf_;
 };
 
-bool isNameChar(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
 tr::Made<LineFormatter> makeLogFormatFormatter(const tr::TraceFormat& format, const WriterOptions& options) {
-  using Var = LogFormatFormatter::Var;
-  const std::string_view text = format.logFormat;
-  std::string prefix;
-  std::vector<LogFormatFormatter::Item> items;
-  std::string* literal = &prefix;
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] != '$') {
-      literal->push_back(text[i++]);
-      continue;
-    }
-    std::string name;
-    if (i + 1 < text.size() && text[i + 1] == '{') {
-      const std::size_t close = text.find('}', i + 2);
-      name = std::string(text.substr(i + 2, close - i - 2));  // the reader has validated the braces
-      i = close + 1;
-    } else {
-      std::size_t j = i + 1;
-      while (j < text.size() && isNameChar(text[j])) ++j;
-      name = std::string(text.substr(i + 1, j - i - 1));
-      i = j;
-    }
-    if (name.empty()) {
-      literal->push_back('$');
-      continue;
-    }
-    LogFormatFormatter::Item it;
-    const std::string_view n = name;
-    if (n == "remote_addr") it.var = Var::kRemoteAddr;
-    else if (n == "remote_user") it.var = Var::kRemoteUser;
-    else if (n == "time_local") it.var = Var::kTimeLocal;
-    else if (n == "time_iso8601") it.var = Var::kTimeIso;
-    else if (n == "msec") it.var = Var::kMsec;
-    else if (n == "time") it.var = Var::kTime;
-    else if (n == "request") it.var = Var::kRequest;
-    else if (n == "request_method") it.var = Var::kMethod;
-    else if (n == "request_uri") it.var = Var::kRequestUri;
-    else if (n == "uri" || n == "document_uri") it.var = Var::kUri;
-    else if (n == "args" || n == "query_string") it.var = Var::kArgs;
-    else if (n == "server_protocol") it.var = Var::kProtocol;
-    else if (n == "status") it.var = Var::kStatus;
-    else if (n == "body_bytes_sent" || n == "bytes_sent") it.var = Var::kBytes;
-    else if (n == "host" || n == "http_host") it.var = Var::kHost;
-    else if (n == "http_referer") it.var = Var::kReferer;
-    else if (n == "http_user_agent") it.var = Var::kUserAgent;
-    else if (n == "request_time") it.var = Var::kRequestTime;
-    else if (n.starts_with("http_") && n.size() > 5) {
-      it.var = Var::kHeader;
-      for (const char c : n.substr(5)) it.header.push_back(c == '_' ? '-' : c);
-    } else {
-      it.var = Var::kOther;
-    }
-    items.push_back(std::move(it));
-    literal = &items.back().after;
-  }
+  std::string why;
+  auto pieces = tr::splitLogFormat(format.logFormat, &why);
+  if (!pieces) return config::UnitError{"invalid log_format '" + format.logFormat + "': " + why, "nginx log_format text"};
+  std::string prefix = std::move(pieces->prefix);
+  std::vector<LogFormatFormatter::Item> items = std::move(pieces->items);
   auto time = TimeText::make(format.time, options.fractionDigits);
   if (!time) return time.error;
   return std::unique_ptr<LineFormatter>(
