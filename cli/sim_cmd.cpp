@@ -56,7 +56,7 @@ struct CheckResult {
 struct BucketFigures {
   core::Duration start{0}, end{0};
   std::uint64_t requests = 0;
-  std::uint64_t errors = 0;  ///< 5xx
+  std::uint64_t errors = 0;  ///< status >= 500, as error_rate counts them
   std::optional<core::Duration> p50, p90, p99, max;
 };
 
@@ -721,7 +721,7 @@ std::vector<VariantRun> runAll(const Loaded& loaded, const ScenarioRunOptions& o
       hooks.timeline = [&timeline, &run = runs[i]](const sim::TimelineBucket& b) {
         if (timeline.is_open()) timeline << sim::timelineBucketLine(b, core::TimePoint{});
         run.buckets.push_back(BucketFigures{b.start - core::TimePoint{}, b.end - core::TimePoint{}, b.requests,
-                                            b.statusClasses[4], b.p50, b.p90, b.p99, b.max});
+                                            b.errors, b.p50, b.p90, b.p99, b.max});
       };
       hooks.progress = [&, i](const sim::RunProgress& p) {
         const std::lock_guard lock(progressMutex);

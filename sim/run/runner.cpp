@@ -153,7 +153,6 @@ class Run {
     result_.reader = reader_->stats();
     result_.replay = stream.stats();
     result_.traceOrigin = stream.origin();
-    traceDone_ = true;
     if (!result_.reader.error.empty()) {
       result_.error = "reading " + plan_.traceFile + ": " + result_.reader.error;
       return false;
@@ -237,7 +236,6 @@ class Run {
   std::unique_ptr<SimGateway> gateway_;
   std::unique_ptr<trace::TraceReader> reader_;
   EventId tick_;
-  bool traceDone_ = false;
   core::TimePoint lastBucketEnd_{};
   std::uint64_t bucketsClosed_ = 0;
 };
