@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
-#include <unordered_map>
+#include <memory>
 #include <unordered_set>
 #include <utility>
 
@@ -23,25 +23,49 @@ struct Entry {
   std::uint64_t cum = 0;
 };
 
-/// A ring buffer of entries sorted by time, capacity a power of two, grown on demand. Smaller than
-/// std::deque for the many short logs a trace has (an empty ring holds no memory).
+/// A ring buffer of entries sorted by time. The first kInline entries live in the object itself:
+/// most keys of a real trace hold one or two entries per period, so their logs cost no allocation
+/// and no pointer chase; busier keys move to a heap buffer (capacity a power of two, grown on
+/// demand) and return to the inline one when cleared.
 class Ring {
  public:
+  static constexpr std::uint32_t kInline = 2;
+
+  Ring() = default;
+  Ring(Ring&& other) noexcept { *this = std::move(other); }
+  Ring& operator=(Ring&& other) noexcept {
+    heap_ = std::move(other.heap_);
+    for (std::uint32_t i = 0; i < kInline; ++i) inline_[i] = other.inline_[i];
+    cap_ = other.cap_;
+    head_ = other.head_;
+    size_ = other.size_;
+    other.cap_ = kInline;
+    other.head_ = other.size_ = 0;
+    return *this;
+  }
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+  ~Ring() = default;
+
   [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
-  Entry& operator[](std::uint32_t i) noexcept { return buf_[(head_ + i) & mask()]; }
-  const Entry& operator[](std::uint32_t i) const noexcept { return buf_[(head_ + i) & mask()]; }
+  Entry& operator[](std::uint32_t i) noexcept { return data()[(head_ + i) & (cap_ - 1)]; }
+  const Entry& operator[](std::uint32_t i) const noexcept { return data()[(head_ + i) & (cap_ - 1)]; }
   Entry& front() noexcept { return (*this)[0]; }
   Entry& back() noexcept { return (*this)[size_ - 1]; }
-  void clear() noexcept { head_ = size_ = 0; }  // keeps the buffer for reuse
+  void clear() noexcept {
+    heap_.reset();
+    cap_ = kInline;
+    head_ = size_ = 0;
+  }
   void popFront() noexcept {
-    head_ = (head_ + 1) & mask();
+    head_ = (head_ + 1) & (cap_ - 1);
     --size_;
     if (size_ == 0) head_ = 0;
   }
   void pushBack(const Entry& e) {
-    if (size_ == buf_.size()) grow();
-    buf_[(head_ + size_) & mask()] = e;
+    if (size_ == cap_) grow();
+    data()[(head_ + size_) & (cap_ - 1)] = e;
     ++size_;
   }
   /// Inserts keeping the order by `at` (after equal times); returns the position.
@@ -69,15 +93,20 @@ class Ring {
   }
 
  private:
-  [[nodiscard]] std::uint32_t mask() const noexcept { return buf_.empty() ? 0 : static_cast<std::uint32_t>(buf_.size() - 1); }
+  [[nodiscard]] Entry* data() noexcept { return heap_ ? heap_.get() : inline_; }
+  [[nodiscard]] const Entry* data() const noexcept { return heap_ ? heap_.get() : inline_; }
   void grow() {
-    std::vector<Entry> next(buf_.empty() ? 4 : buf_.size() * 2);
-    for (std::uint32_t i = 0; i < size_; ++i) next[i] = (*this)[i];
-    buf_ = std::move(next);
+    const std::uint32_t next = cap_ * 2;
+    auto buf = std::make_unique<Entry[]>(next);
+    for (std::uint32_t i = 0; i < size_; ++i) buf[i] = (*this)[i];
+    heap_ = std::move(buf);
+    cap_ = next;
     head_ = 0;
   }
 
-  std::vector<Entry> buf_;
+  std::unique_ptr<Entry[]> heap_;
+  Entry inline_[kInline];
+  std::uint32_t cap_ = kInline;  // a power of two
   std::uint32_t head_ = 0;
   std::uint32_t size_ = 0;
 };
@@ -87,28 +116,125 @@ struct LimitLogs {
   std::uint64_t referenceUnits = 0;
   Ring admitted;               // what the policy admitted (by admission time), last period
   std::uint64_t admittedCum = 0;
+
+  void clear() noexcept {
+    reference.clear();
+    referenceUnits = 0;
+    admitted.clear();
+    admittedCum = 0;
+  }
+  [[nodiscard]] bool empty() const noexcept { return reference.empty() && admitted.empty(); }
 };
 
-struct KeyState {
-  std::vector<LimitLogs> limits;
-  void clear() noexcept {
-    for (LimitLogs& l : limits) {
-      l.reference.clear();
-      l.referenceUnits = 0;
-      l.admitted.clear();
-      l.admittedCum = 0;
+/// The judged keys of one policy: an open-addressing index (linear probing, load <= 1/2) whose
+/// slots hold the key's hash and the number of its record; a record is the key's `limits`
+/// consecutive LimitLogs in one dense array. A lookup touches the index slot and the logs, no
+/// node chains. Records of swept keys are reused through a free list.
+class KeyTable {
+ public:
+  explicit KeyTable(std::size_t limits) : limits_(limits) {}
+
+  /// The logs of `key` (limits() consecutive entries), inserted empty when absent.
+  LimitLogs* findOrInsert(const core::Hash128& key) {
+    if ((live_ + 1) * 2 > slots_.size()) rebuild(std::max<std::size_t>(64, slots_.size() * 2));
+    std::size_t i = key.lo & mask_;
+    for (;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.record == kEmpty) break;
+      if (s.key == key) return &logs_[std::size_t{s.record} * limits_];
+    }
+    std::uint32_t record = 0;
+    if (!free_.empty()) {
+      record = free_.back();
+      free_.pop_back();
+    } else {
+      record = static_cast<std::uint32_t>(keys_.size());
+      keys_.emplace_back();
+      alive_.push_back(0);
+      logs_.resize(logs_.size() + limits_);
+    }
+    keys_[record] = key;
+    alive_[record] = 1;
+    slots_[i] = Slot{key, record};
+    ++live_;
+    return &logs_[std::size_t{record} * limits_];
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return live_; }
+
+  /// Calls `prune(LimitLogs*)` on every live key, drops the keys whose logs are then all empty
+  /// (their records go to the free list; most of the array free: it shrinks), and rebuilds the
+  /// index. O(records).
+  template <class Prune>
+  void sweep(Prune&& prune) {
+    live_ = 0;
+    free_.clear();
+    for (std::uint32_t r = 0; r < keys_.size(); ++r) {
+      if (alive_[r] != 0) {
+        LimitLogs* logs = &logs_[std::size_t{r} * limits_];
+        prune(logs);
+        bool empty = true;
+        for (std::size_t l = 0; l < limits_; ++l) empty = empty && logs[l].empty();
+        if (!empty) {
+          ++live_;
+          continue;
+        }
+        for (std::size_t l = 0; l < limits_; ++l) logs[l].clear();
+        alive_[r] = 0;
+      }
+      free_.push_back(r);
+    }
+    if (keys_.size() > kMinRecords && live_ * 4 < keys_.size()) compact();
+    std::size_t n = 64;
+    while (n < (live_ + 1) * 2) n *= 2;
+    rebuild(n);
+  }
+
+ private:
+  struct Slot {
+    core::Hash128 key;
+    std::uint32_t record = kEmpty;
+  };
+  static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;
+  static constexpr std::size_t kMinRecords = 1024;
+
+  void compact() {
+    std::vector<core::Hash128> keys;
+    std::vector<std::uint8_t> alive;
+    std::vector<LimitLogs> logs;
+    keys.reserve(live_);
+    logs.reserve(live_ * limits_);
+    for (std::uint32_t r = 0; r < keys_.size(); ++r) {
+      if (alive_[r] == 0) continue;
+      keys.push_back(keys_[r]);
+      for (std::size_t l = 0; l < limits_; ++l) logs.push_back(std::move(logs_[std::size_t{r} * limits_ + l]));
+    }
+    alive.assign(keys.size(), 1);
+    keys_ = std::move(keys);
+    alive_ = std::move(alive);
+    logs_ = std::move(logs);
+    free_.clear();
+  }
+
+  void rebuild(std::size_t n) {
+    slots_.assign(n, Slot{});
+    mask_ = n - 1;
+    for (std::uint32_t r = 0; r < keys_.size(); ++r) {
+      if (alive_[r] == 0) continue;
+      std::size_t i = keys_[r].lo & mask_;
+      while (slots_[i].record != kEmpty) i = (i + 1) & mask_;
+      slots_[i] = Slot{keys_[r], r};
     }
   }
-  [[nodiscard]] bool empty() const noexcept {
-    return std::all_of(limits.begin(), limits.end(),
-                       [](const LimitLogs& l) { return l.reference.empty() && l.admitted.empty(); });
-  }
-};
 
-struct HashKey {
-  std::size_t operator()(const core::Hash128& h) const noexcept {
-    return static_cast<std::size_t>(h.lo ^ (h.hi * 0x9e3779b97f4a7c15ULL));
-  }
+  std::size_t limits_;
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::vector<core::Hash128> keys_;   // per record
+  std::vector<std::uint8_t> alive_;   // per record: 1 while the key is tracked
+  std::vector<LimitLogs> logs_;       // limits_ per record
+  std::vector<std::uint32_t> free_;
+  std::size_t live_ = 0;
 };
 
 struct Counts {
@@ -136,11 +262,8 @@ void pruneBefore(Ring& ring, std::int64_t cutoff, std::uint64_t* units) {
 }  // namespace
 
 struct GroundTruth::PolicyState {
-  using Keys = std::unordered_map<core::Hash128, KeyState, HashKey>;
-  Keys keys;
-  // Nodes of swept keys, reused for new keys so a key that comes back after idling costs no
-  // allocation; never more than the live keys, so memory still follows the active keys.
-  std::vector<Keys::node_type> pool;
+  explicit PolicyState(std::size_t limits) : keys(limits) {}
+  KeyTable keys;
   std::size_t nextSweep = kMinSweep;
   Counts run;
   std::vector<Counts> windows;
@@ -164,7 +287,7 @@ GroundTruth::GroundTruth(std::vector<TruthPolicy> policies, TruthOptions options
     auto& row = index_[p.route];
     if (row.size() <= p.policy) row.resize(std::size_t{p.policy} + 1, kNone);
     row[p.policy] = i;
-    auto state = std::make_unique<PolicyState>();
+    auto state = std::make_unique<PolicyState>(p.limits.size());
     state->windows.resize(options_.windows.size());
     states_.push_back(std::move(state));
   }
@@ -207,32 +330,18 @@ void GroundTruth::onRateLimit(const RateLimitReport& report) {
   const std::uint64_t cost = std::max<std::uint32_t>(report.cost, 1);
   const std::size_t limitCount = policy.limits.size();
 
-  auto it = state.keys.find(decision.key);
-  if (it == state.keys.end()) {
-    if (!state.pool.empty()) {
-      PolicyState::Keys::node_type node = std::move(state.pool.back());
-      state.pool.pop_back();
-      node.key() = decision.key;
-      node.mapped().clear();
-      it = state.keys.insert(std::move(node)).position;
-    } else {
-      it = state.keys.try_emplace(decision.key).first;
-      it->second.limits.resize(limitCount);
-    }
-  }
-  KeyState& key = it->second;
-
+  LimitLogs* const keyLogs = state.keys.findOrInsert(decision.key);
   // The reference decides on its own log: admitted iff every limit has room for `cost` units.
   bool referenceAdmits = true;
   for (std::size_t l = 0; l < limitCount; ++l) {
-    LimitLogs& logs = key.limits[l];
+    LimitLogs& logs = keyLogs[l];
     const std::int64_t period = policy.limits[l].rate.period.count();
     pruneBefore(logs.reference, now - period, &logs.referenceUnits);
     if (logs.referenceUnits + cost > policy.limits[l].rate.count) referenceAdmits = false;
   }
   if (referenceAdmits) {
     for (std::size_t l = 0; l < limitCount; ++l) {
-      LimitLogs& logs = key.limits[l];
+      LimitLogs& logs = keyLogs[l];
       if (!logs.reference.empty() && logs.reference.back().at == now)
         logs.reference.back().units += cost;  // same instant: one entry
       else
@@ -266,7 +375,7 @@ void GroundTruth::onRateLimit(const RateLimitReport& report) {
   const std::int64_t admittedAt =
       now + (decision.wouldBe == core::ratelimit::Verdict::kDelay ? std::max<std::int64_t>(decision.delay.count(), 0) : 0);
   for (std::size_t l = 0; l < limitCount; ++l) {
-    LimitLogs& logs = key.limits[l];
+    LimitLogs& logs = keyLogs[l];
     const std::int64_t period = policy.limits[l].rate.period.count();
     pruneBefore(logs.admitted, now - period, nullptr);
     if (!policyAdmits) continue;
@@ -313,23 +422,13 @@ void GroundTruth::onRateLimit(const RateLimitReport& report) {
 
   // Amortised sweep of idle keys: memory follows the keys active within one period.
   if (state.keys.size() >= state.nextSweep) {
-    for (auto k = state.keys.begin(); k != state.keys.end();) {
+    state.keys.sweep([&](LimitLogs* logs) {
       for (std::size_t l = 0; l < limitCount; ++l) {
-        LimitLogs& logs = k->second.limits[l];
         const std::int64_t period = policy.limits[l].rate.period.count();
-        pruneBefore(logs.reference, now - period, &logs.referenceUnits);
-        pruneBefore(logs.admitted, now - period, nullptr);
+        pruneBefore(logs[l].reference, now - period, &logs[l].referenceUnits);
+        pruneBefore(logs[l].admitted, now - period, nullptr);
       }
-      if (k->second.empty()) {
-        const auto next = std::next(k);
-        auto node = state.keys.extract(k);
-        if (state.pool.size() < state.keys.size()) state.pool.push_back(std::move(node));
-        k = next;
-      } else {
-        ++k;
-      }
-    }
-    if (state.pool.size() > state.keys.size()) state.pool.resize(state.keys.size());
+    });
     state.nextSweep = std::max(kMinSweep, state.keys.size() * 2);
   }
 }
