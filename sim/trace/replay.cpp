@@ -146,7 +146,9 @@ std::uint32_t ReplayStream::allocate() {
   return slot;
 }
 
-void ReplayStream::release(std::uint32_t slot) { free_.push_back(slot); }
+void ReplayStream::release(std::uint32_t slot) {
+  if (slot != kDirect) free_.push_back(slot);
+}
 
 void ReplayStream::PendingRing::pushBack(const Pending& p) {
   if (count_ == ring_.size()) {
@@ -193,7 +195,32 @@ void ReplayStream::readOne() {
   if (!newest_ || t > *newest_) newest_ = t;
 }
 
+bool ReplayStream::readDirect(std::uint32_t& slot) {
+  // Without a reorder window a record is released the moment it is read, and without spreading
+  // nothing else is read before the caller is done with it: it can stay in scratch_ uncopied.
+  while (reader_.next(scratch_)) {
+    if (released_ && scratch_.time < *released_) {
+      ++stats_.late;
+      stats_.maxLateness = std::max(stats_.maxLateness, core::Duration{*released_ - scratch_.time});
+      if (options_.reorder.late == LatePolicy::kDrop) {
+        ++stats_.lateDropped;
+        continue;
+      }
+      ++stats_.lateClamped;
+      scratch_.time = *released_;
+    }
+    released_ = scratch_.time;
+    newest_ = scratch_.time;
+    stats_.maxBuffered = std::max<std::size_t>(stats_.maxBuffered, 1);
+    slot = kDirect;
+    return true;
+  }
+  readerDone_ = true;
+  return false;
+}
+
 bool ReplayStream::pullSorted(std::uint32_t& slot) {
+  if (options_.reorder.window.count() == 0 && options_.spread == SpreadMode::kNone) return readDirect(slot);
   while (true) {
     const bool haveFifo = !inOrder_.empty();
     const bool haveHeap = !heap_.empty();
@@ -225,7 +252,7 @@ bool ReplayStream::pullSorted(std::uint32_t& slot) {
 bool ReplayStream::pullWindowed(std::uint32_t& slot) {
   if (windowDone_) return false;
   while (pullSorted(slot)) {
-    const TraceTime t = slots_[slot].view().time;
+    const TraceTime t = record(slot).time;
     if (!origin_) {
       if (options_.start) windowStart_ = options_.start;
       else if (options_.skip) windowStart_ = t + *options_.skip;
@@ -303,7 +330,7 @@ bool ReplayStream::next(ReplayItem& out) {
   }
   const std::uint32_t slot = group_[groupPos_++];
   current_ = slot;
-  const TraceRecord& r = slots_[slot].view();
+  const TraceRecord& r = record(slot);
   out.time = r.time;
   out.record = &r;
   out.at = options_.timelineStart + options_.speedup.scale(r.time - *origin_);

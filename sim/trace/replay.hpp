@@ -147,8 +147,14 @@ class ReplayStream {
     std::uint32_t slot;
   };
 
+  /// The slot number of the record read straight into scratch_ (no copy; see pullSorted()).
+  static constexpr std::uint32_t kDirect = 0xFFFFFFFFu;
+  [[nodiscard]] const TraceRecord& record(std::uint32_t slot) const noexcept {
+    return slot == kDirect ? scratch_ : slots_[slot].view();
+  }
   std::uint32_t allocate();
   void release(std::uint32_t slot);
+  bool readDirect(std::uint32_t& slot);
   void readOne();
   bool pullSorted(std::uint32_t& slot);
   bool pullWindowed(std::uint32_t& slot);
