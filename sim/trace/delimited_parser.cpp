@@ -5,13 +5,50 @@
 // the columns it has. Rows must have exactly as many columns as the header. A quoted field cannot
 // span lines (the reader is line-based): such a row is malformed, and so is its continuation.
 #include <algorithm>
+#include <cstring>
 #include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sim/trace/detail/fields.hpp"
 #include "sim/trace/detail/parsers.hpp"
 
 namespace gatelab::sim::trace::detail {
 namespace {
+
+/// Appends to `cells` the fields of `line` separated by `delimiter` (no quoting): n delimiters
+/// give n + 1 cells, a trailing delimiter an empty last cell. With SSE2 (every x86-64) it compares
+/// 16 bytes at a time and walks the bit mask of delimiter positions: one pass over a wide log
+/// line instead of a library call per field.
+void splitPlain(std::string_view line, char delimiter, std::vector<std::string_view>& cells) {
+  const char* const data = line.data();
+  const std::size_t n = line.size();
+  std::size_t start = 0;
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i needle = _mm_set1_epi8(delimiter);
+  for (; i + 16 <= n; i += 16) {
+    __m128i chunk;
+    std::memcpy(&chunk, data + i, 16);
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, needle)));
+    while (mask != 0) {
+      const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
+      cells.emplace_back(data + start, at - start);
+      start = at + 1;
+      mask &= mask - 1;
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    if (data[i] == delimiter) {
+      cells.emplace_back(data + start, i - start);
+      start = i + 1;
+    }
+  }
+  cells.emplace_back(data + start, n - start);
+}
 
 struct Binding {
   std::size_t column;
@@ -81,6 +118,10 @@ class DelimitedParser final : public LineParser {
   // Splits a row into cells_ (views into the line, or into scratch_ for quoted fields with "").
   std::string_view split(std::string_view line) {
     cells_.clear();
+    if (!quoting_) {
+      splitPlain(line, delimiter_, cells_);
+      return {};
+    }
     std::size_t pos = 0;
     while (true) {
       if (quoting_ && pos < line.size() && line[pos] == '"') {

@@ -39,6 +39,37 @@ TEST(Tsv, NasaLinesThroughThePreset) {
   EXPECT_EQ(b.line, 3u);
 }
 
+TEST(Tsv, CellsAreSplitExactlyWhereverTheTabsFall) {
+  // Wide rows are split 16 bytes at a time: put tabs at every offset of a 16-byte chunk, empty
+  // cells side by side and a trailing tab, and compare each extra column with what was written.
+  std::string header = "time";
+  for (int c = 0; c < 40; ++c) header += "\tc" + std::to_string(c);
+  std::string data = header + "\n";
+  std::vector<std::vector<std::string>> rows;
+  for (int r = 0; r < 20; ++r) {
+    std::vector<std::string> cells;
+    std::string line = std::to_string(971211336 + r);
+    for (int c = 0; c < 40; ++c) {
+      // lengths 0..(r+c)%19: empties, short cells and cells longer than a chunk
+      std::string v(static_cast<std::size_t>((r * 7 + c * 3) % 19), static_cast<char>('a' + (c % 26)));
+      cells.push_back(v);
+      line += "\t" + v;
+    }
+    rows.push_back(cells);
+    data += line + "\n";
+  }
+  const auto all = readMemory(data, format("tsv"));
+  ASSERT_EQ(all.records.size(), rows.size()) << (all.stats.firstMalformed.empty() ? "" : all.stats.firstMalformed[0].reason);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    for (std::size_t c = 0; c < 40; ++c) {
+      EXPECT_EQ(all.records[r].view().extra("c" + std::to_string(c)), rows[r][c]) << "row " << r << " column " << c;
+    }
+  }
+  // One column too many or too few is still caught.
+  const auto bad = readMemory(header + "\n" + std::string("971211336") + std::string(41, '\t') + "\n", format("tsv"));
+  EXPECT_EQ(bad.stats.malformed, 1u);
+}
+
 TEST(Csv, QuotingAndDefaultsBySameName) {
   const std::string data =
       "time,client,method,url,status,bytes,user_agent,note\n"
