@@ -11,6 +11,8 @@ namespace gatelab::sim::trace {
 namespace {
 
 constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+constexpr std::size_t kPrefetchFar = 16;
+constexpr std::size_t kPrefetchNear = 8;
 
 TraceTime floorSecond(TraceTime t) noexcept { return std::chrono::floor<std::chrono::seconds>(t); }
 
@@ -239,6 +241,11 @@ bool ReplayStream::pullSorted(std::uint32_t& slot) {
           heap_.pop_back();
         } else {
           inOrder_.popFront();
+          // Records come out of a long window long after they went in, from memory rather than
+          // cache: start loading the ones a few places behind this one (the record object first,
+          // its strings once the object is likely there).
+          if (inOrder_.size() > kPrefetchFar) slots_[inOrder_.at(kPrefetchFar).slot].prefetchObject();
+          if (inOrder_.size() > kPrefetchNear) slots_[inOrder_.at(kPrefetchNear).slot].prefetch();
         }
         return true;
       }

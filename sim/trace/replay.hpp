@@ -174,6 +174,8 @@ class ReplayStream {
     [[nodiscard]] std::size_t size() const noexcept { return count_; }
     [[nodiscard]] const Pending& front() const noexcept { return ring_[head_]; }
     [[nodiscard]] const Pending& back() const noexcept { return ring_[(head_ + count_ - 1) & (ring_.size() - 1)]; }
+    /// The i-th pending record from the front. Precondition: i < size().
+    [[nodiscard]] const Pending& at(std::size_t i) const noexcept { return ring_[(head_ + i) & (ring_.size() - 1)]; }
     void pushBack(const Pending& p);
     void popFront() noexcept {
       head_ = (head_ + 1) & (ring_.size() - 1);
