@@ -47,17 +47,17 @@ enum class Mode { kSim, kCompare, kRehearse };
 /// One expectation's verdict.
 struct CheckResult {
   const scn::Expectation* expectation = nullptr;
+  std::size_t index = 0;        ///< position in the variant's checks = in RunPlan::watch
   std::optional<double> value;  ///< nullopt: no data (a breach: the SLO cannot be shown to hold)
   bool passed = false;
 };
 
 /// One variant's run with its verdicts.
-/// The per-bucket figures that locate a breach in time (kept for every bucket: ~64 bytes each).
+/// One timeline bucket's value of every check's metric (RunPlan::watch, in check order): what
+/// locates a breach in time. Kept for every bucket (~16 bytes per check).
 struct BucketFigures {
   core::Duration start{0}, end{0};
-  std::uint64_t requests = 0;
-  std::uint64_t errors = 0;  ///< status >= 500, as error_rate counts them
-  std::optional<core::Duration> p50, p90, p99, max;
+  std::vector<std::optional<double>> watched;
 };
 
 struct VariantRun {
@@ -173,6 +173,7 @@ sim::RunPlan planFor(const scn::Scenario& scenario, std::size_t variant,
   plan.injectFailures = injectFailures;
   plan.bucket = scenario.bucket;
   plan.windows = scenario.windows();
+  for (const scn::Expectation* e : scenario.expectationsFor(scenario.variants[variant].name)) plan.watch.push_back(e->ref);
   return plan;
 }
 
@@ -182,6 +183,7 @@ std::vector<CheckResult> evaluate(const scn::Scenario& scenario, const std::stri
   for (const scn::Expectation* e : scenario.expectationsFor(variant)) {
     CheckResult c;
     c.expectation = e;
+    c.index = out.size();
     c.value = metrics.query(e->ref);
     c.passed = c.value.has_value() && e->holds(*c.value);
     out.push_back(c);
@@ -189,27 +191,16 @@ std::vector<CheckResult> evaluate(const scn::Scenario& scenario, const std::stri
   return out;
 }
 
-/// When a breached check broke, from the timeline: for unlabelled latency and error-rate checks,
-/// the buckets (inside the check's window) whose own value breaches the threshold. Empty when the
-/// timeline cannot say (labels, other metrics, no breaching bucket).
+/// When a breached check broke, from the timeline: the buckets (inside the check's window) whose
+/// own value of the check's metric breaches the threshold. Only for latencies, shares and rates:
+/// a count over one bucket says nothing about a threshold for a whole window, and the ground truth
+/// has no per-bucket figures. Empty when the timeline cannot say.
 std::string whenBreached(const CheckResult& c, const std::vector<BucketFigures>& buckets) {
   const scn::Expectation& e = *c.expectation;
   const sim::MetricRef& ref = e.ref;
-  if (!ref.route.empty() || !ref.service.empty() || !ref.policy.empty()) return {};
-  auto value = [&ref](const BucketFigures& b) -> std::optional<double> {
-    auto seconds = [](const std::optional<core::Duration>& d) {
-      return d ? std::optional<double>(std::chrono::duration<double>(*d).count()) : std::nullopt;
-    };
-    switch (ref.metric) {
-      case sim::Metric::kP50Latency: return seconds(b.p50);
-      case sim::Metric::kP90Latency: return seconds(b.p90);
-      case sim::Metric::kP99Latency: return seconds(b.p99);
-      case sim::Metric::kMaxLatency: return seconds(b.max);
-      case sim::Metric::kErrorRate:
-        return b.requests ? std::optional<double>(static_cast<double>(b.errors) / static_cast<double>(b.requests))
-                          : std::nullopt;
-      default: return std::nullopt;
-    }
+  if (sim::metricInfo(ref.metric).unit == sim::MetricUnit::kCount) return {};
+  auto value = [&c](const BucketFigures& b) -> std::optional<double> {
+    return c.index < b.watched.size() ? b.watched[c.index] : std::nullopt;
   };
   const sim::MetricUnit unit = sim::metricInfo(ref.metric).unit;
   std::size_t breaching = 0, inWindow = 0;
@@ -720,8 +711,7 @@ std::vector<VariantRun> runAll(const Loaded& loaded, const ScenarioRunOptions& o
       sim::RunHooks hooks;
       hooks.timeline = [&timeline, &run = runs[i]](const sim::TimelineBucket& b) {
         if (timeline.is_open()) timeline << sim::timelineBucketLine(b, core::TimePoint{});
-        run.buckets.push_back(BucketFigures{b.start - core::TimePoint{}, b.end - core::TimePoint{}, b.requests,
-                                            b.errors, b.p50, b.p90, b.p99, b.max});
+        run.buckets.push_back(BucketFigures{b.start - core::TimePoint{}, b.end - core::TimePoint{}, b.watched});
       };
       hooks.progress = [&, i](const sim::RunProgress& p) {
         const std::lock_guard lock(progressMutex);

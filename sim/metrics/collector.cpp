@@ -193,7 +193,10 @@ MetricsCollector::MetricsCollector(const config::GatewayRuntime& runtime, const 
   run_ = std::make_unique<Scope>(routes, services, policyCount, true);
   for (std::size_t w = 0; w < options_.windows.size(); ++w)
     windows_.push_back(std::make_unique<Scope>(routes, services, policyCount, true));
-  bucket_ = std::make_unique<Scope>(routes, services, policyCount, false);
+  // The bucket keeps per-route and per-service totals only when a watched metric needs them.
+  const bool labelledWatch = std::any_of(options_.watch.begin(), options_.watch.end(),
+                                         [](const MetricRef& r) { return !r.route.empty() || !r.service.empty(); });
+  bucket_ = std::make_unique<Scope>(routes, services, policyCount, labelledWatch);
   clientCounters_.resize(clients.size());
   bucketStart_ = options_.start;
   last_ = options_.start;
@@ -350,6 +353,8 @@ void MetricsCollector::closeBucket(core::TimePoint end, const GaugeSample& gauge
                                                   p.delayed, p.rejected});
     }
     b.gauges = gauges;
+    b.watched.reserve(options_.watch.size());
+    for (const MetricRef& ref : options_.watch) b.watched.push_back(queryIn(*bucket_, ref, false, std::nullopt, end - bucketStart_));
     sink_(b);
   }
   bucket_->clear();
@@ -412,12 +417,6 @@ std::vector<std::size_t> MetricsCollector::policiesFor(const MetricRef& ref, boo
 }
 
 std::optional<double> MetricsCollector::query(const MetricRef& ref) const {
-  const MetricInfo& info = metricInfo(ref.metric);
-  if ((!ref.route.empty() && (info.labels & kLabelRoute) == 0) ||
-      (!ref.service.empty() && (info.labels & kLabelService) == 0) ||
-      (!ref.policy.empty() && (info.labels & kLabelPolicy) == 0))
-    return std::nullopt;
-
   const Scope* scope = run_.get();
   std::optional<std::size_t> window;
   core::Duration duration = (end_ ? *end_ : last_) - options_.start;
@@ -428,17 +427,28 @@ std::optional<double> MetricsCollector::query(const MetricRef& ref) const {
     scope = windows_[*window].get();
     duration = ref.window->to - ref.window->from;
   }
+  return queryIn(*scope, ref, true, window, duration);
+}
+
+std::optional<double> MetricsCollector::queryIn(const Scope& scopeRef, const MetricRef& ref, bool withTruth,
+                                                std::optional<std::size_t> window, core::Duration duration) const {
+  const MetricInfo& info = metricInfo(ref.metric);
+  if ((!ref.route.empty() && (info.labels & kLabelRoute) == 0) ||
+      (!ref.service.empty() && (info.labels & kLabelService) == 0) ||
+      (!ref.policy.empty() && (info.labels & kLabelPolicy) == 0))
+    return std::nullopt;
+  const Scope* scope = &scopeRef;
 
   // Request-level metrics: overall, one route or one service.
   auto totals = [&]() -> const Totals* {
     if (!ref.route.empty() && !ref.service.empty()) return nullptr;
     if (!ref.route.empty()) {
       const auto r = findName(routeNames_, ref.route);
-      return r ? &scope->routes[*r] : nullptr;
+      return r && *r < scope->routes.size() ? &scope->routes[*r] : nullptr;
     }
     if (!ref.service.empty()) {
       const auto s = findName(serviceNames_, ref.service);
-      return s ? &scope->services[*s] : nullptr;
+      return s && *s < scope->services.size() ? &scope->services[*s] : nullptr;
     }
     return &scope->overall;
   };
@@ -455,6 +465,7 @@ std::optional<double> MetricsCollector::query(const MetricRef& ref) const {
     return ratio(num, den);
   };
   auto truth = [&]() -> std::optional<TruthCounts> {
+    if (!withTruth) return std::nullopt;
     bool ok = false;
     const auto selected = policiesFor(ref, ok);
     if (!ok) return std::nullopt;

@@ -52,6 +52,11 @@ struct CollectorOptions {
   core::TimePoint start{};               ///< start of the run (windows and timeline are offsets from it)
   core::Duration bucket{std::chrono::seconds(1)};  ///< timeline bucket width (> 0)
   std::vector<MetricWindow> windows;     ///< windows that queries will name
+  /// Metrics evaluated over every timeline bucket (their windows ignored), reported in
+  /// TimelineBucket::watched in this order: where in time an SLO broke. Route or service labels
+  /// make the bucket keep per-route and per-service totals. Ground-truth metrics have no per-bucket
+  /// value (the reference runs over the whole run): always nullopt.
+  std::vector<MetricRef> watch;
   std::size_t maxEvents = 10000;         ///< events kept in the list; later ones are only counted
   std::size_t topClients = 20;           ///< clients listed in results (by requests)
 };
@@ -238,6 +243,9 @@ struct TimelineBucket : RequestCounts {
   };
   std::vector<Policy> policies;  ///< every policy, in results order
   GaugeSample gauges;
+  /// CollectorOptions::watch evaluated over this bucket alone (throughput over its width), in
+  /// order; nullopt where the bucket has no data. Not part of timeline.ndjson.
+  std::vector<std::optional<double>> watched;
 };
 
 class MetricsCollector final : public GatewayObserver, public core::EventSink {
@@ -289,6 +297,10 @@ class MetricsCollector final : public GatewayObserver, public core::EventSink {
   void countEvent(core::TimePoint at, const std::string& service, const std::string& target, ResilienceEventKind kind, bool open);
   void keepEvent(EventRecord record);
   [[nodiscard]] std::vector<std::size_t> policiesFor(const MetricRef& ref, bool& ok) const;
+  /// query() over one scope; `truthWindow` selects the ground truth's counts (nullopt with
+  /// `truth` false: no ground truth for this scope).
+  [[nodiscard]] std::optional<double> queryIn(const Scope& scope, const MetricRef& ref, bool truth,
+                                              std::optional<std::size_t> truthWindow, core::Duration duration) const;
   [[nodiscard]] RequestTotals summarize(const Totals& t) const;
 
   [[nodiscard]] std::string clientName(ClientId id) const;

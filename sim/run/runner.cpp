@@ -72,6 +72,7 @@ class Run {
     collectorOptions.start = start_;
     collectorOptions.bucket = plan_.bucket;
     collectorOptions.windows = plan_.windows;
+    collectorOptions.watch = plan_.watch;
     state.collector = std::make_unique<MetricsCollector>(runtime, state.clients, std::move(collectorOptions));
     state.sink.setTarget(state.collector.get());
     if (hooks_.timeline) state.collector->setTimelineSink(hooks_.timeline);

@@ -64,6 +64,7 @@ struct RunPlan {
 
   core::Duration bucket = std::chrono::seconds(1);  ///< timeline bucket width (> 0)
   std::vector<MetricWindow> windows;                ///< windows the caller will query
+  std::vector<MetricRef> watch;                     ///< metrics evaluated per timeline bucket (CollectorOptions::watch)
 };
 
 /// Figures of one backend (service/target) at the end of a run.

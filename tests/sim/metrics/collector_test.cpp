@@ -75,7 +75,8 @@ struct Fixture {
   ClientTable clients;
   std::unique_ptr<MetricsCollector> m;
 
-  explicit Fixture(std::vector<MetricWindow> windows = {{0s, 1s}, {1s, 2s}}, std::size_t maxEvents = 10000) {
+  explicit Fixture(std::vector<MetricWindow> windows = {{0s, 1s}, {1s, 2s}}, std::size_t maxEvents = 10000,
+                   std::vector<MetricRef> watch = {}) {
     for (int i = 0; i < 300; ++i) clients.intern("client-" + std::to_string(i));
     CollectorOptions o;
     o.start = kStart;
@@ -83,6 +84,7 @@ struct Fixture {
     o.windows = std::move(windows);
     o.maxEvents = maxEvents;
     o.topClients = 3;
+    o.watch = std::move(watch);
     m = std::make_unique<MetricsCollector>(*runtime, clients, std::move(o));
   }
 
@@ -347,6 +349,52 @@ TEST(MetricsCollector, TimelineBucketsHoldWhatHappenedSinceTheLastCloseAndTheGau
   EXPECT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1);
   EXPECT_EQ(nlohmann::json::parse(line), j);
+}
+
+TEST(MetricsCollector, WatchedMetricsAreEvaluatedOverEachBucketAlone) {
+  const std::vector<MetricRef> watch = {
+      MetricRef{Metric::kErrorRate, "", "api", "", std::nullopt},
+      MetricRef{Metric::kP99Latency, "login", "", "", std::nullopt},
+      MetricRef{Metric::kThroughput, "", "", "", MetricWindow{0s, 1s}},  // window ignored per bucket
+      MetricRef{Metric::kRejectedShare, "login", "", "", std::nullopt},
+      MetricRef{Metric::kFalseBlockShare, "", "", "", std::nullopt},  // ground truth: no bucket value
+      MetricRef{Metric::kErrorRate, "nope", "", "", std::nullopt},   // unknown route
+  };
+  Fixture f({}, 10000, watch);
+  std::vector<TimelineBucket> buckets;
+  f.m->setTimelineSink([&](const TimelineBucket& b) { buckets.push_back(b); });
+  // Bucket 0: service api 1 error of 4; login 2 requests (20ms, 40ms), one of 2 decisions rejected.
+  for (int i = 0; i < 3; ++i) f.complete(100ms, 5ms, 0, 0, 200);
+  f.complete(200ms, 5ms, 0, 0, 503);
+  f.complete(300ms, 20ms, 1, 1, 200);
+  f.complete(400ms, 40ms, 1, 1, 200);
+  PolicyDecision allow, reject;
+  allow.applied = reject.applied = true;
+  allow.verdict = allow.wouldBe = Verdict::kAllow;
+  reject.verdict = reject.wouldBe = Verdict::kReject;
+  f.report(300ms, 1, 0, 1, allow);
+  f.report(400ms, 1, 0, 1, reject);
+  f.m->closeBucket(kStart + 1s, GaugeSample{});
+  // Bucket 1 (half a second): only service api, no errors; nothing on login.
+  f.complete(1100ms, 5ms, 0, 0, 200);
+  f.m->closeBucket(kStart + 1500ms, GaugeSample{});
+
+  ASSERT_EQ(buckets.size(), 2u);
+  const auto& w0 = buckets[0].watched;
+  ASSERT_EQ(w0.size(), watch.size());
+  EXPECT_DOUBLE_EQ(*w0[0], 0.25);
+  EXPECT_NEAR(*w0[1], 0.040, 0.040 * 0.01);
+  EXPECT_DOUBLE_EQ(*w0[2], 6.0);  // 6 completions over a 1 s bucket
+  EXPECT_DOUBLE_EQ(*w0[3], 0.5);
+  EXPECT_FALSE(w0[4].has_value());
+  EXPECT_FALSE(w0[5].has_value());
+  const auto& w1 = buckets[1].watched;
+  EXPECT_DOUBLE_EQ(*w1[0], 0.0);
+  EXPECT_FALSE(w1[1].has_value());  // no login request completed in it
+  EXPECT_DOUBLE_EQ(*w1[2], 2.0);    // 1 completion over 0.5 s
+  EXPECT_FALSE(w1[3].has_value());  // no decision
+  // The whole-run answers are unchanged by watching.
+  EXPECT_DOUBLE_EQ(*f.m->query(watch[0]), 1.0 / 5.0);
 }
 
 core::Event breaker(Duration at, std::string target, BreakerState from, BreakerState to) {
