@@ -356,31 +356,63 @@ Figures figuresOf(const sim::RunResult& r) {
   return f;
 }
 
-json optionalJson(std::optional<double> v) { return v ? json(*v) : json(nullptr); }
+/// One figure as the machine-readable outputs (compare --json, summary.csv) carry it.
+struct FigureColumn {
+  enum class Kind {
+    kCount,    ///< an integer
+    kValue,    ///< a number in its catalogue unit (share, ratio), null when there is no data
+    kSeconds,  ///< a latency: milliseconds in both outputs, null when there is no data
+  };
+  const char* key;  ///< the JSON key and the CSV column
+  Kind kind;
+  bool inCsv;       ///< the CSV leaves out the raw counts behind the shares
+  std::uint64_t Figures::*count = nullptr;
+  std::optional<double> Figures::*value = nullptr;
+};
+
+/// Every compared figure, in CSV column order. The JSON object has the same keys.
+constexpr FigureColumn kFigureColumns[] = {
+    {"requests", FigureColumn::Kind::kCount, true, &Figures::requests},
+    {"allowed_share", FigureColumn::Kind::kValue, true, nullptr, &Figures::allowed},
+    {"delayed_share", FigureColumn::Kind::kValue, true, nullptr, &Figures::delayed},
+    {"rejected_share", FigureColumn::Kind::kValue, true, nullptr, &Figures::rejected},
+    {"false_allows", FigureColumn::Kind::kCount, false, &Figures::falseAllows},
+    {"false_blocks", FigureColumn::Kind::kCount, false, &Figures::falseBlocks},
+    {"false_allow_share", FigureColumn::Kind::kValue, true, nullptr, &Figures::falseAllow},
+    {"false_block_share", FigureColumn::Kind::kValue, true, nullptr, &Figures::falseBlock},
+    {"wrongly_blocked_clients", FigureColumn::Kind::kCount, true, &Figures::wronglyBlockedClients},
+    {"worst_overshoot", FigureColumn::Kind::kValue, true, nullptr, &Figures::worstOvershoot},
+    {"heavy_clients", FigureColumn::Kind::kCount, false, &Figures::heavyClients},
+    {"light_clients", FigureColumn::Kind::kCount, false, &Figures::lightClients},
+    {"heavy_rejected_share", FigureColumn::Kind::kValue, true, nullptr, &Figures::heavyRejected},
+    {"light_rejected_share", FigureColumn::Kind::kValue, true, nullptr, &Figures::lightRejected},
+    {"p50_latency_ms", FigureColumn::Kind::kSeconds, true, nullptr, &Figures::p50},
+    {"p99_latency_ms", FigureColumn::Kind::kSeconds, true, nullptr, &Figures::p99},
+    {"p999_latency_ms", FigureColumn::Kind::kSeconds, true, nullptr, &Figures::p999},
+    {"error_rate", FigureColumn::Kind::kValue, true, nullptr, &Figures::errorRate},
+    {"timeouts", FigureColumn::Kind::kCount, true, &Figures::timeouts},
+    {"retries", FigureColumn::Kind::kCount, true, &Figures::retries},
+    {"breaker_opens", FigureColumn::Kind::kCount, true, &Figures::breakerOpens},
+    {"ejections", FigureColumn::Kind::kCount, true, &Figures::ejections},
+};
 
 json figuresToJson(const Figures& f) {
-  return json{{"requests", f.requests},
-              {"allowed_share", optionalJson(f.allowed)},
-              {"delayed_share", optionalJson(f.delayed)},
-              {"rejected_share", optionalJson(f.rejected)},
-              {"false_allows", f.falseAllows},
-              {"false_blocks", f.falseBlocks},
-              {"false_allow_share", optionalJson(f.falseAllow)},
-              {"false_block_share", optionalJson(f.falseBlock)},
-              {"wrongly_blocked_clients", f.wronglyBlockedClients},
-              {"worst_overshoot", optionalJson(f.worstOvershoot)},
-              {"heavy_clients", f.heavyClients},
-              {"light_clients", f.lightClients},
-              {"heavy_rejected_share", optionalJson(f.heavyRejected)},
-              {"light_rejected_share", optionalJson(f.lightRejected)},
-              {"p50_latency_ms", f.p50 ? json(std::round(*f.p50 * 1e6) / 1e3) : json(nullptr)},
-              {"p99_latency_ms", f.p99 ? json(std::round(*f.p99 * 1e6) / 1e3) : json(nullptr)},
-              {"p999_latency_ms", f.p999 ? json(std::round(*f.p999 * 1e6) / 1e3) : json(nullptr)},
-              {"error_rate", optionalJson(f.errorRate)},
-              {"timeouts", f.timeouts},
-              {"retries", f.retries},
-              {"breaker_opens", f.breakerOpens},
-              {"ejections", f.ejections}};
+  json j = json::object();
+  for (const FigureColumn& c : kFigureColumns) {
+    if (c.kind == FigureColumn::Kind::kCount) {
+      j[c.key] = f.*c.count;
+      continue;
+    }
+    const std::optional<double> v = f.*c.value;
+    if (!v) {
+      j[c.key] = nullptr;
+    } else if (c.kind == FigureColumn::Kind::kSeconds) {
+      j[c.key] = std::round(*v * 1e6) / 1e3;  // milliseconds, to the microsecond
+    } else {
+      j[c.key] = *v;
+    }
+  }
+  return j;
 }
 
 // ---- Text output --------------------------------------------------------------------------------
@@ -650,21 +682,25 @@ std::string csvNumber(std::optional<double> v) {
 }
 
 std::string summaryCsv(const std::vector<VariantRun>& runs) {
-  std::string out =
-      "variant,requests,allowed_share,delayed_share,rejected_share,false_allow_share,false_block_share,"
-      "wrongly_blocked_clients,worst_overshoot,heavy_rejected_share,light_rejected_share,p50_latency_ms,"
-      "p99_latency_ms,p999_latency_ms,error_rate,timeouts,retries,breaker_opens,ejections,checks,checks_failed\n";
+  std::string out = "variant";
+  for (const FigureColumn& c : kFigureColumns) {
+    if (c.inCsv) out += std::string(",") + c.key;
+  }
+  out += ",checks,checks_failed\n";
   for (const auto& run : runs) {
     const Figures f = figuresOf(run.result);
-    auto ms = [](std::optional<double> s) { return s ? std::optional<double>(*s * 1e3) : std::nullopt; };
-    out += csvField(run.variant->name) + "," + std::to_string(f.requests) + "," + csvNumber(f.allowed) + "," +
-           csvNumber(f.delayed) + "," + csvNumber(f.rejected) + "," + csvNumber(f.falseAllow) + "," +
-           csvNumber(f.falseBlock) + "," + std::to_string(f.wronglyBlockedClients) + "," +
-           csvNumber(f.worstOvershoot) + "," + csvNumber(f.heavyRejected) + "," + csvNumber(f.lightRejected) + "," +
-           csvNumber(ms(f.p50)) + "," + csvNumber(ms(f.p99)) + "," + csvNumber(ms(f.p999)) + "," +
-           csvNumber(f.errorRate) + "," + std::to_string(f.timeouts) + "," + std::to_string(f.retries) + "," +
-           std::to_string(f.breakerOpens) + "," + std::to_string(f.ejections) + "," +
-           std::to_string(run.checks.size()) + "," + std::to_string(run.breaches()) + "\n";
+    out += csvField(run.variant->name);
+    for (const FigureColumn& c : kFigureColumns) {
+      if (!c.inCsv) continue;
+      out += ',';
+      if (c.kind == FigureColumn::Kind::kCount) {
+        out += std::to_string(f.*c.count);
+      } else {
+        const std::optional<double> v = f.*c.value;
+        out += csvNumber(v && c.kind == FigureColumn::Kind::kSeconds ? std::optional<double>(*v * 1e3) : v);
+      }
+    }
+    out += "," + std::to_string(run.checks.size()) + "," + std::to_string(run.breaches()) + "\n";
   }
   return out;
 }
