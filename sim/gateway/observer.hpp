@@ -27,13 +27,14 @@
 #include "gateway/core/rate_limit/policy.hpp"
 #include "gateway/core/resilience/outcome.hpp"
 #include "gateway/core/time.hpp"
+#include "gateway/flow/request_flow.hpp"
 
 namespace gatelab::sim {
 
 using ClientId = std::uint32_t;
-inline constexpr std::uint32_t kNoRouteIndex = 0xFFFFFFFFu;
-inline constexpr std::uint32_t kNoServiceIndex = 0xFFFFFFFFu;
-inline constexpr std::uint32_t kNoTargetIndex = 0xFFFFFFFFu;
+using flow::kNoRouteIndex;
+using flow::kNoServiceIndex;
+using flow::kNoTargetIndex;
 
 /// Interns client identities: the first distinct identity gets 0, the next 1, ... Memory grows with
 /// distinct clients, never with requests.
@@ -81,19 +82,10 @@ class ClientTable {
   std::size_t mask_ = 0;
 };
 
-/// How the gateway answered a request (the first reason that applies).
-enum class RequestOutcome : std::uint8_t {
-  kUpstream,        ///< the upstream's response was returned (any status, including 5xx)
-  kRateLimited,     ///< a rate-limit policy rejected it (its reject status, 429 by default)
-  kNotFound,        ///< no route matched (404)
-  kBadRequest,      ///< the path did not normalize (400)
-  kBreakerOpen,     ///< a circuit breaker refused the call (503 or the fallback status)
-  kNoTarget,        ///< no healthy target to pick (503)
-  kConnectFailure,  ///< the last try could not connect (502)
-  kTimeout,         ///< the per-try or overall timeout fired on the last try (504)
-  kReset,           ///< the connection broke on the last try (502)
-};
-const char* toString(RequestOutcome outcome) noexcept;
+/// How the gateway answered a request (the first reason that applies): the flow's outcome, the same
+/// in both hosts. toString() comes with it (gateway/flow/request_flow.hpp).
+using RequestOutcome = flow::Outcome;
+using flow::toString;
 
 /// One applied rate-limit policy decision (PolicyDecision::applied is true).
 struct RateLimitReport {

@@ -3,30 +3,17 @@
 // policies, load balancer, circuit breakers, timeouts, retry policy and budget, outlier detector:
 // one config::GatewayRuntime) for every replayed request, against MockBackends, in virtual time.
 //
-// One request (docs/resilience.md "How a host uses them for one request" is the contract):
-//   submit()      at sim.now() (the request's trace time = its arrival): route (404 kNotFound /
-//                 400 kBadRequest), pick the service (weighted services: Router::pickService with a
-//                 draw), evaluate every rate-limit policy of the route in order (the first reject
-//                 answers with its status, kRateLimited; kDelay decisions hold the request for the
-//                 longest delay, as a simulation event). The RequestView is not kept.
-//   upstream      starts when the rate-limit delay is over: overall deadline = that start +
-//                 timeouts.overall; retry budget onRequestStart; then tries:
-//   each try      LB pick (avoiding the previous try's target; none: 503 kNoTarget), breaker
-//                 tryAcquire (refused: the breaker's fallback status, 503 by default, kBreakerOpen),
-//                 targets.onRequestStart, MockBackend::call, plus one timeout event at
-//                 min(try start + per_try, overall deadline). Whichever comes first ends the try:
-//                 the backend's answer (the timeout event is cancelled) or the timeout (the
-//                 backend call is cancelled; CallOutcome::timeout).
-//   try end       targets.onRequestEnd, breaker onResult (mirrored into the TargetSet for
-//                 per-target breakers), outlier onResult, GatewayObserver::onTry, then
-//                 RetryPolicy::decide with the budget: retry at once, after a back-off event, or
-//                 answer: the upstream status (kUpstream), 502 connect failure / reset, 504 timeout.
-//   completion    GatewayObserver::onComplete exactly once per submitted request, latency =
-//                 done - arrival (rate-limit delay, back-off and every try count: no coordinated
-//                 omission); retry budget onRequestEnd.
+// One request follows gatelab::flow::RequestFlow (gateway/flow/request_flow.hpp), the same state
+// machine the live proxy drives: submit() starts it at sim.now() (the request's trace time = its
+// arrival); a kWait step (rate-limit delay, retry back-off) becomes an event, a kSendTry step a
+// MockBackend::call plus one timeout event at the try's deadline. Whichever comes first ends the
+// try: the backend's answer (the timeout event is cancelled) or the timeout (the backend call is
+// cancelled; CallOutcome::timeout). GatewayObserver gets onRateLimit for every applied decision,
+// onTry for every finished try, and onComplete exactly once per submitted request, latency =
+// done - arrival (rate-limit delay, back-off and every try count: no coordinated omission).
 // Time-driven policy transitions (breaker open -> half-open, outlier returns) are reported on time:
-// the gateway keeps one wake-up event per service at the earliest nextTransitionAt()/nextReturnAt()
-// and calls advance() then. Decisions would be the same without it (the core is lazy).
+// the gateway keeps one wake-up event per service at the earliest time the flow announces and
+// calls RequestFlow::wake() then. Random draws come from the gateway's own stream.
 //
 // Not modelled: the connect timeout (a MockBackend refuses after its own refusalLatency), the
 // request body, response headers other than the status.
@@ -48,6 +35,7 @@
 #include "gateway/core/resilience/outcome.hpp"
 #include "gateway/core/resilience/load_balancer.hpp"
 #include "gateway/core/time.hpp"
+#include "gateway/flow/request_flow.hpp"
 #include "sim/engine/backend.hpp"
 #include "sim/engine/random.hpp"
 #include "sim/engine/simulation.hpp"
@@ -89,73 +77,51 @@ class SimGateway {
   [[nodiscard]] const SimGatewayStats& stats() const noexcept { return stats_; }
 
  private:
-  struct RouteInfo {
-    std::vector<std::uint32_t> serviceIndex;  // parallel to RouteSpec::services
-  };
-  struct ServiceInfo {
-    config::ServiceRuntime* runtime = nullptr;
-    std::vector<MockBackend*> backends;
-    core::resilience::LbAlgorithm algorithm = core::resilience::LbAlgorithm::kRoundRobin;
-    bool perTargetBreaker = false;
-    bool hashOnHeader = false;
-    std::string hashHeader;
-    EventId wake;
-    core::TimePoint wakeAt = core::TimePoint::max();
+  struct ServiceWake {
+    EventId event;
+    core::TimePoint at = core::TimePoint::max();
   };
   enum class Phase : std::uint8_t { kFree, kDelayed, kInTry, kBackoff };
   struct Request {
-    core::TimePoint arrival{};
-    core::TimePoint upstreamStart{};  // the rate-limit delay is over: timeouts start here
-    core::TimePoint deadline{};   // overall deadline of the upstream phase
-    core::TimePoint tryStart{};
-    core::Duration rateLimitDelay{0};
+    flow::FlowRequest flow;
     std::uint64_t id = 0;
-    std::uint64_t lbHash = 0;     // consistent_hash key, hashed at submit
-    core::resilience::Permit permit;
-    core::resilience::CircuitBreaker* breaker = nullptr;  // of the try in flight
-    MockBackend* backend = nullptr;
+    MockBackend* backend = nullptr;  // of the try in flight
     CallHandle call;
     EventId timer;  // the pending event: rate-limit delay end, try timeout or back-off end
     std::uint32_t generation = 1;
     std::uint32_t nextFree = 0;
-    std::uint32_t route = kNoRouteIndex;
-    std::uint32_t service = kNoServiceIndex;
-    std::uint32_t target = kNoTargetIndex;  // target of the last try sent
-    std::uint32_t retriesDone = 0;
-    std::uint32_t tries = 0;
     ClientId client = 0;
     Phase phase = Phase::kFree;
-    bool idempotent = true;
-    bool shadowRejected = false;
-    bool budgetHeld = false;  // the try in flight (or pending after back-off) holds a budget slot
   };
+  /// The flow's hooks and random draws for one call: reports go to the observer with the
+  /// request's id and client; wake-ups become events.
+  class Hooks;
 
   std::uint32_t allocate();
   void release(std::uint32_t slot) noexcept;
   Request& live(std::uint32_t slot, std::uint32_t generation) noexcept;
 
-  void startUpstream(std::uint32_t slot);
-  void startTry(std::uint32_t slot);
+  /// Carries out `step` for the request in `slot` (schedules, calls a backend, or completes).
+  void apply(std::uint32_t slot, const flow::Step& step);
+  void onWaitOver(std::uint32_t slot, std::uint32_t generation);
   void onBackendDone(std::uint32_t slot, std::uint32_t generation, const core::resilience::CallOutcome& outcome);
   void onTryTimeout(std::uint32_t slot, std::uint32_t generation);
   void finishTry(std::uint32_t slot, const core::resilience::CallOutcome& outcome);
-  void completeUpstream(std::uint32_t slot, std::uint16_t status, RequestOutcome outcome);
+  void complete(std::uint32_t slot, const flow::Step& answer);
   void report(CompletionReport& report, RequestOutcome outcome);
 
   void armWake(std::uint32_t service, core::TimePoint at);
   void onWake(std::uint32_t service);
 
   Simulation& sim_;
-  config::GatewayRuntime& runtime_;
   GatewayObserver& observer_;
   Rng rng_;
-  std::vector<RouteInfo> routes_;
-  std::vector<ServiceInfo> services_;
+  flow::RequestFlow flow_;
+  std::vector<std::vector<MockBackend*>> backends_;
+  std::vector<ServiceWake> wakes_;
   std::vector<Request> slab_;
   std::uint32_t freeHead_ = kNoSlot;
   std::uint64_t nextId_ = 0;
-  std::string pathScratch_;
-  std::string keyScratch_;
   SimGatewayStats stats_;
 
   static constexpr std::uint32_t kNoSlot = 0xFFFFFFFFu;

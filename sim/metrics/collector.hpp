@@ -61,7 +61,7 @@ struct CollectorOptions {
   std::size_t topClients = 20;           ///< clients listed in results (by requests)
 };
 
-inline constexpr std::size_t kOutcomeCount = 9;      ///< RequestOutcome enumerators
+using flow::kOutcomeCount;  ///< RequestOutcome enumerators
 inline constexpr std::size_t kStatusClassCount = 6;  ///< 1xx..5xx and "other" (status 0 or >= 600)
 
 /// Index into status-class arrays: 0 for 1xx ... 4 for 5xx, 5 for anything else.

@@ -8,10 +8,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kOutcomeNames[kOutcomeCount] = {
-    "upstream", "rate_limited", "not_found", "bad_request", "breaker_open",
-    "no_target", "connect_failure", "timeout", "reset",
-};
 constexpr const char* kStatusNames[kStatusClassCount] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
 
 json share(std::uint64_t num, std::uint64_t den) {
@@ -31,7 +27,7 @@ json statusJson(const std::array<std::uint64_t, kStatusClassCount>& counts) {
 
 json outcomesJson(const std::array<std::uint64_t, kOutcomeCount>& counts) {
   json j = json::object();
-  for (std::size_t i = 0; i < kOutcomeCount; ++i) j[kOutcomeNames[i]] = counts[i];
+  for (std::size_t i = 0; i < kOutcomeCount; ++i) j[toString(static_cast<RequestOutcome>(i))] = counts[i];
   return j;
 }
 

@@ -1,0 +1,187 @@
+#pragma once
+// RequestFlow: one request's path through the gateway's policies as a pure state machine, driven
+// by both hosts — the simulator (sim/gateway/sim_gateway.cpp) with events in virtual time, the
+// live proxy (gateway/proxy) with sockets and timers. The host waits and does the I/O; the flow
+// decides. Given the same request, times, random draws and try outcomes, both hosts get the same
+// steps, so a decision rehearsed in simulation is the decision made live.
+//
+// A request (docs/resilience.md "How a host uses them for one request" is the contract):
+//   start()     route (no match: 404 kNotFound; a path that does not normalize: 400 kBadRequest),
+//               pick the service (weighted services: one draw), evaluate every rate-limit policy of
+//               the route in order (each applied decision goes to FlowHooks::onRateLimit; the first
+//               reject answers with its status, kRateLimited; kDelay holds the request for the
+//               longest delay). Then either kWait (a delay: call resume() when it is over) or the
+//               upstream phase starts at once.
+//   upstream    starts when the delay is over: overall deadline = that time + timeouts.overall;
+//               retry budget onRequestStart; then a try.
+//   a try       load-balancer pick avoiding the previous try's target (none: 503 kNoTarget),
+//               breaker tryAcquire (refused: the breaker's fallback, 503 by default,
+//               kBreakerOpen), targets.onRequestStart; the step is kSendTry with the try's
+//               deadline min(try start + per_try, overall deadline). The host sends it and calls
+//               tryDone() with how it ended (a response, connect failure, reset, or a timeout
+//               when the deadline passed first).
+//   tryDone()   targets.onRequestEnd, breaker onResult (mirrored into the target set for per-target
+//               breakers), outlier onResult, then the retry policy with its budget: kSendTry at
+//               once, kWait for a back-off (then resume()), or kAnswer with the upstream's status
+//               (kUpstream), 502 for a connect failure or reset, 504 for a timeout.
+//   kAnswer     ends the request: the flow has already released what it held (retry budget).
+//               Exactly one kAnswer per started request, unless the host calls abandon().
+//
+// Random draws come from the host (FlowDraws), in a fixed order per request: one for a weighted
+// service pick, per try one (weighted random) or two (least request) for the load balancer, one per
+// retry decision for the back-off jitter. Time-driven policy transitions (breaker open ->
+// half-open, outlier returns) are announced through FlowHooks::wakeAt; the host calls wake() then
+// so events are reported on time (decisions would be the same without it: the core is lazy).
+//
+// Thread safety: none. A RequestFlow and its GatewayRuntime belong to one thread (or are guarded
+// by their owner). FlowRequest is the per-request state the host keeps between calls.
+
+#include <cstdint>
+#include <string_view>
+
+#include "gateway/config/runtime.hpp"
+#include "gateway/core/rate_limit/policy.hpp"
+#include "gateway/core/request.hpp"
+#include "gateway/core/resilience/circuit_breaker.hpp"
+#include "gateway/core/resilience/outcome.hpp"
+#include "gateway/core/time.hpp"
+
+namespace gatelab::flow {
+
+inline constexpr std::uint32_t kNoRouteIndex = 0xFFFFFFFFu;
+inline constexpr std::uint32_t kNoServiceIndex = 0xFFFFFFFFu;
+inline constexpr std::uint32_t kNoTargetIndex = 0xFFFFFFFFu;
+
+/// How the gateway answered a request (the first reason that applies).
+enum class Outcome : std::uint8_t {
+  kUpstream,        ///< the upstream's response was returned (any status, including 5xx)
+  kRateLimited,     ///< a rate-limit policy rejected it (its reject status, 429 by default)
+  kNotFound,        ///< no route matched (404)
+  kBadRequest,      ///< the path did not normalize (400)
+  kBreakerOpen,     ///< a circuit breaker refused the call (503 or the fallback status)
+  kNoTarget,        ///< no healthy target to pick (503)
+  kConnectFailure,  ///< the last try could not connect (502)
+  kTimeout,         ///< the per-try or overall timeout fired on the last try (504)
+  kReset,           ///< the connection broke on the last try (502)
+};
+inline constexpr std::size_t kOutcomeCount = 9;
+const char* toString(Outcome outcome) noexcept;
+
+enum class StepKind : std::uint8_t {
+  kAnswer,   ///< respond to the client: the request is finished
+  kWait,     ///< wait until `until`, then call resume()
+  kSendTry,  ///< send a try to `target` of the request's service, then call tryDone()
+};
+
+struct Step {
+  StepKind kind = StepKind::kAnswer;
+  // kAnswer
+  std::uint16_t status = 0;
+  Outcome outcome = Outcome::kUpstream;
+  /// kBreakerOpen: the breaker's configured answer (lives as long as the runtime), else nullptr.
+  const core::resilience::FallbackResponse* fallback = nullptr;
+  /// kRateLimited: index of the rejecting policy within its route (its decision, for Retry-After
+  /// and the limit headers, went to FlowHooks::onRateLimit just before).
+  std::uint32_t rejectingPolicy = 0;
+  // kWait
+  core::TimePoint until{};
+  // kSendTry
+  std::uint32_t target = kNoTargetIndex;
+  core::TimePoint deadline{};  ///< core::resilience::kNoDeadline: none
+};
+
+enum class FlowPhase : std::uint8_t { kNew, kDelayed, kInTry, kBackoff, kDone };
+
+/// The per-request state the host keeps between calls (a value; no pointers into the host).
+struct FlowRequest {
+  core::TimePoint arrival{};
+  core::TimePoint upstreamStart{};  ///< the rate-limit delay is over: timeouts start here
+  core::TimePoint deadline{};       ///< overall deadline of the upstream phase
+  core::TimePoint tryStart{};
+  core::Duration rateLimitDelay{0};  ///< longest kDelay of the route's policies
+  std::uint64_t lbHash = 0;          ///< consistent_hash key, hashed at start()
+  core::resilience::Permit permit;
+  core::resilience::CircuitBreaker* breaker = nullptr;  ///< of the try in flight
+  std::uint32_t route = kNoRouteIndex;
+  std::uint32_t service = kNoServiceIndex;
+  std::uint32_t target = kNoTargetIndex;  ///< target of the last try sent
+  std::uint32_t retriesDone = 0;
+  std::uint32_t tries = 0;
+  FlowPhase phase = FlowPhase::kNew;
+  bool idempotent = true;
+  bool shadowRejected = false;  ///< a shadow (dry-run) policy would have rejected it
+  bool budgetHeld = false;      ///< the pending retry holds a retry-budget slot
+  bool budgetStarted = false;   ///< onRequestStart was called on the service's budget
+};
+
+/// Uniform 64-bit random values, from the host's seeded stream.
+class FlowDraws {
+ public:
+  virtual ~FlowDraws() = default;
+  virtual std::uint64_t next() = 0;
+};
+
+/// One applied rate-limit decision, as start() reports it.
+struct RateLimitEvaluation {
+  std::uint32_t route = 0;
+  std::uint32_t policy = 0;  ///< index within the route's policies
+  std::uint32_t cost = 1;
+  const core::ratelimit::RateLimitPolicy* spec = nullptr;  ///< the policy (spec(), headers)
+  const core::ratelimit::PolicyDecision* decision = nullptr;  ///< valid during the call
+};
+
+class FlowHooks {
+ public:
+  virtual ~FlowHooks() = default;
+  virtual void onRateLimit(const RateLimitEvaluation&) {}
+  /// A policy of `service` changes state by itself at `at`: call RequestFlow::wake() then.
+  virtual void wakeAt(std::uint32_t /*service*/, core::TimePoint /*at*/) {}
+};
+
+class RequestFlow {
+ public:
+  /// `runtime` must outlive the flow. Aborts if a route names a service the runtime lacks (the
+  /// config validator rules that out).
+  explicit RequestFlow(config::GatewayRuntime& runtime);
+
+  /// A request arriving at `now`. The view is not kept.
+  Step start(FlowRequest& r, const core::RequestView& request, core::TimePoint now, FlowDraws& draws,
+             FlowHooks& hooks);
+  /// The kWait step's time has come: the upstream phase starts (after a rate-limit delay) or the
+  /// next try (after a back-off). Precondition: the last step was kWait.
+  Step resume(FlowRequest& r, core::TimePoint now, FlowDraws& draws, FlowHooks& hooks);
+  /// The try of the last kSendTry ended at `now` with `outcome`.
+  Step tryDone(FlowRequest& r, const core::resilience::CallOutcome& outcome, core::TimePoint now, FlowDraws& draws,
+               FlowHooks& hooks);
+  /// The host gives up on an unfinished request (client went away, shutdown): releases what the
+  /// try in flight and the budget hold, without a verdict on the target. No-op when done.
+  void abandon(FlowRequest& r);
+
+  /// Advances the time-driven policies of `service` to `now` and announces the next wake-up.
+  void wake(std::uint32_t service, core::TimePoint now, FlowHooks& hooks);
+
+  [[nodiscard]] config::GatewayRuntime& runtime() noexcept { return runtime_; }
+  /// The service indices of route `route` (parallel to its RouteSpec::services).
+  [[nodiscard]] const std::vector<std::uint32_t>& routeServices(std::uint32_t route) const { return routes_.at(route); }
+
+ private:
+  struct ServiceInfo {
+    config::ServiceRuntime* runtime = nullptr;
+    core::resilience::LbAlgorithm algorithm = core::resilience::LbAlgorithm::kRoundRobin;
+    bool perTargetBreaker = false;
+    bool hashOnHeader = false;
+    std::string hashHeader;
+  };
+
+  Step startUpstream(FlowRequest& r, core::TimePoint now, FlowDraws& draws, FlowHooks& hooks);
+  Step startTry(FlowRequest& r, core::TimePoint now, FlowDraws& draws, FlowHooks& hooks);
+  Step answer(FlowRequest& r, std::uint16_t status, Outcome outcome);
+
+  config::GatewayRuntime& runtime_;
+  std::vector<std::vector<std::uint32_t>> routes_;
+  std::vector<ServiceInfo> services_;
+  std::string pathScratch_;
+  std::string keyScratch_;
+};
+
+}  // namespace gatelab::flow
