@@ -132,6 +132,7 @@ Step RequestFlow::start(FlowRequest& r, const core::RequestView& request, TimePo
     }
   }
 
+  const std::string_view upstreamPath = match.upstreamPath;
   r.idempotent = core::resilience::isIdempotentMethod(request.method);
   r.rateLimitDelay = delay;
   if (service.algorithm == core::resilience::LbAlgorithm::kConsistentHash) {
@@ -146,9 +147,12 @@ Step RequestFlow::start(FlowRequest& r, const core::RequestView& request, TimePo
     Step s;
     s.kind = StepKind::kWait;
     s.until = now + delay;
+    s.upstreamPath = upstreamPath;
     return s;
   }
-  return startUpstream(r, now, draws, hooks);
+  Step s = startUpstream(r, now, draws, hooks);
+  s.upstreamPath = upstreamPath;
+  return s;
 }
 
 Step RequestFlow::resume(FlowRequest& r, TimePoint now, FlowDraws& draws, FlowHooks& hooks) {
