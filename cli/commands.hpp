@@ -24,6 +24,14 @@ struct LimitersOptions {
 };
 int runLimiters(const LimitersOptions& options);
 
+/// `gatelab serve CONFIG`: the config as a live reverse proxy (docs/operations.md).
+struct ServeOptions {
+  std::string config;
+  std::string listen;    ///< HOST:PORT overriding the config's `listen`; empty: the config's
+  unsigned threads = 0;  ///< I/O threads; 0: one per core
+};
+int runServe(const ServeOptions& options);
+
 /// What `sim`, `compare`, `rehearse` and `demo` share (docs/simulator.md).
 struct ScenarioRunOptions {
   std::string scenario;                ///< scenario file

@@ -18,6 +18,14 @@ int main(int argc, char** argv) {
   validateCmd->add_option("FILE", validate.files, "config files (YAML)")->required();
   validateCmd->add_flag("-q,--quiet", validate.quiet, "print nothing for valid files");
 
+  gatelab::cli::ServeOptions serve;
+  CLI::App* serveCmd = app.add_subcommand(
+      "serve", "Run a gateway config as a live reverse proxy (HTTP/1.1) until SIGINT or SIGTERM.\n"
+               "Exit 0 after a stop signal, 1 invalid config or cannot listen, 2 usage.");
+  serveCmd->add_option("CONFIG", serve.config, "gateway config file (YAML)")->required();
+  serveCmd->add_option("--listen", serve.listen, "HOST:PORT to listen on instead of the config's `listen`");
+  serveCmd->add_option("--threads", serve.threads, "I/O threads (default: one per core)")->check(CLI::Range(0u, 1024u));
+
   gatelab::cli::ScenarioRunOptions scenario;
   const gatelab::cli::ScenarioCommands scenarioCmds = gatelab::cli::addScenarioCommands(app, scenario);
 
@@ -37,6 +45,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (validateCmd->parsed()) return gatelab::cli::runValidate(validate);
+  if (serveCmd->parsed()) return gatelab::cli::runServe(serve);
   if (scenarioCmds.sim->parsed()) return gatelab::cli::runSim(scenario);
   if (scenarioCmds.compare->parsed()) return gatelab::cli::runCompare(scenario);
   if (scenarioCmds.rehearse->parsed()) return gatelab::cli::runRehearse(scenario);

@@ -28,6 +28,7 @@ packages=(
   libgtest-dev     # unit tests
   libgmock-dev     # unit tests (matchers)
   libbenchmark-dev # bench/
+  libboost1.81-dev # Asio and Beast: the live proxy (gateway/proxy)
 )
 
 missing=()

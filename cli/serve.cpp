@@ -1,0 +1,69 @@
+// gatelab serve CONFIG: run the config as a live reverse proxy (gateway/proxy) until SIGINT/SIGTERM.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <pthread.h>
+
+#include "cli/commands.hpp"
+#include "gateway/config/loader.hpp"
+#include "gateway/config/runtime.hpp"
+#include "gateway/proxy/server.hpp"
+
+namespace gatelab::cli {
+
+int runServe(const ServeOptions& options) {
+  config::LoadResult loaded = config::loadConfigFile(options.config);
+  if (!loaded.ok()) {
+    std::cerr << loaded.errorText() << options.config << ": invalid, not serving\n";
+    return 1;
+  }
+  config::BuildResult built = config::buildRuntime(loaded.config);
+  if (!built.ok()) {
+    std::cerr << config::formatDiagnostics(built.diagnostics) << options.config << ": invalid, not serving\n";
+    return 1;
+  }
+  proxy::ServerOptions so;
+  so.listenHost = loaded.config->listen.host;
+  so.listenPort = loaded.config->listen.port;
+  if (!options.listen.empty()) {
+    auto hp = config::parseHostPort(options.listen);
+    if (!hp.ok()) {
+      std::cerr << "gatelab serve: --listen " << options.listen << ": " << hp.error().message << " (allowed: "
+                << hp.error().allowed << ")\n";
+      return 2;
+    }
+    so.listenHost = hp.value().host;
+    so.listenPort = hp.value().port;
+  }
+  so.threads = options.threads;
+
+  // The signals are taken by this thread with sigwait; block them before any I/O thread starts so
+  // every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  proxy::Server server(std::move(built.runtime), so);
+  if (const std::string err = server.start(); !err.empty()) {
+    std::cerr << "gatelab serve: " << err << '\n';
+    return 1;
+  }
+  std::cerr << "gatelab: serving " << options.config << " on " << so.listenHost << ':' << server.port() << '\n';
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      std::cerr << "gatelab: SIGHUP: config reload is not supported yet; keeping the running config\n";
+      continue;
+    }
+    std::cerr << "gatelab: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ": stopping\n";
+    break;
+  }
+  server.stop();
+  return 0;
+}
+
+}  // namespace gatelab::cli

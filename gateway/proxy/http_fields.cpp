@@ -1,0 +1,116 @@
+#include "gateway/proxy/http_fields.hpp"
+
+#include <array>
+
+#include "gateway/core/request.hpp"
+
+namespace gatelab::proxy {
+namespace {
+
+bool isHex(std::string_view s) noexcept {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool allZero(std::string_view s) noexcept { return s.find_first_not_of('0') == std::string_view::npos; }
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool isHopByHop(std::string_view name) noexcept {
+  static constexpr std::array<std::string_view, 9> kHopByHop = {
+      "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+      "te",         "trailer",    "transfer-encoding", "upgrade"};
+  for (std::string_view h : kHopByHop) {
+    if (core::equalsIgnoreCase(name, h)) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> connectionOptions(std::string_view value) {
+  std::vector<std::string> out;
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    const std::string_view item = trim(value.substr(0, comma));
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::optional<TraceParent> parseTraceParent(std::string_view v) {
+  v = trim(v);
+  // version "-" trace-id "-" parent-id "-" flags; later versions may append "-..." fields.
+  if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return std::nullopt;
+  const std::string_view version = v.substr(0, 2);
+  if (!isHex(version) || version == "ff") return std::nullopt;
+  if (version == "00" && v.size() != 55) return std::nullopt;
+  if (version != "00" && v.size() > 55 && v[55] != '-') return std::nullopt;
+  TraceParent t;
+  const std::string_view trace = v.substr(3, 32);
+  const std::string_view parent = v.substr(36, 16);
+  const std::string_view flags = v.substr(53, 2);
+  if (!isHex(trace) || !isHex(parent) || !isHex(flags) || allZero(trace) || allZero(parent)) return std::nullopt;
+  t.traceId = std::string(trace);
+  t.parentId = std::string(parent);
+  const auto nibble = [](char c) { return static_cast<std::uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); };
+  t.flags = static_cast<std::uint8_t>(nibble(flags[0]) << 4 | nibble(flags[1]));
+  return t;
+}
+
+std::string formatTraceParent(const TraceParent& t) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out = "00-" + t.traceId + "-" + t.parentId + "-";
+  out += kDigits[t.flags >> 4];
+  out += kDigits[t.flags & 0xF];
+  return out;
+}
+
+std::string appendForwardedFor(std::string_view existing, std::string_view peer) {
+  existing = trim(existing);
+  if (existing.empty()) return std::string(peer);
+  return std::string(existing) + ", " + std::string(peer);
+}
+
+bool acceptableRequestId(std::string_view id) noexcept {
+  if (id.empty() || id.size() > 200) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7E) return false;
+  }
+  return true;
+}
+
+void splitTarget(std::string_view target, std::string_view& path, std::string_view& query) noexcept {
+  path = {};
+  query = {};
+  if (target.empty()) return;
+  if (target.front() != '/') {
+    // absolute form: scheme "://" authority [path-abempty] ["?" query]
+    const std::size_t scheme = target.find("://");
+    if (scheme == std::string_view::npos) return;
+    const std::size_t start = target.find_first_of("/?", scheme + 3);
+    if (start == std::string_view::npos) {
+      path = "/";
+      return;
+    }
+    target.remove_prefix(start);
+    if (target.front() == '?') {
+      path = "/";
+      query = target.substr(1);
+      return;
+    }
+  }
+  const std::size_t q = target.find('?');
+  path = target.substr(0, q);
+  if (q != std::string_view::npos) query = target.substr(q + 1);
+}
+
+}  // namespace gatelab::proxy

@@ -1,0 +1,60 @@
+#pragma once
+// Header-field rules of the proxy, as plain functions over strings (no Beast types), so they are
+// tested on their own: hop-by-hop fields, request ids, W3C trace context, X-Forwarded-*.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gatelab::proxy {
+
+/// True for the fields a proxy must not forward (RFC 9110 7.6.1): Connection, Keep-Alive,
+/// Proxy-Connection, Proxy-Authenticate, Proxy-Authorization, TE, Trailer, Transfer-Encoding,
+/// Upgrade. Case-insensitive.
+[[nodiscard]] bool isHopByHop(std::string_view name) noexcept;
+
+/// The field names a Connection header lists ("close, X-Foo" -> {"close", "X-Foo"}): those are
+/// hop-by-hop for this message too.
+[[nodiscard]] std::vector<std::string> connectionOptions(std::string_view connectionValue);
+
+/// A W3C trace context `traceparent` value: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".
+struct TraceParent {
+  std::string traceId;   ///< 32 lower-case hex digits, not all zero
+  std::string parentId;  ///< 16 lower-case hex digits, not all zero
+  std::uint8_t flags = 0;
+};
+/// Parses a traceparent field (version 00, or a higher version read as 00's fields); nullopt when
+/// invalid (then the proxy starts a new trace, as the W3C spec says).
+[[nodiscard]] std::optional<TraceParent> parseTraceParent(std::string_view value);
+[[nodiscard]] std::string formatTraceParent(const TraceParent& t);
+
+/// `n` random bytes as lower-case hex (2n characters), from `draw` (64 random bits per call).
+template <class Draw>
+std::string randomHex(std::size_t bytes, Draw&& draw) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    if (i % 8 == 0) bits = draw();
+    const auto b = static_cast<unsigned>(bits & 0xFF);
+    bits >>= 8;
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xF];
+  }
+  return out;
+}
+
+/// X-Forwarded-For to send: the client's value (if any) with the peer address appended.
+[[nodiscard]] std::string appendForwardedFor(std::string_view existing, std::string_view peer);
+
+/// A request id a client may pass through: 1-200 visible ASCII characters. Others are replaced.
+[[nodiscard]] bool acceptableRequestId(std::string_view id) noexcept;
+
+/// Splits a request-target into path and query. Origin form ("/a?b") as is; absolute form
+/// ("http://h/a?b") keeps the path and query; "*" and anything else give path "" (not routable).
+void splitTarget(std::string_view target, std::string_view& path, std::string_view& query) noexcept;
+
+}  // namespace gatelab::proxy

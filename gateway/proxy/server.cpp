@@ -1,0 +1,668 @@
+#include "gateway/proxy/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "gateway/core/rate_limit/headers.hpp"
+#include "gateway/core/resilience/timeouts.hpp"
+#include "gateway/proxy/http_fields.hpp"
+#include "gateway/proxy/live_gateway.hpp"
+
+namespace gatelab::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+core::TimePoint monotonicNow() noexcept {
+  return core::TimePoint{std::chrono::duration_cast<core::Duration>(SteadyClock::now().time_since_epoch())};
+}
+
+namespace {
+
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+SteadyClock::time_point toSteady(core::TimePoint t) noexcept {
+  return SteadyClock::time_point{std::chrono::duration_cast<SteadyClock::duration>(t.time_since_epoch())};
+}
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+Response plainResponse(unsigned version, http::status status, std::string_view body, bool close) {
+  Response res{status, version};
+  res.set(http::field::server, "gatelab");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.body() = std::string(body);
+  if (!res.body().empty()) res.body() += '\n';
+  res.keep_alive(!close);
+  res.prepare_payload();
+  return res;
+}
+
+/// A target URL split once: host, port, and the Host header value to send.
+struct TargetAddress {
+  std::string host;
+  std::string port;
+  std::string hostHeader;  ///< host[:port] as the URL wrote it (port omitted when default)
+  std::string key;         ///< pool key
+};
+
+TargetAddress parseTarget(const std::string& url) {
+  // Config validation guarantees "http://host:port" (config::TargetUrl::toString()).
+  TargetAddress a;
+  std::string_view s = url;
+  const std::size_t scheme = s.find("://");
+  if (scheme != std::string_view::npos) s.remove_prefix(scheme + 3);
+  const std::size_t colon = s.rfind(':');
+  std::string_view host = s.substr(0, colon);
+  const std::string_view port = colon == std::string_view::npos ? std::string_view{"80"} : s.substr(colon + 1);
+  a.hostHeader = std::string(host) + (port == "80" ? "" : ":" + std::string(port));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  a.host = std::string(host);
+  a.port = std::string(port);
+  a.key = url;
+  return a;
+}
+
+/// Idle keep-alive connections to upstream targets, for one I/O thread.
+class UpstreamPool {
+ public:
+  UpstreamPool(std::size_t maxIdlePerTarget, std::chrono::milliseconds idleTimeout)
+      : maxIdle_(maxIdlePerTarget), idleTimeout_(idleTimeout) {}
+
+  std::optional<beast::tcp_stream> take(const std::string& key) {
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return std::nullopt;
+    auto& list = it->second;
+    const auto now = SteadyClock::now();
+    while (!list.empty()) {
+      Idle entry = std::move(list.back());  // newest first: the most likely still open
+      list.pop_back();
+      if (now - entry.since < idleTimeout_ && entry.stream.socket().is_open()) return std::move(entry.stream);
+      beast::error_code ignored;
+      entry.stream.socket().close(ignored);
+    }
+    return std::nullopt;
+  }
+
+  void give(const std::string& key, beast::tcp_stream stream) {
+    auto& list = idle_[key];
+    if (list.size() >= maxIdle_) {
+      beast::error_code ignored;
+      list.front().stream.socket().close(ignored);
+      list.pop_front();
+    }
+    stream.expires_never();
+    list.push_back(Idle{std::move(stream), SteadyClock::now()});
+  }
+
+  void closeAll() {
+    for (auto& [key, list] : idle_) {
+      for (auto& e : list) {
+        beast::error_code ignored;
+        e.stream.socket().close(ignored);
+      }
+    }
+    idle_.clear();
+  }
+
+ private:
+  struct Idle {
+    beast::tcp_stream stream;
+    SteadyClock::time_point since;
+  };
+  std::size_t maxIdle_;
+  std::chrono::milliseconds idleTimeout_;
+  std::map<std::string, std::deque<Idle>> idle_;
+};
+
+struct Worker {
+  asio::io_context ioc{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread thread;
+  std::unique_ptr<UpstreamPool> pool;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(std::unique_ptr<config::GatewayRuntime> runtime, ServerOptions o)
+      : options(std::move(o)),
+        gateway(std::move(runtime), options.seed != 0 ? options.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}())) {
+    const auto& cfg = gateway.config();
+    for (const auto& service : cfg.services) {
+      std::vector<TargetAddress> targets;
+      for (const auto& t : service.targets) targets.push_back(parseTarget(t.url.toString()));
+      serviceTargets.push_back(std::move(targets));
+    }
+  }
+
+  ServerOptions options;
+  LiveGateway gateway;
+  std::vector<std::vector<TargetAddress>> serviceTargets;  // [service][target]
+  asio::io_context acceptContext{1};
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::thread acceptThread;
+  std::atomic<std::size_t> nextWorker{0};
+  std::atomic<bool> stopped{false};
+  std::uint16_t boundPort = 0;
+
+  std::atomic<std::uint64_t> connections{0}, requests{0}, tries{0}, upstreamConnects{0};
+
+  std::mutex idMutex;
+  std::uint64_t idState = 0;
+  std::uint64_t nextRandom() {
+    const std::lock_guard lock(idMutex);
+    std::uint64_t z = (idState += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+
+  asio::awaitable<void> acceptLoop();
+  asio::awaitable<void> session(tcp::socket socket, Worker& worker);
+  asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker);
+  asio::awaitable<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target, Request& upstreamReq,
+                                                        core::TimePoint deadline, Response& out);
+};
+
+// ---- Accepting --------------------------------------------------------------------------------
+
+asio::awaitable<void> Server::Impl::acceptLoop() {
+  while (!stopped) {
+    Worker& worker = *workers[nextWorker++ % workers.size()];
+    auto [ec, socket] = co_await acceptor->async_accept(worker.ioc, kAwait);
+    if (ec) {
+      if (stopped || ec == asio::error::operation_aborted) co_return;
+      continue;  // a failed accept (e.g. EMFILE) does not stop the listener
+    }
+    ++connections;
+    asio::co_spawn(worker.ioc, session(std::move(socket), worker), asio::detached);
+  }
+}
+
+// ---- One client connection ----------------------------------------------------------------------
+
+asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
+  beast::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const std::string peer = ec ? std::string{} : remote.address().to_string();
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  asio::steady_timer timer(worker.ioc);
+  bool first = true;
+
+  // Reads run under our own timer (not the stream's expiry, which closes the socket): on a header
+  // timeout the connection must still be able to say 408. The timer's handler may already be
+  // queued when the read completes, or outlive this frame: it reaches the socket only through
+  // `watch`, which the session disarms before leaving.
+  struct Watch {
+    tcp::socket* socket = nullptr;
+    std::uint64_t armed = 0;  // which arm() the pending timer belongs to; 0: none
+    bool timedOut = false;
+  };
+  auto watch = std::make_shared<Watch>();
+  watch->socket = &stream.socket();
+  struct Disarm {
+    Watch& w;
+    ~Disarm() {
+      w.socket = nullptr;
+      w.armed = 0;
+    }
+  } disarmOnExit{*watch};
+  std::uint64_t arms = 0;
+  bool& timedOut = watch->timedOut;
+  auto arm = [&](std::chrono::milliseconds d) {
+    watch->timedOut = false;
+    watch->armed = ++arms;
+    timer.expires_after(d);
+    timer.async_wait([watch, id = arms](const beast::error_code& e) {
+      if (e || watch->armed != id || watch->socket == nullptr) return;
+      watch->timedOut = true;
+      beast::error_code ignored;
+      watch->socket->cancel(ignored);
+    });
+  };
+  auto disarm = [&] {
+    watch->armed = 0;
+    timer.cancel();
+  };
+
+  auto writeAndMaybeClose = [&](Response res) -> asio::awaitable<bool> {
+    stream.expires_after(options.idleTimeout);
+    auto [wec, n] = co_await http::async_write(stream, res, kAwait);
+    (void)n;
+    ++requests;
+    co_return !wec && res.keep_alive();
+  };
+
+  while (!stopped) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.maxHeaderBytes));
+    parser.body_limit(options.maxBodyBytes);
+
+    // Waiting for a request: the idle timeout until its first byte, the header timeout for the rest.
+    const bool idle = !first && buffer.size() == 0;
+    arm(idle ? options.idleTimeout : options.headerTimeout);
+    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kAwait);
+    (void)hn;
+    disarm();
+    first = false;
+    if (hec) {
+      if (timedOut && (buffer.size() > 0 || !idle)) {
+        co_await writeAndMaybeClose(plainResponse(11, http::status::request_timeout, "request header timeout", true));
+      } else if (hec == http::error::header_limit) {
+        co_await writeAndMaybeClose(
+            plainResponse(11, http::status::request_header_fields_too_large, "request header too large", true));
+      } else if (hec == http::error::body_limit) {  // a Content-Length above the limit
+        co_await writeAndMaybeClose(plainResponse(11, http::status::payload_too_large, "request body too large", true));
+      } else if (hec != http::error::end_of_stream && hec != asio::error::operation_aborted &&
+                 hec != asio::error::connection_reset && hec != asio::error::eof) {
+        co_await writeAndMaybeClose(plainResponse(11, http::status::bad_request, "malformed request", true));
+      }
+      break;
+    }
+
+    Request& head = parser.get();
+    // Request-smuggling defences (RFC 9112 6.3): a message with both framings, or with more than
+    // one Content-Length, is rejected and the connection closed.
+    const auto cls = head.count(http::field::content_length);
+    const bool te = head.count(http::field::transfer_encoding) > 0;
+    if (cls > 1 || (cls > 0 && te)) {
+      co_await writeAndMaybeClose(plainResponse(head.version(), http::status::bad_request,
+                                                "ambiguous message framing (Content-Length and Transfer-Encoding)", true));
+      break;
+    }
+    if (te && !parser.chunked()) {
+      co_await writeAndMaybeClose(plainResponse(head.version(), http::status::not_implemented,
+                                                "unsupported transfer coding", true));
+      break;
+    }
+    if (parser.content_length() && *parser.content_length() > options.maxBodyBytes) {
+      co_await writeAndMaybeClose(plainResponse(head.version(), http::status::payload_too_large, "request body too large", true));
+      break;
+    }
+    if (beast::iequals(head[http::field::expect], "100-continue")) {
+      Response cont{http::status::continue_, head.version()};
+      http::response_serializer<http::string_body> sr{cont};
+      stream.expires_after(options.idleTimeout);
+      auto [cec, cn] = co_await http::async_write_header(stream, sr, kAwait);
+      (void)cn;
+      if (cec) break;
+    }
+    if (!parser.is_done()) {
+      arm(options.headerTimeout);
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kAwait);
+      (void)bn;
+      disarm();
+      if (bec) {
+        if (timedOut) {
+          co_await writeAndMaybeClose(plainResponse(head.version(), http::status::request_timeout, "request body timeout", true));
+        } else if (bec == http::error::body_limit) {
+          co_await writeAndMaybeClose(
+              plainResponse(head.version(), http::status::payload_too_large, "request body too large", true));
+        } else if (bec != http::error::end_of_stream && bec != asio::error::connection_reset) {
+          co_await writeAndMaybeClose(plainResponse(head.version(), http::status::bad_request, "malformed request body", true));
+        }
+        break;
+      }
+    }
+
+    Request req = parser.release();
+    const bool clientKeepAlive = req.keep_alive();
+    Response res = co_await handle(req, peer, worker);
+    res.keep_alive(clientKeepAlive && res.keep_alive());
+    if (!co_await writeAndMaybeClose(std::move(res))) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.socket().close(ignored);
+}
+
+// ---- One request through the flow ---------------------------------------------------------------
+
+namespace {
+
+/// Collects the applied rate-limit decisions of one request, for its response fields.
+class SessionHooks final : public flow::FlowHooks {
+ public:
+  struct Applied {
+    core::ratelimit::PolicyDecision decision;
+    const core::ratelimit::RateLimitPolicy* policy = nullptr;
+  };
+  void onRateLimit(const flow::RateLimitEvaluation& ev) override {
+    if (ev.spec->spec().shadow) return;  // a dry run is invisible to clients
+    applied.push_back(Applied{*ev.decision, ev.spec});
+  }
+  /// The fields of the binding decision: the rejecting one, else the one with the least quota
+  /// left (as a share of its limit).
+  std::vector<core::ratelimit::HeaderField> fields() const {
+    std::vector<core::ratelimit::HeaderField> out;
+    const Applied* best = nullptr;
+    double bestShare = 2.0;
+    for (const Applied& a : applied) {
+      if (a.decision.verdict == core::ratelimit::Verdict::kReject) {
+        best = &a;
+        break;
+      }
+      const auto& d = a.decision.bindingDecision();
+      const double share = d.limit == 0 ? 1.0 : static_cast<double>(d.remaining) / static_cast<double>(d.limit);
+      if (share < bestShare) {
+        best = &a;
+        bestShare = share;
+      }
+    }
+    if (best != nullptr) core::ratelimit::appendRateLimitHeaders(best->decision, best->policy->spec(), out);
+    return out;
+  }
+  std::vector<Applied> applied;
+};
+
+}  // namespace
+
+asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& peer, Worker& worker) {
+  // The core's view of the request: fields as received, path and query split from the target.
+  std::vector<core::Header> headers;
+  headers.reserve(16);
+  for (const auto& f : req) headers.push_back(core::Header{f.name_string(), f.value()});
+  core::RequestView view;
+  view.method = req.method_string();
+  splitTarget(req.target(), view.path, view.query);
+  view.host = req[http::field::host];
+  view.headers = headers;
+  view.clientAddress = peer;
+
+  SessionHooks hooks;
+  flow::FlowRequest fr;
+  flow::Step step = gateway.start(fr, view, monotonicNow(), hooks);
+  const std::string upstreamPath(step.upstreamPath);
+
+  auto finish = [&](Response res) {
+    for (const auto& f : hooks.fields()) res.set(f.name, f.value);
+    return res;
+  };
+
+  // The upstream request, built once and re-sent on retries.
+  Request up;
+  bool built = false;
+  auto build = [&] {
+    up = Request{req.method(), upstreamPath + (view.query.empty() ? "" : "?" + std::string(view.query)), 11};
+    up.method_string(req.method_string());
+    std::vector<std::string> connectionListed = connectionOptions(req[http::field::connection]);
+    for (const auto& f : req) {
+      const std::string_view name = f.name_string();
+      if (isHopByHop(name) || f.name() == http::field::host) continue;
+      bool listed = false;
+      for (const auto& c : connectionListed) listed = listed || beast::iequals(c, name);
+      if (listed) continue;
+      if (beast::iequals(name, "x-forwarded-for") || beast::iequals(name, "x-forwarded-proto") ||
+          beast::iequals(name, "x-forwarded-host") || beast::iequals(name, "x-request-id") ||
+          beast::iequals(name, "traceparent"))
+        continue;
+      up.insert(f.name_string(), f.value());
+    }
+    up.set("X-Forwarded-For", appendForwardedFor(req["x-forwarded-for"], peer));
+    up.set("X-Forwarded-Proto", "http");
+    if (req.count(http::field::host) > 0) up.set("X-Forwarded-Host", req[http::field::host]);
+    const std::string_view clientId = req["x-request-id"];
+    up.set("X-Request-ID", acceptableRequestId(clientId) ? std::string(clientId)
+                                                          : randomHex(16, [this] { return nextRandom(); }));
+    TraceParent tp;
+    if (auto parsed = parseTraceParent(req["traceparent"])) {
+      tp = *parsed;
+    } else {
+      tp.traceId = randomHex(16, [this] { return nextRandom(); });
+      tp.flags = 0;
+    }
+    tp.parentId = randomHex(8, [this] { return nextRandom(); });  // this hop's span
+    up.set("traceparent", formatTraceParent(tp));
+    up.body() = req.body();
+    up.keep_alive(true);
+    up.prepare_payload();
+    built = true;
+  };
+
+  Response last;
+  asio::steady_timer wait(worker.ioc);
+  while (true) {
+    switch (step.kind) {
+      case flow::StepKind::kAnswer: {
+        switch (step.outcome) {
+          case flow::Outcome::kUpstream: {
+            Response res = std::move(last);
+            // Hop-by-hop fields of the upstream's answer stay on its connection.
+            std::vector<std::string> drop;
+            for (const auto& f : res) {
+              if (isHopByHop(f.name_string())) drop.emplace_back(f.name_string());
+            }
+            for (const auto& c : connectionOptions(res[http::field::connection])) drop.push_back(c);
+            for (const auto& d : drop) res.erase(d);
+            res.keep_alive(true);
+            res.prepare_payload();
+            co_return finish(std::move(res));
+          }
+          case flow::Outcome::kRateLimited:
+            co_return finish(plainResponse(req.version(), static_cast<http::status>(step.status), "rate limit exceeded", false));
+          case flow::Outcome::kNotFound:
+            co_return finish(plainResponse(req.version(), http::status::not_found, "no route matched", false));
+          case flow::Outcome::kBadRequest:
+            co_return finish(plainResponse(req.version(), http::status::bad_request, "invalid request path", false));
+          case flow::Outcome::kBreakerOpen: {
+            Response res{static_cast<http::status>(step.status), req.version()};
+            res.set(http::field::server, "gatelab");
+            if (step.fallback != nullptr) {
+              for (const auto& h : step.fallback->headers) res.set(h.name, h.value);
+              res.body() = step.fallback->body;
+            }
+            res.prepare_payload();
+            co_return finish(std::move(res));
+          }
+          case flow::Outcome::kNoTarget:
+            co_return finish(plainResponse(req.version(), http::status::service_unavailable, "no healthy upstream", false));
+          case flow::Outcome::kConnectFailure:
+          case flow::Outcome::kReset:
+            co_return finish(plainResponse(req.version(), http::status::bad_gateway, "upstream unreachable", false));
+          case flow::Outcome::kTimeout:
+            co_return finish(plainResponse(req.version(), http::status::gateway_timeout, "upstream timed out", false));
+        }
+        co_return finish(plainResponse(req.version(), http::status::internal_server_error, "", true));
+      }
+      case flow::StepKind::kWait: {
+        wait.expires_at(toSteady(step.until));
+        co_await wait.async_wait(kAwait);
+        step = gateway.resume(fr, monotonicNow(), hooks);
+        break;
+      }
+      case flow::StepKind::kSendTry: {
+        if (!built) build();
+        const TargetAddress& target = serviceTargets[fr.service][step.target];
+        up.set(http::field::host, target.hostHeader);
+        last = Response{};
+        const core::resilience::CallOutcome outcome = co_await sendTry(worker, target, up, step.deadline, last);
+        step = gateway.tryDone(fr, outcome, monotonicNow(), hooks);
+        break;
+      }
+    }
+  }
+}
+
+// ---- One upstream try ---------------------------------------------------------------------------
+
+asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const TargetAddress& target,
+                                                                    Request& upstreamReq, core::TimePoint deadline,
+                                                                    Response& out) {
+  using core::resilience::CallOutcome;
+  ++tries;
+  const core::TimePoint started = monotonicNow();
+  const bool hasDeadline = deadline != core::resilience::kNoDeadline;
+  auto took = [&] { return monotonicNow() - started; };
+  auto setExpiry = [&](beast::tcp_stream& s) {
+    if (hasDeadline)
+      s.expires_at(toSteady(deadline));
+    else
+      s.expires_never();
+  };
+
+  // A pooled connection may have been closed by the upstream meanwhile: if it fails before any
+  // byte of an answer arrived, the request is sent once more on a new connection (not a new try).
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::optional<beast::tcp_stream> pooled = attempt == 0 ? worker.pool->take(target.key) : std::nullopt;
+    const bool reused = pooled.has_value();
+    beast::tcp_stream stream = reused ? std::move(*pooled) : beast::tcp_stream(worker.ioc);
+    if (!reused) {
+      ++upstreamConnects;
+      setExpiry(stream);
+      tcp::resolver resolver(worker.ioc);
+      auto [rec, results] = co_await resolver.async_resolve(target.host, target.port, kAwait);
+      if (rec) co_return CallOutcome::connectFailure(took());
+      auto [cec, ep] = co_await stream.async_connect(results, kAwait);
+      (void)ep;
+      if (cec) co_return cec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::connectFailure(took());
+      stream.socket().set_option(tcp::no_delay(true));
+    }
+    setExpiry(stream);
+    auto [wec, wn] = co_await http::async_write(stream, upstreamReq, kAwait);
+    (void)wn;
+    if (wec) {
+      if (wec == beast::error::timeout) co_return CallOutcome::timeout(took());
+      if (reused) continue;
+      co_return CallOutcome::reset(took());
+    }
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(options.maxUpstreamBodyBytes);
+    if (upstreamReq.method() == http::verb::head) parser.skip(true);
+    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kAwait);
+    (void)rn;
+    if (rec) {
+      if (rec == beast::error::timeout) co_return CallOutcome::timeout(took());
+      if (reused && buffer.size() == 0 && !parser.got_some() &&
+          (rec == http::error::end_of_stream || rec == asio::error::connection_reset || rec == asio::error::eof))
+        continue;
+      co_return CallOutcome::reset(took());
+    }
+    out = parser.release();
+    const bool keep = out.keep_alive() && buffer.size() == 0;
+    if (keep) {
+      worker.pool->give(target.key, std::move(stream));
+    } else {
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream.socket().close(ignored);
+    }
+    CallOutcome o = CallOutcome::response(static_cast<std::uint16_t>(out.result_int()), took());
+    if (out.count(http::field::retry_after) > 0) {
+      const std::string_view ra = out[http::field::retry_after];
+      std::uint64_t seconds = 0;
+      bool digits = !ra.empty() && ra.size() <= 9;
+      for (char c : ra) {
+        if (c < '0' || c > '9') digits = false;
+        else seconds = seconds * 10 + static_cast<std::uint64_t>(c - '0');
+      }
+      if (digits) o.retryAfter = std::chrono::seconds{seconds};
+    }
+    co_return o;
+  }
+  co_return CallOutcome::reset(took());
+}
+
+// ---- Server -------------------------------------------------------------------------------------
+
+Server::Server(std::unique_ptr<config::GatewayRuntime> runtime, ServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(runtime), std::move(options))) {}
+
+Server::~Server() { stop(); }
+
+std::string Server::start() {
+  Impl& s = *impl_;
+  beast::error_code ec;
+  asio::ip::address address = asio::ip::make_address(s.options.listenHost, ec);
+  if (ec) {
+    // A host name (config `listen: localhost:8080`): its first address.
+    tcp::resolver resolver(s.acceptContext);
+    const auto results = resolver.resolve(s.options.listenHost, std::to_string(s.options.listenPort), ec);
+    if (ec || results.empty())
+      return "cannot resolve listen host \"" + s.options.listenHost + "\"" + (ec ? ": " + ec.message() : "");
+    address = results.begin()->endpoint().address();
+  }
+  const tcp::endpoint endpoint(address, s.options.listenPort);
+  s.acceptor.emplace(s.acceptContext);
+  s.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && address.is_v6()) s.acceptor->set_option(asio::ip::v6_only(true), ec);
+  if (!ec) s.acceptor->bind(endpoint, ec);
+  if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen on " + s.options.listenHost + ":" + std::to_string(s.options.listenPort) + ": " + ec.message();
+  s.boundPort = s.acceptor->local_endpoint().port();
+
+  unsigned n = s.options.threads != 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->pool = std::make_unique<UpstreamPool>(s.options.maxIdlePerTarget, s.options.upstreamIdleTimeout);
+    w->work.emplace(w->ioc.get_executor());
+    s.workers.push_back(std::move(w));
+  }
+  for (auto& w : s.workers) {
+    Worker* worker = w.get();
+    worker->thread = std::thread([worker] { worker->ioc.run(); });
+  }
+  asio::co_spawn(s.acceptContext, s.acceptLoop(), asio::detached);
+  s.acceptThread = std::thread([&s] { s.acceptContext.run(); });
+  return {};
+}
+
+std::uint16_t Server::port() const noexcept { return impl_->boundPort; }
+
+void Server::stop() {
+  Impl& s = *impl_;
+  if (s.stopped.exchange(true)) return;
+  if (s.acceptor) {
+    asio::post(s.acceptContext, [&s] {
+      beast::error_code ignored;
+      s.acceptor->close(ignored);
+    });
+  }
+  s.acceptContext.stop();
+  if (s.acceptThread.joinable()) s.acceptThread.join();
+  for (auto& w : s.workers) {
+    Worker* worker = w.get();
+    asio::post(worker->ioc, [worker] { worker->pool->closeAll(); });
+    worker->work.reset();
+    worker->ioc.stop();
+  }
+  for (auto& w : s.workers) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+Server::Stats Server::stats() const noexcept {
+  const Impl& s = *impl_;
+  return Stats{s.connections.load(), s.requests.load(), s.tries.load(), s.upstreamConnects.load()};
+}
+
+}  // namespace gatelab::proxy

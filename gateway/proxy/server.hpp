@@ -1,0 +1,81 @@
+#pragma once
+// Server: the live reverse proxy. Listens for HTTP/1.1, runs every request through the same
+// RequestFlow the simulator runs (LiveGateway), and forwards tries to the config's upstream targets
+// over pooled keep-alive connections.
+//
+// Threads: `threads` I/O threads, each with its own io_context, its own connections and its own
+// upstream pool (like nginx workers); one acceptor hands new connections to the threads in turn.
+// Decisions are shared (LiveGateway, one mutex). No Asio or Beast type appears in this header: the
+// proxy's I/O stays in its .cpp files (separately compiled Asio/Beast, see asio_impl.cpp).
+//
+// Per connection: requests are read one at a time (keep-alive; pipelined requests wait their turn)
+// with limits — header bytes (431), body bytes (413), the time to receive a request's header (408,
+// then close) and idle keep-alive time (close). A malformed request gets 400 and the connection is
+// closed; so does any request with both Content-Length and Transfer-Encoding, or a duplicate or
+// invalid Content-Length (request-smuggling defences).
+//
+// Per request (RequestFlow's steps): 404/400/429/503 answers; a rate-limit delay waits on a timer
+// (never a blocked thread); each try goes to the picked target with the try's deadline (timeout:
+// 504), connect failures (502), resets (502); retries and back-off as the flow says. Rate-limit
+// response fields (X-RateLimit-*, RateLimit-Policy/RateLimit, Retry-After) follow each policy's
+// `headers` style. Upstream requests get X-Forwarded-For/-Proto/-Host, X-Request-ID (kept or
+// generated) and a W3C traceparent (propagated with a new span id, or started); hop-by-hop fields
+// are removed both ways.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "gateway/config/runtime.hpp"
+#include "gateway/core/time.hpp"
+
+namespace gatelab::proxy {
+
+struct ServerOptions {
+  std::string listenHost = "127.0.0.1";  ///< an IPv4 or IPv6 address ("0.0.0.0", "::")
+  std::uint16_t listenPort = 8080;       ///< 0: any free port (see Server::port())
+  unsigned threads = 0;                  ///< I/O threads; 0: one per core
+  std::size_t maxHeaderBytes = 16 * 1024;      ///< request line + header fields (431 above)
+  std::size_t maxBodyBytes = 8 * 1024 * 1024;  ///< request body (413 above)
+  std::size_t maxUpstreamBodyBytes = 64 * 1024 * 1024;  ///< upstream response body (502 above)
+  std::chrono::milliseconds headerTimeout{10'000};  ///< to receive a request's header (408)
+  std::chrono::milliseconds idleTimeout{60'000};    ///< keep-alive idle before closing
+  std::chrono::milliseconds upstreamIdleTimeout{30'000};  ///< pooled upstream connection idle
+  std::size_t maxIdlePerTarget = 64;     ///< pooled idle connections per target and thread
+  std::uint64_t seed = 0;                ///< draw stream seed; 0: from std::random_device
+};
+
+/// Where the proxy's clock reads come from: the host's monotonic clock on the core's timeline.
+[[nodiscard]] core::TimePoint monotonicNow() noexcept;
+
+class Server {
+ public:
+  Server(std::unique_ptr<config::GatewayRuntime> runtime, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds the listener and starts the I/O threads. Returns an error text (bind failure, bad
+  /// address) or an empty string.
+  [[nodiscard]] std::string start();
+  /// The bound port (after start()).
+  [[nodiscard]] std::uint16_t port() const noexcept;
+  /// Stops accepting, closes connections and joins the threads. Idempotent.
+  void stop();
+
+  struct Stats {
+    std::uint64_t connections = 0;   ///< accepted
+    std::uint64_t requests = 0;      ///< answered (any status)
+    std::uint64_t upstreamTries = 0;
+    std::uint64_t upstreamConnects = 0;  ///< new upstream connections (the rest were reused)
+  };
+  [[nodiscard]] Stats stats() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gatelab::proxy

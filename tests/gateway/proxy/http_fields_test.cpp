@@ -1,0 +1,70 @@
+// Header-field rules of the proxy: hop-by-hop names, Connection options, W3C traceparent parsing
+// (valid, invalid, future versions), X-Forwarded-For, request ids, request-target forms.
+
+#include <gtest/gtest.h>
+
+#include "gateway/proxy/http_fields.hpp"
+
+namespace gatelab::proxy {
+namespace {
+
+TEST(HttpFields, HopByHopNamesAreCaseInsensitive) {
+  for (const char* n : {"Connection", "keep-alive", "PROXY-CONNECTION", "Proxy-Authenticate", "proxy-authorization",
+                        "TE", "Trailer", "Transfer-Encoding", "Upgrade"})
+    EXPECT_TRUE(isHopByHop(n)) << n;
+  for (const char* n : {"Content-Length", "Host", "X-Forwarded-For", "Trailers", "Keep"}) EXPECT_FALSE(isHopByHop(n)) << n;
+  EXPECT_EQ(connectionOptions(" close ,X-Foo,, keep-alive"), (std::vector<std::string>{"close", "X-Foo", "keep-alive"}));
+  EXPECT_TRUE(connectionOptions("").empty());
+}
+
+TEST(HttpFields, TraceParentFollowsTheW3CRules) {
+  const auto t = parseTraceParent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->traceId, "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(t->parentId, "00f067aa0ba902b7");
+  EXPECT_EQ(t->flags, 1);
+  EXPECT_EQ(formatTraceParent(*t), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  // A later version may append fields; version 00 may not; ff is forbidden.
+  EXPECT_TRUE(parseTraceParent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra").has_value());
+  EXPECT_FALSE(parseTraceParent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra").has_value());
+  EXPECT_FALSE(parseTraceParent("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").has_value());
+  EXPECT_FALSE(parseTraceParent("00-00000000000000000000000000000000-00f067aa0ba902b7-01").has_value());
+  EXPECT_FALSE(parseTraceParent("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01").has_value());
+  EXPECT_FALSE(parseTraceParent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").has_value());  // upper case
+  EXPECT_FALSE(parseTraceParent("00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01").has_value());   // short
+  EXPECT_FALSE(parseTraceParent("").has_value());
+}
+
+TEST(HttpFields, RandomHexHasTheRequestedLength) {
+  std::uint64_t n = 0;
+  const std::string h = randomHex(16, [&n] { return ++n * 0x9E3779B97F4A7C15ULL; });
+  EXPECT_EQ(h.size(), 32u);
+  EXPECT_EQ(h.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(n, 2u);  // 8 bytes per draw
+}
+
+TEST(HttpFields, ForwardedForAndRequestIds) {
+  EXPECT_EQ(appendForwardedFor("", "10.0.0.1"), "10.0.0.1");
+  EXPECT_EQ(appendForwardedFor(" 1.2.3.4 ", "10.0.0.1"), "1.2.3.4, 10.0.0.1");
+  EXPECT_TRUE(acceptableRequestId("abc-123_XYZ"));
+  EXPECT_FALSE(acceptableRequestId(""));
+  EXPECT_FALSE(acceptableRequestId("has space"));
+  EXPECT_FALSE(acceptableRequestId(std::string(201, 'a')));
+}
+
+TEST(HttpFields, RequestTargetForms) {
+  std::string_view p, q;
+  splitTarget("/a/b?x=1&y", p, q);
+  EXPECT_EQ(p, "/a/b");
+  EXPECT_EQ(q, "x=1&y");
+  splitTarget("http://example.com/a?b", p, q);
+  EXPECT_EQ(p, "/a");
+  EXPECT_EQ(q, "b");
+  splitTarget("http://example.com", p, q);
+  EXPECT_EQ(p, "/");
+  splitTarget("*", p, q);
+  EXPECT_EQ(p, "");
+}
+
+}  // namespace
+}  // namespace gatelab::proxy

@@ -1,0 +1,261 @@
+// The live proxy on loopback: forwarding and the fields it adds or removes, keep-alive on both
+// sides, rate-limit answers and fields, routing answers, upstream failures (connect, timeout,
+// reset) with retries to another target, the breaker's fallback, and the request limits and
+// smuggling defences (431, 413, 408, 400 with the connection closed).
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "gateway/proxy/http_fields.hpp"
+#include "tests/gateway/proxy/proxy_test_support.hpp"
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+using namespace std::chrono_literals;
+
+std::string gateway(const std::string& services, const std::string& routes) {
+  return "version: 1\nservices:\n" + services + "routes:\n" + routes;
+}
+
+std::string oneService(const std::string& url, const std::string& extra = "") {
+  return "  - name: app\n    targets: [" + url + "]\n" + extra;
+}
+
+const std::string kApiRoute =
+    "  - name: api\n    match: { path_prefix: /api }\n    service: app\n    strip_path: true\n";
+
+TEST(ProxyServer, ForwardsWithForwardedFieldsRequestIdAndTraceContextAndStripsHopByHop) {
+  TestUpstream up;
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
+  TestClient client(proxy.port());
+  const Response res = client.get("/api/users/7?active=1",
+                                  {{"X-Forwarded-For", "198.51.100.1"},
+                                   {"Connection", "keep-alive, X-Secret-Hop"},
+                                   {"X-Secret-Hop", "drop me"},
+                                   {"Keep-Alive", "timeout=5"},
+                                   {"X-Custom", "kept"},
+                                   {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
+  ASSERT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "ok");
+  const auto got = up.received();
+  ASSERT_EQ(got.size(), 1u);
+  const Request& r = got[0];
+  EXPECT_EQ(r.target(), "/users/7?active=1");  // strip_path, query kept
+  EXPECT_EQ(r[http::field::host], "127.0.0.1:" + std::to_string(up.port()));
+  EXPECT_EQ(r["X-Forwarded-For"], "198.51.100.1, 127.0.0.1");
+  EXPECT_EQ(r["X-Forwarded-Proto"], "http");
+  EXPECT_EQ(r["X-Forwarded-Host"], "gateway.test");
+  EXPECT_EQ(r["X-Custom"], "kept");
+  EXPECT_EQ(r.count("X-Secret-Hop"), 0u);  // listed in Connection: hop-by-hop for this message
+  EXPECT_EQ(r.count("Keep-Alive"), 0u);
+  EXPECT_EQ(r["X-Request-ID"].size(), 32u);  // generated: 16 random bytes in hex
+  const auto tp = parseTraceParent(r["traceparent"]);
+  ASSERT_TRUE(tp.has_value());
+  EXPECT_EQ(tp->traceId, "4bf92f3577b34da6a3ce929d0e0e4736");  // the caller's trace continues
+  EXPECT_NE(tp->parentId, "00f067aa0ba902b7");                  // under this hop's own span
+  EXPECT_EQ(tp->flags, 1);
+}
+
+TEST(ProxyServer, KeepsAClientRequestIdAndStartsATraceWhenThereIsNone) {
+  TestUpstream up;
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
+  TestClient client(proxy.port());
+  ASSERT_EQ(client.get("/api/a", {{"X-Request-ID", "req-123"}, {"traceparent", "garbage"}}).result_int(), 200);
+  const auto got = up.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]["X-Request-ID"], "req-123");
+  const auto tp = parseTraceParent(got[0]["traceparent"]);
+  ASSERT_TRUE(tp.has_value());  // a new, valid trace
+  EXPECT_EQ(tp->flags, 0);
+}
+
+TEST(ProxyServer, ReusesConnectionsOnBothSides) {
+  TestUpstream up;
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute), [] {
+    ServerOptions o;
+    o.threads = 1;  // one thread, one upstream pool
+    return o;
+  }());
+  TestClient client(proxy.port());
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(client.get("/api/x").result_int(), 200) << i;
+  EXPECT_EQ(up.connectionsAccepted(), 1);
+  EXPECT_EQ(proxy.server->stats().connections, 1u);
+  EXPECT_EQ(proxy.server->stats().upstreamConnects, 1u);
+  EXPECT_EQ(proxy.server->stats().upstreamTries, 5u);
+}
+
+TEST(ProxyServer, RateLimitRejectsWithStatusAndFieldsAndAdmittedAnswersCarryThem) {
+  TestUpstream up;
+  TestProxy proxy(gateway(oneService(up.url()),
+                          kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
+                                      "limit: 2/min, key: ip, headers: both }\n"));
+  TestClient client(proxy.port());
+  const Response a = client.get("/api/1");
+  ASSERT_EQ(a.result_int(), 200);
+  EXPECT_EQ(a["X-RateLimit-Limit"], "2");
+  EXPECT_EQ(a["X-RateLimit-Remaining"], "1");
+  EXPECT_EQ(a["RateLimit-Policy"], "\"per-ip\";q=2;w=60");
+  ASSERT_EQ(client.get("/api/2").result_int(), 200);
+  const Response c = client.get("/api/3");
+  EXPECT_EQ(c.result_int(), 429);
+  EXPECT_EQ(c["X-RateLimit-Remaining"], "0");
+  EXPECT_FALSE(c["Retry-After"].empty());
+  EXPECT_TRUE(c.keep_alive());  // a rejection does not cost the client its connection
+  EXPECT_EQ(up.received().size(), 2u);
+}
+
+TEST(ProxyServer, RoutingAnswers) {
+  TestUpstream up;
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
+  TestClient client(proxy.port());
+  EXPECT_EQ(client.get("/elsewhere").result_int(), 404);
+  EXPECT_EQ(client.get("/api/%zz").result_int(), 400);
+  EXPECT_TRUE(up.received().empty());
+}
+
+TEST(ProxyServer, ConnectFailureIs502AndRetriesGoToAnotherTarget) {
+  TestUpstream good;
+  const std::string dead = "http://127.0.0.1:" + std::to_string(closedPort());
+  {
+    TestProxy proxy(gateway(oneService(dead), kApiRoute));
+    TestClient client(proxy.port());
+    EXPECT_EQ(client.get("/api/x").result_int(), 502);
+  }
+  // Round robin starts at the dead target; the retry avoids it.
+  TestProxy proxy(gateway("  - name: app\n    targets: [" + dead + ", " + good.url() +
+                              "]\n    load_balancer: round_robin\n"
+                              "    retries: { attempts: 1, on: [connect-failure], backoff: { base: 0s } }\n",
+                          kApiRoute));
+  TestClient client(proxy.port());
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(client.get("/api/x").result_int(), 200) << i;
+  EXPECT_EQ(good.received().size(), 4u);
+}
+
+TEST(ProxyServer, UpstreamTimeoutIs504AndAHangUpIs502) {
+  TestUpstream hanging([](const Request&) { return Reply::hang(); });
+  TestProxy slow(gateway(oneService(hanging.url(), "    timeouts: { per_try: 150ms }\n"), kApiRoute));
+  TestClient client(slow.port());
+  EXPECT_EQ(client.get("/api/x").result_int(), 504);
+
+  TestUpstream closing([](const Request&) { return Reply::close(); });
+  TestProxy broken(gateway(oneService(closing.url()), kApiRoute));
+  TestClient client2(broken.port());
+  EXPECT_EQ(client2.get("/api/x").result_int(), 502);
+}
+
+TEST(ProxyServer, RetriesAGatewayErrorOnTheOtherTarget) {
+  TestUpstream failing([](const Request&) { return Reply::status(503); });
+  TestUpstream good;
+  TestProxy proxy(gateway("  - name: app\n    targets: [" + failing.url() + ", " + good.url() +
+                              "]\n    load_balancer: round_robin\n"
+                              "    retries: { attempts: 1, on: [gateway-error], backoff: { base: 0s } }\n",
+                          kApiRoute));
+  TestClient client(proxy.port());
+  const Response r = client.get("/api/x");
+  EXPECT_EQ(r.result_int(), 200);
+  EXPECT_EQ(failing.received().size(), 1u);
+  EXPECT_EQ(good.received().size(), 1u);
+}
+
+TEST(ProxyServer, OpenBreakerAnswersWithItsFallback) {
+  TestUpstream failing([](const Request&) { return Reply::status(500); });
+  TestProxy proxy(gateway(oneService(failing.url(),
+                                     "    circuit_breaker: { consecutive_failures: 2, open_for: 60s, fallback: { status: "
+                                     "503, headers: { Content-Type: application/json }, body: '{\"error\":\"down\"}' } }\n"),
+                          kApiRoute));
+  TestClient client(proxy.port());
+  EXPECT_EQ(client.get("/api/x").result_int(), 500);
+  EXPECT_EQ(client.get("/api/x").result_int(), 500);
+  const Response r = client.get("/api/x");
+  EXPECT_EQ(r.result_int(), 503);
+  EXPECT_EQ(r[http::field::content_type], "application/json");
+  EXPECT_EQ(r.body(), "{\"error\":\"down\"}");
+  EXPECT_EQ(failing.received().size(), 2u);
+}
+
+TEST(ProxyServer, RequestLimitsAnswerWithTheirStatusAndCloseTheConnection) {
+  TestUpstream up;
+  ServerOptions o;
+  o.maxHeaderBytes = 1024;
+  o.maxBodyBytes = 100;
+  o.headerTimeout = 200ms;
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute), o);
+  {
+    TestClient c(proxy.port());
+    const std::string out = c.raw("GET /api/x HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 431 ")) << out;
+  }
+  {
+    TestClient c(proxy.port());
+    const std::string out = c.raw("POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 413 ")) << out;
+  }
+  {
+    TestClient c(proxy.port());
+    const std::string out = c.raw(
+        "POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ")) << out;
+  }
+  {
+    TestClient c(proxy.port());
+    const std::string out =
+        c.raw("POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ")) << out;
+  }
+  {
+    TestClient c(proxy.port());
+    const std::string out = c.raw("POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3x\r\n\r\nabc");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ")) << out;
+  }
+  {
+    TestClient c(proxy.port());
+    const std::string out = c.raw("GARBAGE\r\n\r\n");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ")) << out;
+  }
+  {
+    TestClient c(proxy.port());
+    // Half a header, then nothing: 408 once the header timeout passes, then the close.
+    const std::string out = c.raw("GET /api/x HTTP/1.1\r\nHost: a\r\n");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 408 ")) << out;
+  }
+  EXPECT_TRUE(up.received().empty());
+  // A request within every limit still goes through.
+  TestClient ok(proxy.port());
+  Request post{http::verb::post, "/api/echo", 11};
+  post.body() = std::string(100, 'b');
+  EXPECT_EQ(ok.send(post).result_int(), 200);
+  ASSERT_EQ(up.received().size(), 1u);
+  EXPECT_EQ(up.received()[0].body(), std::string(100, 'b'));
+}
+
+TEST(ProxyServer, ChunkedRequestBodiesAreForwardedWithALength) {
+  TestUpstream up;
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
+  TestClient c(proxy.port());
+  c.raw("POST /api/c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  ASSERT_EQ(up.received().size(), 1u);
+  EXPECT_EQ(up.received()[0].body(), "hello world");
+  EXPECT_EQ(up.received()[0][http::field::content_length], "11");
+}
+
+TEST(ProxyServer, BindFailureIsReported) {
+  TestUpstream up;
+  TestProxy first(gateway(oneService(up.url()), kApiRoute));
+  const auto loaded = config::loadConfigString(gateway(oneService(up.url()), kApiRoute), "x.yaml");
+  ASSERT_TRUE(loaded.ok());
+  auto built = config::buildRuntime(loaded.config);
+  ASSERT_TRUE(built.ok());
+  ServerOptions o;
+  o.listenHost = "127.0.0.1";
+  o.listenPort = first.port();
+  Server second(std::move(built.runtime), o);
+  const std::string err = second.start();
+  EXPECT_NE(err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
