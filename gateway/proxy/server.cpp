@@ -37,8 +37,23 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
+namespace {
+
+/// The core's timeline in the proxy: the steady clock, shifted once so that it reads Unix time
+/// when the process starts. It never jumps (NTP steps do not move it), and clock-aligned windows
+/// (fixed_window `align: clock`, minute windows) start on wall-clock boundaries, as in Kong.
+core::Duration steadyToTimeline() noexcept {
+  static const core::Duration offset =
+      std::chrono::duration_cast<core::Duration>(std::chrono::system_clock::now().time_since_epoch()) -
+      std::chrono::duration_cast<core::Duration>(SteadyClock::now().time_since_epoch());
+  return offset;
+}
+
+}  // namespace
+
 core::TimePoint monotonicNow() noexcept {
-  return core::TimePoint{std::chrono::duration_cast<core::Duration>(SteadyClock::now().time_since_epoch())};
+  return core::TimePoint{std::chrono::duration_cast<core::Duration>(SteadyClock::now().time_since_epoch()) +
+                         steadyToTimeline()};
 }
 
 namespace {
@@ -46,7 +61,8 @@ namespace {
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
 SteadyClock::time_point toSteady(core::TimePoint t) noexcept {
-  return SteadyClock::time_point{std::chrono::duration_cast<SteadyClock::duration>(t.time_since_epoch())};
+  return SteadyClock::time_point{
+      std::chrono::duration_cast<SteadyClock::duration>(t.time_since_epoch() - steadyToTimeline())};
 }
 
 using Request = http::request<http::string_body>;
@@ -163,6 +179,7 @@ struct Server::Impl {
 
   ServerOptions options;
   LiveGateway gateway;
+  [[nodiscard]] core::TimePoint now() const { return options.clock ? options.clock() : monotonicNow(); }
   std::vector<std::vector<TargetAddress>> serviceTargets;  // [service][target]
   asio::io_context acceptContext{1};
   std::optional<tcp::acceptor> acceptor;
@@ -399,7 +416,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
 
   SessionHooks hooks;
   flow::FlowRequest fr;
-  flow::Step step = gateway.start(fr, view, monotonicNow(), hooks);
+  flow::Step step = gateway.start(fr, view, now(), hooks);
   const std::string upstreamPath(step.upstreamPath);
 
   auto finish = [&](Response res) {
@@ -495,7 +512,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
       case flow::StepKind::kWait: {
         wait.expires_at(toSteady(step.until));
         co_await wait.async_wait(kAwait);
-        step = gateway.resume(fr, monotonicNow(), hooks);
+        step = gateway.resume(fr, now(), hooks);
         break;
       }
       case flow::StepKind::kSendTry: {
@@ -504,7 +521,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         up.set(http::field::host, target.hostHeader);
         last = Response{};
         const core::resilience::CallOutcome outcome = co_await sendTry(worker, target, up, step.deadline, last);
-        step = gateway.tryDone(fr, outcome, monotonicNow(), hooks);
+        step = gateway.tryDone(fr, outcome, now(), hooks);
         break;
       }
     }

@@ -45,9 +45,15 @@ struct ServerOptions {
   std::chrono::milliseconds upstreamIdleTimeout{30'000};  ///< pooled upstream connection idle
   std::size_t maxIdlePerTarget = 64;     ///< pooled idle connections per target and thread
   std::uint64_t seed = 0;                ///< draw stream seed; 0: from std::random_device
+  /// The time policies decide at (default: monotonicNow()). Tests replay timed sequences with a
+  /// manual clock; it must stay on the monotonic clock's timeline (waits and deadlines are timers
+  /// on that clock), e.g. a fixed start plus the request's offset. Called from the I/O threads.
+  std::function<core::TimePoint()> clock;
 };
 
-/// Where the proxy's clock reads come from: the host's monotonic clock on the core's timeline.
+/// The proxy's clock on the core's timeline: monotonic (the steady clock), shifted once so that it
+/// reads Unix time (ns) at process start — clock-aligned rate-limit windows then start on
+/// wall-clock second/minute/hour boundaries, and NTP steps never move it.
 [[nodiscard]] core::TimePoint monotonicNow() noexcept;
 
 class Server {
