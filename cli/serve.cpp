@@ -17,12 +17,9 @@ int runServe(const ServeOptions& options) {
     std::cerr << loaded.errorText() << options.config << ": invalid, not serving\n";
     return 1;
   }
-  config::BuildResult built = config::buildRuntime(loaded.config);
-  if (!built.ok()) {
-    std::cerr << config::formatDiagnostics(built.diagnostics) << options.config << ": invalid, not serving\n";
-    return 1;
-  }
   proxy::ServerOptions so;
+  so.adminHost = loaded.config->admin.host;
+  so.adminPort = loaded.config->admin.port;
   so.listenHost = loaded.config->listen.host;
   so.listenPort = loaded.config->listen.port;
   if (!options.listen.empty()) {
@@ -46,12 +43,13 @@ int runServe(const ServeOptions& options) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  proxy::Server server(std::move(built.runtime), so);
+  proxy::Server server(loaded.config, so);
   if (const std::string err = server.start(); !err.empty()) {
-    std::cerr << "gatelab serve: " << err << '\n';
+    std::cerr << "gatelab serve: " << err << (err.back() == '\n' ? "" : "\n");
     return 1;
   }
-  std::cerr << "gatelab: serving " << options.config << " on " << so.listenHost << ':' << server.port() << '\n';
+  std::cerr << "gatelab: serving " << options.config << " on " << so.listenHost << ':' << server.port() << ", admin on "
+            << so.adminHost << ':' << server.adminPort() << " (/metrics /healthz /readyz)\n";
   while (true) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;

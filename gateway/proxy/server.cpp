@@ -28,6 +28,7 @@
 #include "gateway/core/resilience/timeouts.hpp"
 #include "gateway/proxy/http_fields.hpp"
 #include "gateway/proxy/live_gateway.hpp"
+#include "gateway/proxy/metrics.hpp"
 
 namespace gatelab::proxy {
 
@@ -157,6 +158,7 @@ class UpstreamPool {
 };
 
 struct Worker {
+  unsigned index = 0;  // metrics shard
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
@@ -166,11 +168,9 @@ struct Worker {
 }  // namespace
 
 struct Server::Impl {
-  Impl(std::unique_ptr<config::GatewayRuntime> runtime, ServerOptions o)
-      : options(std::move(o)),
-        gateway(std::move(runtime), options.seed != 0 ? options.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}())) {
-    const auto& cfg = gateway.config();
-    for (const auto& service : cfg.services) {
+  Impl(std::shared_ptr<const config::GatewayConfig> cfg, ServerOptions o)
+      : options(std::move(o)), config(std::move(cfg)) {
+    for (const auto& service : config->services) {
       std::vector<TargetAddress> targets;
       for (const auto& t : service.targets) targets.push_back(parseTarget(t.url.toString()));
       serviceTargets.push_back(std::move(targets));
@@ -178,11 +178,16 @@ struct Server::Impl {
   }
 
   ServerOptions options;
-  LiveGateway gateway;
+  std::shared_ptr<const config::GatewayConfig> config;
+  std::unique_ptr<ProxyMetrics> metrics;  // the runtime's event sink: declared before the gateway
+  std::unique_ptr<LiveGateway> gateway;
   [[nodiscard]] core::TimePoint now() const { return options.clock ? options.clock() : monotonicNow(); }
   std::vector<std::vector<TargetAddress>> serviceTargets;  // [service][target]
   asio::io_context acceptContext{1};
   std::optional<tcp::acceptor> acceptor;
+  std::optional<tcp::acceptor> adminAcceptor;
+  std::uint16_t adminBoundPort = 0;
+  std::atomic<bool> ready{false};
   std::vector<std::unique_ptr<Worker>> workers;
   std::thread acceptThread;
   std::atomic<std::size_t> nextWorker{0};
@@ -202,8 +207,10 @@ struct Server::Impl {
   }
 
   asio::awaitable<void> acceptLoop();
+  asio::awaitable<void> adminLoop();
+  asio::awaitable<void> adminSession(tcp::socket socket);
   asio::awaitable<void> session(tcp::socket socket, Worker& worker);
-  asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker);
+  asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker, std::uint32_t& route);
   asio::awaitable<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target, Request& upstreamReq,
                                                         core::TimePoint deadline, Response& out);
 };
@@ -226,6 +233,11 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
 // ---- One client connection ----------------------------------------------------------------------
 
 asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
+  metrics->connectionOpened();
+  struct Closed {
+    ProxyMetrics& m;
+    ~Closed() { m.connectionClosed(); }
+  } closedOnExit{*metrics};
   beast::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   const std::string peer = ec ? std::string{} : remote.address().to_string();
@@ -270,11 +282,17 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     timer.cancel();
   };
 
+  // Writes an answer and counts it (route: the matched one, kNoRouteIndex before routing).
+  core::TimePoint arrival = now();
+  std::uint32_t answeredRoute = flow::kNoRouteIndex;
+  // Counted when the answer is ready, before it is written (a client that has read it sees it
+  // counted in /metrics).
   auto writeAndMaybeClose = [&](Response res) -> asio::awaitable<bool> {
+    ++requests;
+    metrics->request(worker.index, answeredRoute, res.result_int(), now() - arrival);
     stream.expires_after(options.idleTimeout);
     auto [wec, n] = co_await http::async_write(stream, res, kAwait);
     (void)n;
-    ++requests;
     co_return !wec && res.keep_alive();
   };
 
@@ -290,6 +308,8 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     (void)hn;
     disarm();
     first = false;
+    arrival = now();
+    answeredRoute = flow::kNoRouteIndex;
     if (hec) {
       if (timedOut && (buffer.size() > 0 || !idle)) {
         co_await writeAndMaybeClose(plainResponse(11, http::status::request_timeout, "request header timeout", true));
@@ -352,7 +372,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
 
     Request req = parser.release();
     const bool clientKeepAlive = req.keep_alive();
-    Response res = co_await handle(req, peer, worker);
+    Response res = co_await handle(req, peer, worker, answeredRoute);
     res.keep_alive(clientKeepAlive && res.keep_alive());
     if (!co_await writeAndMaybeClose(std::move(res))) break;
   }
@@ -368,11 +388,13 @@ namespace {
 /// Collects the applied rate-limit decisions of one request, for its response fields.
 class SessionHooks final : public flow::FlowHooks {
  public:
+  SessionHooks(ProxyMetrics& metrics, unsigned shard) : metrics_(metrics), shard_(shard) {}
   struct Applied {
     core::ratelimit::PolicyDecision decision;
     const core::ratelimit::RateLimitPolicy* policy = nullptr;
   };
   void onRateLimit(const flow::RateLimitEvaluation& ev) override {
+    metrics_.rateLimit(shard_, ev.route, ev.policy, ev.decision->wouldBe);
     if (ev.spec->spec().shadow) return;  // a dry run is invisible to clients
     applied.push_back(Applied{*ev.decision, ev.spec});
   }
@@ -398,11 +420,16 @@ class SessionHooks final : public flow::FlowHooks {
     return out;
   }
   std::vector<Applied> applied;
+
+ private:
+  ProxyMetrics& metrics_;
+  unsigned shard_;
 };
 
 }  // namespace
 
-asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& peer, Worker& worker) {
+asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& peer, Worker& worker,
+                                               std::uint32_t& route) {
   // The core's view of the request: fields as received, path and query split from the target.
   std::vector<core::Header> headers;
   headers.reserve(16);
@@ -414,9 +441,10 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
   view.headers = headers;
   view.clientAddress = peer;
 
-  SessionHooks hooks;
+  SessionHooks hooks(*metrics, worker.index);
   flow::FlowRequest fr;
-  flow::Step step = gateway.start(fr, view, now(), hooks);
+  flow::Step step = gateway->start(fr, view, now(), hooks);
+  route = fr.route;
   const std::string upstreamPath(step.upstreamPath);
 
   auto finish = [&](Response res) {
@@ -512,7 +540,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
       case flow::StepKind::kWait: {
         wait.expires_at(toSteady(step.until));
         co_await wait.async_wait(kAwait);
-        step = gateway.resume(fr, now(), hooks);
+        step = gateway->resume(fr, now(), hooks);
         break;
       }
       case flow::StepKind::kSendTry: {
@@ -520,8 +548,10 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         const TargetAddress& target = serviceTargets[fr.service][step.target];
         up.set(http::field::host, target.hostHeader);
         last = Response{};
+        const bool retry = fr.retriesDone > 0;
         const core::resilience::CallOutcome outcome = co_await sendTry(worker, target, up, step.deadline, last);
-        step = gateway.tryDone(fr, outcome, now(), hooks);
+        metrics->upstreamTry(worker.index, fr.service, step.target, outcome.kind, retry);
+        step = gateway->tryDone(fr, outcome, now(), hooks);
         break;
       }
     }
@@ -551,6 +581,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     std::optional<beast::tcp_stream> pooled = attempt == 0 ? worker.pool->take(target.key) : std::nullopt;
     const bool reused = pooled.has_value();
     beast::tcp_stream stream = reused ? std::move(*pooled) : beast::tcp_stream(worker.ioc);
+    metrics->upstreamConnection(worker.index, reused);
     if (!reused) {
       ++upstreamConnects;
       setExpiry(stream);
@@ -608,15 +639,77 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
   co_return CallOutcome::reset(took());
 }
 
+// ---- Admin listener ----------------------------------------------------------------------------
+
+asio::awaitable<void> Server::Impl::adminLoop() {
+  while (!stopped) {
+    auto [ec, socket] = co_await adminAcceptor->async_accept(kAwait);
+    if (ec) {
+      if (stopped || ec == asio::error::operation_aborted) co_return;
+      continue;
+    }
+    asio::co_spawn(acceptContext, adminSession(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::Impl::adminSession(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  while (!stopped) {
+    http::request_parser<http::empty_body> parser;
+    parser.header_limit(8 * 1024);
+    parser.body_limit(0);
+    stream.expires_after(options.idleTimeout);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kAwait);
+    (void)n;
+    if (ec) break;
+    const auto& req = parser.get();
+    const std::string_view target = req.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    Response res;
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      res = plainResponse(req.version(), http::status::method_not_allowed, "use GET", false);
+      res.set(http::field::allow, "GET, HEAD");
+    } else if (path == "/metrics") {
+      res = plainResponse(req.version(), http::status::ok, "", false);
+      res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res.body() = metrics->render();
+    } else if (path == "/healthz") {
+      res = plainResponse(req.version(), http::status::ok, "ok", false);
+    } else if (path == "/readyz") {
+      res = ready ? plainResponse(req.version(), http::status::ok, "ready", false)
+                  : plainResponse(req.version(), http::status::service_unavailable, "not ready", false);
+    } else {
+      res = plainResponse(req.version(), http::status::not_found, "admin endpoints: /metrics /healthz /readyz", false);
+    }
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    if (req.method() == http::verb::head) res.body().clear();
+    auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
+    (void)wn;
+    if (wec || !res.keep_alive()) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
 // ---- Server -------------------------------------------------------------------------------------
 
-Server::Server(std::unique_ptr<config::GatewayRuntime> runtime, ServerOptions options)
-    : impl_(std::make_unique<Impl>(std::move(runtime), std::move(options))) {}
+Server::Server(std::shared_ptr<const config::GatewayConfig> config, ServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
 
 Server::~Server() { stop(); }
 
 std::string Server::start() {
   Impl& s = *impl_;
+  const unsigned n = s.options.threads != 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
+  s.metrics = std::make_unique<ProxyMetrics>(*s.config, n);
+  config::BuildResult built = config::buildRuntime(s.config, *s.metrics);
+  if (!built.ok()) return config::formatDiagnostics(built.diagnostics);
+  const std::uint64_t seed =
+      s.options.seed != 0 ? s.options.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
+  s.gateway = std::make_unique<LiveGateway>(std::move(built.runtime), seed);
+  s.idState = seed ^ 0xD1B54A32D192ED03ULL;
   beast::error_code ec;
   asio::ip::address address = asio::ip::make_address(s.options.listenHost, ec);
   if (ec) {
@@ -637,9 +730,24 @@ std::string Server::start() {
   if (ec) return "cannot listen on " + s.options.listenHost + ":" + std::to_string(s.options.listenPort) + ": " + ec.message();
   s.boundPort = s.acceptor->local_endpoint().port();
 
-  unsigned n = s.options.threads != 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (s.options.admin) {
+    const auto adminAddress = asio::ip::make_address(s.options.adminHost, ec);
+    if (ec) return "invalid admin address \"" + s.options.adminHost + "\": " + ec.message();
+    const tcp::endpoint adminEndpoint(adminAddress, s.options.adminPort);
+    s.adminAcceptor.emplace(s.acceptContext);
+    s.adminAcceptor->open(adminEndpoint.protocol(), ec);
+    if (!ec) s.adminAcceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) s.adminAcceptor->bind(adminEndpoint, ec);
+    if (!ec) s.adminAcceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return "cannot listen (admin) on " + s.options.adminHost + ":" + std::to_string(s.options.adminPort) + ": " +
+             ec.message();
+    s.adminBoundPort = s.adminAcceptor->local_endpoint().port();
+  }
+
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
+    w->index = i;
     w->pool = std::make_unique<UpstreamPool>(s.options.maxIdlePerTarget, s.options.upstreamIdleTimeout);
     w->work.emplace(w->ioc.get_executor());
     s.workers.push_back(std::move(w));
@@ -649,19 +757,25 @@ std::string Server::start() {
     worker->thread = std::thread([worker] { worker->ioc.run(); });
   }
   asio::co_spawn(s.acceptContext, s.acceptLoop(), asio::detached);
+  if (s.adminAcceptor) asio::co_spawn(s.acceptContext, s.adminLoop(), asio::detached);
+  s.ready = true;
   s.acceptThread = std::thread([&s] { s.acceptContext.run(); });
   return {};
 }
 
 std::uint16_t Server::port() const noexcept { return impl_->boundPort; }
+std::uint16_t Server::adminPort() const noexcept { return impl_->adminBoundPort; }
+std::string Server::metricsText() const { return impl_->metrics ? impl_->metrics->render() : std::string{}; }
 
 void Server::stop() {
   Impl& s = *impl_;
   if (s.stopped.exchange(true)) return;
+  s.ready = false;
   if (s.acceptor) {
     asio::post(s.acceptContext, [&s] {
       beast::error_code ignored;
       s.acceptor->close(ignored);
+      if (s.adminAcceptor) s.adminAcceptor->close(ignored);
     });
   }
   s.acceptContext.stop();

@@ -14,6 +14,9 @@
 // closed; so does any request with both Content-Length and Transfer-Encoding, or a duplicate or
 // invalid Content-Length (request-smuggling defences).
 //
+// Admin listener (its own port, loopback by default): GET /metrics (ProxyMetrics, Prometheus text
+// format), /healthz (200 while the process serves), /readyz (200 once listening, 503 while stopping).
+//
 // Per request (RequestFlow's steps): 404/400/429/503 answers; a rate-limit delay waits on a timer
 // (never a blocked thread); each try goes to the picked target with the try's deadline (timeout:
 // 504), connect failures (502), resets (502); retries and back-off as the flow says. Rate-limit
@@ -49,6 +52,11 @@ struct ServerOptions {
   /// manual clock; it must stay on the monotonic clock's timeline (waits and deadlines are timers
   /// on that clock), e.g. a fixed start plus the request's offset. Called from the I/O threads.
   std::function<core::TimePoint()> clock;
+
+  /// The admin listener (/metrics, /healthz, /readyz); keep it on loopback.
+  bool admin = true;
+  std::string adminHost = "127.0.0.1";
+  std::uint16_t adminPort = 9901;  ///< 0: any free port (see Server::adminPort())
 };
 
 /// The proxy's clock on the core's timeline: monotonic (the steady clock), shifted once so that it
@@ -58,16 +66,20 @@ struct ServerOptions {
 
 class Server {
  public:
-  Server(std::unique_ptr<config::GatewayRuntime> runtime, ServerOptions options);
+  /// `config` must be valid (config::loadConfig*); start() builds its runtime.
+  Server(std::shared_ptr<const config::GatewayConfig> config, ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  /// Binds the listener and starts the I/O threads. Returns an error text (bind failure, bad
-  /// address) or an empty string.
+  /// Builds the runtime, binds the listeners and starts the I/O threads. Returns an error text
+  /// (the runtime's diagnostics, a bind failure, a bad address) or an empty string.
   [[nodiscard]] std::string start();
-  /// The bound port (after start()).
+  /// The bound ports (after start()); adminPort() is 0 without the admin listener.
   [[nodiscard]] std::uint16_t port() const noexcept;
+  [[nodiscard]] std::uint16_t adminPort() const noexcept;
+  /// The /metrics text (Prometheus exposition format).
+  [[nodiscard]] std::string metricsText() const;
   /// Stops accepting, closes connections and joins the threads. Idempotent.
   void stop();
 

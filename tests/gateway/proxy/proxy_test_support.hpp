@@ -216,17 +216,18 @@ struct TestProxy {
   explicit TestProxy(const std::string& yaml, ServerOptions options = {}) {
     const auto loaded = config::loadConfigString(yaml, "proxy-test.yaml");
     if (!loaded.ok()) throw std::runtime_error(loaded.errorText());
-    auto built = config::buildRuntime(loaded.config);
-    if (!built.ok()) throw std::runtime_error(config::formatDiagnostics(built.diagnostics));
     options.listenHost = "127.0.0.1";
     options.listenPort = 0;
+    options.adminHost = "127.0.0.1";
+    options.adminPort = 0;
     if (options.threads == 0) options.threads = 2;
     if (options.seed == 0) options.seed = 42;
-    server = std::make_unique<Server>(std::move(built.runtime), options);
+    server = std::make_unique<Server>(loaded.config, options);
     const std::string err = server->start();
     if (!err.empty()) throw std::runtime_error(err);
   }
   [[nodiscard]] std::uint16_t port() const { return server->port(); }
+  [[nodiscard]] std::uint16_t adminPort() const { return server->adminPort(); }
 };
 
 }  // namespace gatelab::proxy::testing

@@ -247,14 +247,86 @@ TEST(ProxyServer, BindFailureIsReported) {
   TestProxy first(gateway(oneService(up.url()), kApiRoute));
   const auto loaded = config::loadConfigString(gateway(oneService(up.url()), kApiRoute), "x.yaml");
   ASSERT_TRUE(loaded.ok());
-  auto built = config::buildRuntime(loaded.config);
-  ASSERT_TRUE(built.ok());
   ServerOptions o;
   o.listenHost = "127.0.0.1";
   o.listenPort = first.port();
-  Server second(std::move(built.runtime), o);
+  o.admin = false;
+  Server second(loaded.config, o);
   const std::string err = second.start();
   EXPECT_NE(err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+
+TEST(ProxyAdmin, MetricsCountRequestsDecisionsTriesAndBreakerStateInPrometheusFormat) {
+  TestUpstream up([](const Request& r) { return r.target() == "/fail" ? Reply::status(500) : Reply::ok(); });
+  TestProxy proxy(gateway(oneService(up.url(), "    circuit_breaker: { consecutive_failures: 2, open_for: 60s }\n"),
+                          kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
+                                      "limit: 3/min, key: ip }\n"));
+  TestClient client(proxy.port());
+  EXPECT_EQ(client.get("/api/ok").result_int(), 200);
+  EXPECT_EQ(client.get("/api/fail").result_int(), 500);
+  EXPECT_EQ(client.get("/api/fail").result_int(), 500);  // trips the breaker
+  EXPECT_EQ(client.get("/api/ok").result_int(), 429);    // 4th of 3/min
+  EXPECT_EQ(client.get("/nowhere").result_int(), 404);
+
+  TestClient admin(proxy.adminPort());
+  const Response m = admin.get("/metrics");
+  ASSERT_EQ(m.result_int(), 200);
+  EXPECT_EQ(m[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  const std::string& text = m.body();
+  auto has = [&text](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has("gatelab_requests_total{route=\"api\",code=\"200\"} 1")) << text;
+  EXPECT_TRUE(has("gatelab_requests_total{route=\"api\",code=\"500\"} 2"));
+  EXPECT_TRUE(has("gatelab_requests_total{route=\"api\",code=\"429\"} 1"));
+  EXPECT_TRUE(has("gatelab_requests_total{route=\"\",code=\"404\"} 1"));
+  EXPECT_TRUE(has("gatelab_ratelimit_decisions_total{route=\"api\",policy=\"per-ip\",result=\"allowed\",shadow=\"false\"} 3"));
+  EXPECT_TRUE(has("gatelab_ratelimit_decisions_total{route=\"api\",policy=\"per-ip\",result=\"rejected\",shadow=\"false\"} 1"));
+  EXPECT_TRUE(has("gatelab_upstream_tries_total{service=\"app\",target=\"" + up.url() + "\",outcome=\"response\"} 3"));
+  EXPECT_TRUE(has("gatelab_circuit_breaker_state{service=\"app\",target=\"\",state=\"open\"} 1"));
+  EXPECT_TRUE(has("gatelab_circuit_breaker_state{service=\"app\",target=\"\",state=\"closed\"} 0"));
+  EXPECT_TRUE(has("gatelab_circuit_breaker_transitions_total{service=\"app\",target=\"\",to=\"open\"} 1"));
+  EXPECT_TRUE(has("gatelab_request_duration_seconds_count{route=\"api\"} 4"));
+  EXPECT_TRUE(has("gatelab_request_duration_seconds_bucket{route=\"api\",le=\"+Inf\"} 4"));
+  EXPECT_TRUE(has("gatelab_connections_total 1"));
+  EXPECT_TRUE(has("gatelab_upstream_connections_total{reused=\"false\"} 1"));
+  EXPECT_TRUE(has("gatelab_upstream_connections_total{reused=\"true\"} 2"));
+  // Every sample line is `name{labels} value` or `name value`; every metric has HELP and TYPE.
+  std::size_t samples = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t nl = text.find('\n', pos);
+    ASSERT_NE(nl, std::string::npos);
+    const std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.starts_with("# HELP ") || line.starts_with("# TYPE ")) continue;
+    ASSERT_TRUE(line.starts_with("gatelab_")) << line;
+    const std::size_t space = line.rfind(' ');
+    ASSERT_NE(space, std::string::npos) << line;
+    EXPECT_NO_THROW((void)std::stod(line.substr(space + 1))) << line;
+    ++samples;
+  }
+  EXPECT_GT(samples, 20u);
+  EXPECT_EQ(proxy.server->metricsText().substr(0, 20), text.substr(0, 20));
+}
+
+TEST(ProxyAdmin, HealthReadinessAndUnknownPaths) {
+  TestUpstream up;
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
+  TestClient admin(proxy.adminPort());
+  EXPECT_EQ(admin.get("/healthz").result_int(), 200);
+  EXPECT_EQ(admin.get("/readyz").body(), "ready\n");
+  EXPECT_EQ(admin.get("/nope").result_int(), 404);
+  Request post{http::verb::post, "/metrics", 11};
+  const Response r = admin.send(post);
+  EXPECT_EQ(r.result_int(), 405);
+  EXPECT_EQ(r[http::field::allow], "GET, HEAD");
+  EXPECT_NE(proxy.adminPort(), proxy.port());
 }
 
 }  // namespace

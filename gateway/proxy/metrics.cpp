@@ -1,0 +1,241 @@
+#include "gateway/proxy/metrics.hpp"
+
+#include <cstdio>
+#include <variant>
+
+#include "gateway/core/resilience/states.hpp"
+
+namespace gatelab::proxy {
+namespace {
+
+constexpr std::array<core::resilience::BreakerState, 5> kBreakerStates = {
+    core::resilience::BreakerState::kClosed, core::resilience::BreakerState::kOpen,
+    core::resilience::BreakerState::kHalfOpen, core::resilience::BreakerState::kForcedOpen,
+    core::resilience::BreakerState::kDisabled};
+
+const char* verdictName(int v) noexcept {
+  switch (static_cast<core::ratelimit::Verdict>(v)) {
+    case core::ratelimit::Verdict::kAllow: return "allowed";
+    case core::ratelimit::Verdict::kDelay: return "delayed";
+    case core::ratelimit::Verdict::kReject: return "rejected";
+  }
+  return "unknown";
+}
+
+std::string number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+}  // namespace
+
+std::string escapeLabelValue(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+ProxyMetrics::ProxyMetrics(const config::GatewayConfig& config, unsigned shards) {
+  for (const auto& r : config.routes) {
+    routes_.push_back(r.name());
+    std::vector<std::string> names;
+    std::vector<bool> shadow;
+    for (const auto& p : r.policies) {
+      if (const auto* rl = std::get_if<core::ratelimit::RateLimitPolicySpec>(&p)) {
+        names.push_back(rl->name);
+        shadow.push_back(rl->shadow);
+      }
+    }
+    policies_.push_back(std::move(names));
+    shadow_.push_back(std::move(shadow));
+  }
+  for (const auto& s : config.services) {
+    services_.push_back(s.name);
+    std::vector<std::string> urls;
+    for (const auto& t : s.targets) urls.push_back(t.url.toString());
+    if (s.circuitBreaker) {
+      if (s.circuitBreaker->perTarget) {
+        for (const auto& u : urls) breakerState_[BreakerKey{s.name, u}] = 0;
+      } else {
+        breakerState_[BreakerKey{s.name, ""}] = 0;
+      }
+    }
+    targets_.push_back(std::move(urls));
+  }
+  for (unsigned i = 0; i < std::max(shards, 1u); ++i) shards_.push_back(std::make_unique<Shard>());
+}
+
+std::string ProxyMetrics::routeName(std::uint32_t route) const {
+  return route < routes_.size() ? routes_[route] : std::string{};
+}
+
+void ProxyMetrics::request(unsigned shard, std::uint32_t route, unsigned status, core::Duration latency) {
+  Shard& s = *shards_[shard % shards_.size()];
+  const double seconds = std::chrono::duration<double>(latency).count();
+  const std::lock_guard lock(s.mutex);
+  ++s.requests[{route, status}];
+  Histogram& h = s.latency[route];
+  std::size_t b = 0;
+  while (b < kLatencyBuckets.size() && seconds > kLatencyBuckets[b]) ++b;
+  ++h.buckets[b];
+  h.sum += seconds;
+}
+
+void ProxyMetrics::rateLimit(unsigned shard, std::uint32_t route, std::uint32_t policy, core::ratelimit::Verdict wouldBe) {
+  Shard& s = *shards_[shard % shards_.size()];
+  const std::lock_guard lock(s.mutex);
+  ++s.decisions[{route, policy, static_cast<int>(wouldBe)}];
+}
+
+void ProxyMetrics::upstreamTry(unsigned shard, std::uint32_t service, std::uint32_t target,
+                               core::resilience::OutcomeKind outcome, bool retry) {
+  Shard& s = *shards_[shard % shards_.size()];
+  const std::lock_guard lock(s.mutex);
+  ++s.tries[{service, target, static_cast<int>(outcome)}];
+  if (retry) ++s.retries[service];
+}
+
+void ProxyMetrics::upstreamConnection(unsigned shard, bool reused) {
+  Shard& s = *shards_[shard % shards_.size()];
+  const std::lock_guard lock(s.mutex);
+  ++s.connections[reused ? 1 : 0];
+}
+
+void ProxyMetrics::onEvent(const core::Event& event) {
+  const std::lock_guard lock(eventsMutex_);
+  std::visit(
+      [this](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        const BreakerKey key{e.subject.service, e.subject.target};
+        if constexpr (std::is_same_v<T, core::BreakerStateChanged>) {
+          breakerState_[key] = static_cast<int>(e.to);
+          ++breakerTransitions_[{key, static_cast<int>(e.to)}];
+        } else if constexpr (std::is_same_v<T, core::OutlierEjected>) {
+          ++ejections_[key];
+        }
+      },
+      event);
+}
+
+std::string ProxyMetrics::render() const {
+  // Merge the shards first (each locked briefly), then format without any lock.
+  std::map<std::pair<std::uint32_t, unsigned>, std::uint64_t> requests;
+  std::map<std::uint32_t, Histogram> latency;
+  std::map<std::tuple<std::uint32_t, std::uint32_t, int>, std::uint64_t> decisions;
+  std::map<std::tuple<std::uint32_t, std::uint32_t, int>, std::uint64_t> tries;
+  std::map<std::uint32_t, std::uint64_t> retries;
+  std::array<std::uint64_t, 2> connections{};
+  for (const auto& sp : shards_) {
+    const Shard& s = *sp;
+    const std::lock_guard lock(s.mutex);
+    for (const auto& [k, v] : s.requests) requests[k] += v;
+    for (const auto& [k, h] : s.latency) {
+      Histogram& m = latency[k];
+      for (std::size_t i = 0; i < h.buckets.size(); ++i) m.buckets[i] += h.buckets[i];
+      m.sum += h.sum;
+    }
+    for (const auto& [k, v] : s.decisions) decisions[k] += v;
+    for (const auto& [k, v] : s.tries) tries[k] += v;
+    for (const auto& [k, v] : s.retries) retries[k] += v;
+    connections[0] += s.connections[0];
+    connections[1] += s.connections[1];
+  }
+
+  std::string out;
+  header(out, "gatelab_requests_total", "counter", "Requests answered, by route and status code.");
+  for (const auto& [k, v] : requests) {
+    out += "gatelab_requests_total{route=\"" + escapeLabelValue(routeName(k.first)) + "\",code=\"" +
+           std::to_string(k.second) + "\"} " + std::to_string(v) + "\n";
+  }
+  header(out, "gatelab_request_duration_seconds", "histogram",
+         "Time from a request's arrival to its answer, rate-limit delays and retries included.");
+  for (const auto& [route, h] : latency) {
+    const std::string label = "route=\"" + escapeLabelValue(routeName(route)) + "\"";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+      cumulative += h.buckets[i];
+      out += "gatelab_request_duration_seconds_bucket{" + label + ",le=\"" + number(kLatencyBuckets[i]) + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    cumulative += h.buckets.back();
+    out += "gatelab_request_duration_seconds_bucket{" + label + ",le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+    out += "gatelab_request_duration_seconds_sum{" + label + "} " + number(h.sum) + "\n";
+    out += "gatelab_request_duration_seconds_count{" + label + "} " + std::to_string(cumulative) + "\n";
+  }
+  header(out, "gatelab_ratelimit_decisions_total", "counter",
+         "Rate-limit decisions by route, policy and what enforcement decided (shadow policies included).");
+  for (const auto& [k, v] : decisions) {
+    const auto [route, policy, verdict] = k;
+    const bool known = route < policies_.size() && policy < policies_[route].size();
+    out += "gatelab_ratelimit_decisions_total{route=\"" + escapeLabelValue(routeName(route)) + "\",policy=\"" +
+           escapeLabelValue(known ? policies_[route][policy] : std::string{}) + "\",result=\"" + verdictName(verdict) +
+           "\",shadow=\"" + (known && shadow_[route][policy] ? "true" : "false") + "\"} " + std::to_string(v) + "\n";
+  }
+  header(out, "gatelab_upstream_tries_total", "counter", "Upstream tries by service, target and how they ended.");
+  for (const auto& [k, v] : tries) {
+    const auto [service, target, outcome] = k;
+    const bool known = service < targets_.size() && target < targets_[service].size();
+    out += "gatelab_upstream_tries_total{service=\"" + escapeLabelValue(service < services_.size() ? services_[service] : "") +
+           "\",target=\"" + escapeLabelValue(known ? targets_[service][target] : std::string{}) + "\",outcome=\"" +
+           core::resilience::toString(static_cast<core::resilience::OutcomeKind>(outcome)) + "\"} " +
+           std::to_string(v) + "\n";
+  }
+  header(out, "gatelab_upstream_retries_total", "counter", "Retries sent, by service.");
+  for (const auto& [service, v] : retries) {
+    out += "gatelab_upstream_retries_total{service=\"" +
+           escapeLabelValue(service < services_.size() ? services_[service] : "") + "\"} " + std::to_string(v) + "\n";
+  }
+  header(out, "gatelab_upstream_connections_total", "counter",
+         "Upstream connections used for tries: new (reused=\"false\") or taken from the keep-alive pool.");
+  out += "gatelab_upstream_connections_total{reused=\"false\"} " + std::to_string(connections[0]) + "\n";
+  out += "gatelab_upstream_connections_total{reused=\"true\"} " + std::to_string(connections[1]) + "\n";
+  header(out, "gatelab_connections_total", "counter", "Client connections accepted.");
+  out += "gatelab_connections_total " + std::to_string(connectionsTotal_.load()) + "\n";
+  header(out, "gatelab_connections_active", "gauge", "Client connections open now.");
+  out += "gatelab_connections_active " + std::to_string(connectionsActive_.load()) + "\n";
+
+  const std::lock_guard lock(eventsMutex_);
+  header(out, "gatelab_circuit_breaker_state", "gauge",
+         "1 for each breaker's current state, 0 for the others (target=\"\": one breaker for the service).");
+  for (const auto& [k, state] : breakerState_) {
+    for (const auto s : kBreakerStates) {
+      out += "gatelab_circuit_breaker_state{service=\"" + escapeLabelValue(k.service) + "\",target=\"" +
+             escapeLabelValue(k.target) + "\",state=\"" + core::resilience::toString(s) + "\"} " +
+             (static_cast<int>(s) == state ? "1" : "0") + "\n";
+    }
+  }
+  header(out, "gatelab_circuit_breaker_transitions_total", "counter", "Breaker state changes, by the state entered.");
+  for (const auto& [k, v] : breakerTransitions_) {
+    out += "gatelab_circuit_breaker_transitions_total{service=\"" + escapeLabelValue(k.first.service) + "\",target=\"" +
+           escapeLabelValue(k.first.target) + "\",to=\"" +
+           core::resilience::toString(static_cast<core::resilience::BreakerState>(k.second)) + "\"} " +
+           std::to_string(v) + "\n";
+  }
+  header(out, "gatelab_outlier_ejections_total", "counter", "Targets ejected by outlier detection.");
+  for (const auto& [k, v] : ejections_) {
+    out += "gatelab_outlier_ejections_total{service=\"" + escapeLabelValue(k.service) + "\",target=\"" +
+           escapeLabelValue(k.target) + "\"} " + std::to_string(v) + "\n";
+  }
+  return out;
+}
+
+}  // namespace gatelab::proxy
