@@ -20,11 +20,15 @@ int main(int argc, char** argv) {
 
   gatelab::cli::ServeOptions serve;
   CLI::App* serveCmd = app.add_subcommand(
-      "serve", "Run a gateway config as a live reverse proxy (HTTP/1.1) until SIGINT or SIGTERM.\n"
-               "Exit 0 after a stop signal, 1 invalid config or cannot listen, 2 usage.");
+      "serve", "Run a gateway config as a live reverse proxy (HTTP/1.1) until SIGTERM or SIGINT, then\n"
+               "drain: stop accepting, finish requests in flight (--drain-timeout), exit 0.\n"
+               "Exit 1 invalid config or cannot listen, 2 usage.");
   serveCmd->add_option("CONFIG", serve.config, "gateway config file (YAML)")->required();
   serveCmd->add_option("--listen", serve.listen, "HOST:PORT to listen on instead of the config's `listen`");
   serveCmd->add_option("--threads", serve.threads, "I/O threads (default: one per core)")->check(CLI::Range(0u, 1024u));
+  serveCmd->add_option("--drain-timeout", serve.drainTimeoutSeconds,
+                       "seconds requests in flight may take to finish after SIGTERM/SIGINT (default 30)")
+      ->check(CLI::Range(0.0, 86400.0));
 
   gatelab::cli::ScenarioRunOptions scenario;
   const gatelab::cli::ScenarioCommands scenarioCmds = gatelab::cli::addScenarioCommands(app, scenario);

@@ -1,4 +1,5 @@
 // gatelab serve CONFIG: run the config as a live reverse proxy (gateway/proxy) until SIGINT/SIGTERM.
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -57,10 +58,12 @@ int runServe(const ServeOptions& options) {
       std::cerr << "gatelab: SIGHUP: config reload is not supported yet; keeping the running config\n";
       continue;
     }
-    std::cerr << "gatelab: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ": stopping\n";
+    std::cerr << "gatelab: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ": draining (up to "
+              << options.drainTimeoutSeconds << "s)\n";
     break;
   }
-  server.stop();
+  const bool drained = server.drain(std::chrono::milliseconds(static_cast<std::int64_t>(options.drainTimeoutSeconds * 1000)));
+  std::cerr << (drained ? "gatelab: drained, stopped\n" : "gatelab: drain deadline passed; cut the remaining connections\n");
   return 0;
 }
 

@@ -15,7 +15,9 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
+#include <set>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -157,8 +159,15 @@ class UpstreamPool {
   std::map<std::string, std::deque<Idle>> idle_;
 };
 
+/// A client connection as drain() sees it (touched only on its worker's thread).
+struct SessionState {
+  tcp::socket* socket = nullptr;
+  bool idle = true;  ///< waiting for the next request (no request being read or answered)
+};
+
 struct Worker {
   unsigned index = 0;  // metrics shard
+  std::set<SessionState*> sessions;
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
@@ -188,6 +197,10 @@ struct Server::Impl {
   std::optional<tcp::acceptor> adminAcceptor;
   std::uint16_t adminBoundPort = 0;
   std::atomic<bool> ready{false};
+  std::atomic<bool> draining{false};
+  std::mutex drainMutex;
+  std::condition_variable drainCv;
+  std::int64_t liveSessions = 0;  // guarded by drainMutex
   std::vector<std::unique_ptr<Worker>> workers;
   std::thread acceptThread;
   std::atomic<std::size_t> nextWorker{0};
@@ -234,10 +247,19 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
 
 asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
   metrics->connectionOpened();
+  {
+    const std::lock_guard lock(drainMutex);
+    ++liveSessions;
+  }
   struct Closed {
-    ProxyMetrics& m;
-    ~Closed() { m.connectionClosed(); }
-  } closedOnExit{*metrics};
+    Impl& impl;
+    ~Closed() {
+      impl.metrics->connectionClosed();
+      const std::lock_guard lock(impl.drainMutex);
+      --impl.liveSessions;
+      impl.drainCv.notify_all();
+    }
+  } closedOnExit{*this};
   beast::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   const std::string peer = ec ? std::string{} : remote.address().to_string();
@@ -245,6 +267,13 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
   beast::flat_buffer buffer;
   asio::steady_timer timer(worker.ioc);
   bool first = true;
+  SessionState self{&stream.socket(), true};
+  worker.sessions.insert(&self);
+  struct Unregister {
+    Worker& w;
+    SessionState* s;
+    ~Unregister() { w.sessions.erase(s); }
+  } unregisterOnExit{worker, &self};
 
   // Reads run under our own timer (not the stream's expiry, which closes the socket): on a header
   // timeout the connection must still be able to say 408. The timer's handler may already be
@@ -296,7 +325,8 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     co_return !wec && res.keep_alive();
   };
 
-  while (!stopped) {
+  while (!stopped && !draining) {
+    self.idle = true;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.maxHeaderBytes));
     parser.body_limit(options.maxBodyBytes);
@@ -307,6 +337,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kAwait);
     (void)hn;
     disarm();
+    self.idle = false;
     first = false;
     arrival = now();
     answeredRoute = flow::kNoRouteIndex;
@@ -373,7 +404,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     Request req = parser.release();
     const bool clientKeepAlive = req.keep_alive();
     Response res = co_await handle(req, peer, worker, answeredRoute);
-    res.keep_alive(clientKeepAlive && res.keep_alive());
+    res.keep_alive(clientKeepAlive && res.keep_alive() && !draining);  // draining: this answer is the last
     if (!co_await writeAndMaybeClose(std::move(res))) break;
   }
   beast::error_code ignored;
@@ -767,6 +798,34 @@ std::uint16_t Server::port() const noexcept { return impl_->boundPort; }
 std::uint16_t Server::adminPort() const noexcept { return impl_->adminBoundPort; }
 std::string Server::metricsText() const { return impl_->metrics ? impl_->metrics->render() : std::string{}; }
 
+bool Server::drain(std::chrono::milliseconds timeout) {
+  Impl& s = *impl_;
+  if (s.stopped || s.workers.empty()) return true;
+  s.draining = true;
+  s.ready = false;  // /readyz says 503 from now on; the admin listener stays up until stop()
+  asio::post(s.acceptContext, [&s] {
+    beast::error_code ignored;
+    if (s.acceptor) s.acceptor->close(ignored);
+  });
+  for (auto& w : s.workers) {
+    Worker* worker = w.get();
+    asio::post(worker->ioc, [worker] {
+      // Connections waiting for a request are closed now; the others after their answer.
+      for (SessionState* st : worker->sessions) {
+        beast::error_code ignored;
+        if (st->idle) st->socket->cancel(ignored);
+      }
+    });
+  }
+  bool drained = false;
+  {
+    std::unique_lock lock(s.drainMutex);
+    drained = s.drainCv.wait_for(lock, timeout, [&s] { return s.liveSessions == 0; });
+  }
+  stop();
+  return drained;
+}
+
 void Server::stop() {
   Impl& s = *impl_;
   if (s.stopped.exchange(true)) return;
@@ -781,10 +840,18 @@ void Server::stop() {
   s.acceptContext.stop();
   if (s.acceptThread.joinable()) s.acceptThread.join();
   for (auto& w : s.workers) {
+    // Close every client and pooled connection first (peers see it at once), then stop the loop;
+    // the coroutines left are destroyed with their io_context.
     Worker* worker = w.get();
-    asio::post(worker->ioc, [worker] { worker->pool->closeAll(); });
+    asio::post(worker->ioc, [worker] {
+      for (SessionState* st : worker->sessions) {
+        beast::error_code ignored;
+        st->socket->close(ignored);
+      }
+      worker->pool->closeAll();
+    });
+    asio::post(worker->ioc, [worker] { worker->ioc.stop(); });
     worker->work.reset();
-    worker->ioc.stop();
   }
   for (auto& w : s.workers) {
     if (w->thread.joinable()) w->thread.join();

@@ -80,7 +80,12 @@ class Server {
   [[nodiscard]] std::uint16_t adminPort() const noexcept;
   /// The /metrics text (Prometheus exposition format).
   [[nodiscard]] std::string metricsText() const;
-  /// Stops accepting, closes connections and joins the threads. Idempotent.
+  /// Graceful stop: stops accepting, closes connections waiting for a request, lets the requests
+  /// in flight finish (their answers say `Connection: close`), then stop(). Returns true when
+  /// every connection finished within `timeout`, false when stop() cut the rest. Blocks.
+  bool drain(std::chrono::milliseconds timeout);
+  /// Stops at once: stops accepting, abandons requests in flight, closes connections and joins
+  /// the threads. Idempotent.
   void stop();
 
   struct Stats {

@@ -12,6 +12,9 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -159,6 +162,13 @@ class TestClient {
       : stream_(ioc_), timeout_(timeout) {
     stream_.expires_after(timeout_);
     stream_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    // tcp_stream's expiry covers asynchronous operations only: bound the blocking ones too, so a
+    // test that goes wrong fails instead of hanging.
+    timeval tv{};
+    tv.tv_sec = static_cast<decltype(tv.tv_sec)>(timeout_.count() / 1000);
+    tv.tv_usec = static_cast<decltype(tv.tv_usec)>((timeout_.count() % 1000) * 1000);
+    ::setsockopt(stream_.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(stream_.socket().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   }
   Response send(Request req) {
     req.set(http::field::host, "gateway.test");

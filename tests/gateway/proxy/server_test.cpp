@@ -331,3 +331,73 @@ TEST(ProxyAdmin, HealthReadinessAndUnknownPaths) {
 
 }  // namespace
 }  // namespace gatelab::proxy
+
+#include <future>
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+
+TEST(ProxyDrain, FinishesRequestsInFlightClosesIdleConnectionsAndStopsAccepting) {
+  // The upstream holds the first request until the test releases it.
+  std::promise<void> arrived;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  TestUpstream up([&](const Request& r) {
+    if (r.target() == "/slow") {
+      arrived.set_value();
+      released.wait();
+    }
+    return Reply::ok("late");
+  });
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
+  TestClient idle(proxy.port());
+  ASSERT_EQ(idle.get("/api/warm").result_int(), 200);  // a keep-alive connection, idle from now on
+
+  std::promise<Response> answered;
+  std::thread inFlight([&] {
+    TestClient c(proxy.port());
+    answered.set_value(c.get("/api/slow"));
+  });
+  arrived.get_future().wait();  // the request is at the upstream
+
+  std::promise<bool> drainResult;
+  std::thread drainer([&] { drainResult.set_value(proxy.server->drain(std::chrono::seconds(20))); });
+  // The idle keep-alive connection is closed by the drain (EOF), while the slow request is held.
+  EXPECT_EQ(idle.readAll(), "");
+  release.set_value();
+  const Response r = answered.get_future().get();
+  EXPECT_EQ(r.result_int(), 200);
+  EXPECT_EQ(r.body(), "late");
+  EXPECT_FALSE(r.keep_alive());  // the last answer of a draining gateway says Connection: close
+  EXPECT_TRUE(drainResult.get_future().get());
+  inFlight.join();
+  drainer.join();
+  // No longer accepting.
+  asio::io_context ioc;
+  tcp::socket s(ioc);
+  beast::error_code ec;
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()), ec);
+  EXPECT_TRUE(ec) << "connected after drain";
+}
+
+TEST(ProxyDrain, TheDeadlineCutsWhatIsStillRunning) {
+  TestUpstream hanging([](const Request&) { return Reply::hang(); });
+  TestProxy proxy(gateway(oneService(hanging.url()), kApiRoute));
+  std::thread client([&] {
+    TestClient c(proxy.port());
+    try {
+      (void)c.get("/api/never");
+    } catch (const std::exception&) {
+      // the connection is cut: expected
+    }
+  });
+  // Wait until the upstream has the request, then drain with a short deadline.
+  while (hanging.received().empty()) std::this_thread::yield();
+  EXPECT_FALSE(proxy.server->drain(std::chrono::milliseconds(100)));
+  client.join();
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
