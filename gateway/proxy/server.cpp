@@ -10,6 +10,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -82,6 +83,33 @@ Response plainResponse(unsigned version, http::status status, std::string_view b
   return res;
 }
 
+/// The message's bytes in one contiguous buffer: start line, fields, blank line, body. One write
+/// of one buffer instead of Beast's serializer, whose buffer-sequence iterators cost more than the
+/// copy for the small messages a gateway mostly sends. Framing fields (Content-Length) must
+/// already be set (prepare_payload()).
+void appendFields(std::string& out, const http::fields& fields) {
+  for (const auto& f : fields) {
+    out += f.name_string();
+    out += ": ";
+    out += f.value();
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
+void serialize(const Response& res, std::string& out) {
+  out.clear();
+  out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(res.result_int());
+  out += ' ';
+  const std::string_view reason = res.reason();
+  out += reason.empty() ? std::string_view{"Unknown"} : reason;
+  out += "\r\n";
+  appendFields(out, res.base());
+  out += res.body();
+}
+
+
 /// A target URL split once: host, port, and the Host header value to send.
 struct TargetAddress {
   std::string host;
@@ -113,29 +141,33 @@ class UpstreamPool {
   UpstreamPool(std::size_t maxIdlePerTarget, std::chrono::milliseconds idleTimeout)
       : maxIdle_(maxIdlePerTarget), idleTimeout_(idleTimeout) {}
 
-  std::optional<beast::tcp_stream> take(const std::string& key) {
+  // Streams are held by pointer: moving a beast::tcp_stream allocates a new state for the
+  // moved-from object, which costs more than the pointer.
+  using Stream = std::unique_ptr<beast::tcp_stream>;
+
+  Stream take(const std::string& key) {
     auto it = idle_.find(key);
-    if (it == idle_.end()) return std::nullopt;
+    if (it == idle_.end()) return nullptr;
     auto& list = it->second;
     const auto now = SteadyClock::now();
     while (!list.empty()) {
       Idle entry = std::move(list.back());  // newest first: the most likely still open
       list.pop_back();
-      if (now - entry.since < idleTimeout_ && entry.stream.socket().is_open()) return std::move(entry.stream);
+      if (now - entry.since < idleTimeout_ && entry.stream->socket().is_open()) return std::move(entry.stream);
       beast::error_code ignored;
-      entry.stream.socket().close(ignored);
+      entry.stream->socket().close(ignored);
     }
-    return std::nullopt;
+    return nullptr;
   }
 
-  void give(const std::string& key, beast::tcp_stream stream) {
+  void give(const std::string& key, Stream stream) {
     auto& list = idle_[key];
     if (list.size() >= maxIdle_) {
       beast::error_code ignored;
-      list.front().stream.socket().close(ignored);
+      list.front().stream->socket().close(ignored);
       list.pop_front();
     }
-    stream.expires_never();
+    stream->expires_never();
     list.push_back(Idle{std::move(stream), SteadyClock::now()});
   }
 
@@ -143,7 +175,7 @@ class UpstreamPool {
     for (auto& [key, list] : idle_) {
       for (auto& e : list) {
         beast::error_code ignored;
-        e.stream.socket().close(ignored);
+        e.stream->socket().close(ignored);
       }
     }
     idle_.clear();
@@ -151,7 +183,7 @@ class UpstreamPool {
 
  private:
   struct Idle {
-    beast::tcp_stream stream;
+    Stream stream;
     SteadyClock::time_point since;
   };
   std::size_t maxIdle_;
@@ -168,6 +200,13 @@ struct SessionState {
 struct Worker {
   unsigned index = 0;  // metrics shard
   std::set<SessionState*> sessions;
+  std::uint64_t idState = 0;  // request and trace ids: splitmix64, one stream per thread (no lock)
+  std::uint64_t nextRandom() noexcept {
+    std::uint64_t z = (idState += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
@@ -209,22 +248,14 @@ struct Server::Impl {
 
   std::atomic<std::uint64_t> connections{0}, requests{0}, tries{0}, upstreamConnects{0};
 
-  std::mutex idMutex;
-  std::uint64_t idState = 0;
-  std::uint64_t nextRandom() {
-    const std::lock_guard lock(idMutex);
-    std::uint64_t z = (idState += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
 
   asio::awaitable<void> acceptLoop();
   asio::awaitable<void> adminLoop();
   asio::awaitable<void> adminSession(tcp::socket socket);
   asio::awaitable<void> session(tcp::socket socket, Worker& worker);
   asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker, std::uint32_t& route);
-  asio::awaitable<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target, Request& upstreamReq,
+  asio::awaitable<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target,
+                                                        const std::string& wire, bool headRequest,
                                                         core::TimePoint deadline, Response& out);
 };
 
@@ -314,13 +345,15 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
   // Writes an answer and counts it (route: the matched one, kNoRouteIndex before routing).
   core::TimePoint arrival = now();
   std::uint32_t answeredRoute = flow::kNoRouteIndex;
+  std::string writeBuffer;  // reused for every answer on this connection
   // Counted when the answer is ready, before it is written (a client that has read it sees it
   // counted in /metrics).
   auto writeAndMaybeClose = [&](Response res) -> asio::awaitable<bool> {
     ++requests;
     metrics->request(worker.index, answeredRoute, res.result_int(), now() - arrival);
+    serialize(res, writeBuffer);
     stream.expires_after(options.idleTimeout);
-    auto [wec, n] = co_await http::async_write(stream, res, kAwait);
+    auto [wec, n] = co_await asio::async_write(stream, asio::buffer(writeBuffer), kAwait);
     (void)n;
     co_return !wec && res.keep_alive();
   };
@@ -483,16 +516,25 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     return res;
   };
 
-  // The upstream request, built once and re-sent on retries.
-  Request up;
-  bool built = false;
+  // The upstream request's bytes up to (not including) its Host field, built once; each try adds
+  // its target's Host, the framing and the body. Built as text: no message object, a few appends.
+  std::string head;
   auto build = [&] {
-    up = Request{req.method(), upstreamPath + (view.query.empty() ? "" : "?" + std::string(view.query)), 11};
-    up.method_string(req.method_string());
-    std::vector<std::string> connectionListed = connectionOptions(req[http::field::connection]);
+    head.reserve(256 + req.body().size());
+    head += req.method_string();
+    head += ' ';
+    head += upstreamPath;
+    if (!view.query.empty()) {
+      head += '?';
+      head += view.query;
+    }
+    head += " HTTP/1.1\r\n";
+    const std::string_view connection = req[http::field::connection];
+    const std::vector<std::string> connectionListed =
+        connection.empty() ? std::vector<std::string>{} : connectionOptions(connection);
     for (const auto& f : req) {
       const std::string_view name = f.name_string();
-      if (isHopByHop(name) || f.name() == http::field::host) continue;
+      if (isHopByHop(name) || f.name() == http::field::host || f.name() == http::field::content_length) continue;
       bool listed = false;
       for (const auto& c : connectionListed) listed = listed || beast::iequals(c, name);
       if (listed) continue;
@@ -500,28 +542,42 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
           beast::iequals(name, "x-forwarded-host") || beast::iequals(name, "x-request-id") ||
           beast::iequals(name, "traceparent"))
         continue;
-      up.insert(f.name_string(), f.value());
+      head += name;
+      head += ": ";
+      head += f.value();
+      head += "\r\n";
     }
-    up.set("X-Forwarded-For", appendForwardedFor(req["x-forwarded-for"], peer));
-    up.set("X-Forwarded-Proto", "http");
-    if (req.count(http::field::host) > 0) up.set("X-Forwarded-Host", req[http::field::host]);
+    head += "X-Forwarded-For: ";
+    head += appendForwardedFor(req["x-forwarded-for"], peer);
+    head += "\r\nX-Forwarded-Proto: http\r\n";
+    if (req.count(http::field::host) > 0) {
+      head += "X-Forwarded-Host: ";
+      head += req[http::field::host];
+      head += "\r\n";
+    }
+    head += "X-Request-ID: ";
     const std::string_view clientId = req["x-request-id"];
-    up.set("X-Request-ID", acceptableRequestId(clientId) ? std::string(clientId)
-                                                          : randomHex(16, [this] { return nextRandom(); }));
+    if (acceptableRequestId(clientId))
+      head += clientId;
+    else
+      head += randomHex(16, [&worker] { return worker.nextRandom(); });
     TraceParent tp;
     if (auto parsed = parseTraceParent(req["traceparent"])) {
-      tp = *parsed;
+      tp = std::move(*parsed);
     } else {
-      tp.traceId = randomHex(16, [this] { return nextRandom(); });
+      tp.traceId = randomHex(16, [&worker] { return worker.nextRandom(); });
       tp.flags = 0;
     }
-    tp.parentId = randomHex(8, [this] { return nextRandom(); });  // this hop's span
-    up.set("traceparent", formatTraceParent(tp));
-    up.body() = req.body();
-    up.keep_alive(true);
-    up.prepare_payload();
-    built = true;
+    tp.parentId = randomHex(8, [&worker] { return worker.nextRandom(); });  // this hop's span
+    head += "\r\ntraceparent: ";
+    head += formatTraceParent(tp);
+    head += "\r\n";
   };
+  // A body is framed with Content-Length (chunked request bodies were read whole); so is an empty
+  // one for the methods that normally carry one.
+  const bool lengthLine = !req.body().empty() || req.method() == http::verb::post || req.method() == http::verb::put ||
+                          req.method() == http::verb::patch;
+  std::string wire;
 
   Response last;
   asio::steady_timer wait(worker.ioc);
@@ -539,7 +595,9 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             for (const auto& c : connectionOptions(res[http::field::connection])) drop.push_back(c);
             for (const auto& d : drop) res.erase(d);
             res.keep_alive(true);
-            res.prepare_payload();
+            // The body was read whole: frame it with a length (HEAD keeps the upstream's, which
+            // describes the body a GET would have had).
+            if (req.method() != http::verb::head) res.prepare_payload();
             co_return finish(std::move(res));
           }
           case flow::Outcome::kRateLimited:
@@ -575,12 +633,21 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         break;
       }
       case flow::StepKind::kSendTry: {
-        if (!built) build();
+        if (head.empty()) build();
         const TargetAddress& target = serviceTargets[fr.service][step.target];
-        up.set(http::field::host, target.hostHeader);
+        wire.assign(head);
+        wire += "Host: ";
+        wire += target.hostHeader;
+        if (lengthLine) {
+          wire += "\r\nContent-Length: ";
+          wire += std::to_string(req.body().size());
+        }
+        wire += "\r\n\r\n";
+        wire += req.body();
         last = Response{};
         const bool retry = fr.retriesDone > 0;
-        const core::resilience::CallOutcome outcome = co_await sendTry(worker, target, up, step.deadline, last);
+        const core::resilience::CallOutcome outcome =
+            co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last);
         metrics->upstreamTry(worker.index, fr.service, step.target, outcome.kind, retry);
         step = gateway->tryDone(fr, outcome, now(), hooks);
         break;
@@ -592,8 +659,8 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
 // ---- One upstream try ---------------------------------------------------------------------------
 
 asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const TargetAddress& target,
-                                                                    Request& upstreamReq, core::TimePoint deadline,
-                                                                    Response& out) {
+                                                                    const std::string& wire, bool headRequest,
+                                                                    core::TimePoint deadline, Response& out) {
   using core::resilience::CallOutcome;
   ++tries;
   const core::TimePoint started = monotonicNow();
@@ -609,9 +676,10 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
   // A pooled connection may have been closed by the upstream meanwhile: if it fails before any
   // byte of an answer arrived, the request is sent once more on a new connection (not a new try).
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::optional<beast::tcp_stream> pooled = attempt == 0 ? worker.pool->take(target.key) : std::nullopt;
-    const bool reused = pooled.has_value();
-    beast::tcp_stream stream = reused ? std::move(*pooled) : beast::tcp_stream(worker.ioc);
+    UpstreamPool::Stream pooled = attempt == 0 ? worker.pool->take(target.key) : nullptr;
+    const bool reused = pooled != nullptr;
+    UpstreamPool::Stream owned = reused ? std::move(pooled) : std::make_unique<beast::tcp_stream>(worker.ioc);
+    beast::tcp_stream& stream = *owned;
     metrics->upstreamConnection(worker.index, reused);
     if (!reused) {
       ++upstreamConnects;
@@ -625,7 +693,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
       stream.socket().set_option(tcp::no_delay(true));
     }
     setExpiry(stream);
-    auto [wec, wn] = co_await http::async_write(stream, upstreamReq, kAwait);
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), kAwait);
     (void)wn;
     if (wec) {
       if (wec == beast::error::timeout) co_return CallOutcome::timeout(took());
@@ -635,7 +703,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.maxUpstreamBodyBytes);
-    if (upstreamReq.method() == http::verb::head) parser.skip(true);
+    if (headRequest) parser.skip(true);
     auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kAwait);
     (void)rn;
     if (rec) {
@@ -648,7 +716,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     out = parser.release();
     const bool keep = out.keep_alive() && buffer.size() == 0;
     if (keep) {
-      worker.pool->give(target.key, std::move(stream));
+      worker.pool->give(target.key, std::move(owned));
     } else {
       beast::error_code ignored;
       stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -740,7 +808,6 @@ std::string Server::start() {
   const std::uint64_t seed =
       s.options.seed != 0 ? s.options.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
   s.gateway = std::make_unique<LiveGateway>(std::move(built.runtime), seed);
-  s.idState = seed ^ 0xD1B54A32D192ED03ULL;
   beast::error_code ec;
   asio::ip::address address = asio::ip::make_address(s.options.listenHost, ec);
   if (ec) {
@@ -779,6 +846,7 @@ std::string Server::start() {
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->index = i;
+    w->idState = seed ^ (0xD1B54A32D192ED03ULL * (i + 1));
     w->pool = std::make_unique<UpstreamPool>(s.options.maxIdlePerTarget, s.options.upstreamIdleTimeout);
     w->work.emplace(w->ioc.get_executor());
     s.workers.push_back(std::move(w));

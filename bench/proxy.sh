@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# gatelab vs nginx as reverse proxies, in one run on one machine: the same upstream (an nginx
+# answering a fixed 200 "ok" from memory), the same number of worker threads/processes, wrk as the
+# client with keep-alive connections. Three cases per proxy:
+#   plain       route everything to the upstream over pooled keep-alive connections
+#   rate-limit  the same plus a per-client-IP limit high enough never to reject (the limiter's cost
+#               on every request): gatelab token_bucket 10^6/s, nginx limit_req 10^6 r/s + burst
+# Requests/s and wrk's latency percentiles (p50, p99) go to standard output and
+# out/bench/proxy.txt; the figures in docs/performance.md come from here.
+#
+#   bench/proxy.sh                                  1 proxy thread, 32 connections, 10 s per case
+#   THREADS=2 CONNECTIONS=64 DURATION=20 bench/proxy.sh
+# Needs wrk and nginx (Debian packages wrk, nginx); installs them with apt when missing and root.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+threads="${THREADS:-1}"
+connections="${CONNECTIONS:-32}"
+duration="${DURATION:-10}"
+bin="${GATELAB_BIN:-build-release/cli/gatelab}"
+if [[ ! -x "$bin" ]]; then
+  scripts/setup.sh --deps
+  cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DGATELAB_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-release --target gatelab -j "$(nproc)"
+fi
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get install -y -qq --no-install-recommends wrk nginx >/dev/null
+  else
+    echo "proxy.sh: needs wrk and nginx (apt-get install wrk nginx)" >&2
+    exit 1
+  fi
+fi
+nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+work="$here/out/bench/proxy"
+mkdir -p "$work/logs"
+up_port=19080 nginx_port=19081 gl_port=19082 gl_admin=19083
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# The upstream: one nginx worker answering from memory.
+cat > "$work/upstream.conf" <<CONF
+worker_processes 1;
+error_log $work/logs/upstream.err warn;
+pid $work/upstream.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$up_port;
+    keepalive_requests 1000000;
+    location / { return 200 "ok\n"; }
+  }
+}
+CONF
+"$nginx_bin" -p "$work" -c "$work/upstream.conf" -g 'daemon off;' &
+pids+=($!)
+
+nginx_proxy() {  # NAME EXTRA_HTTP EXTRA_LOCATION
+  cat > "$work/$1.conf" <<CONF
+worker_processes $threads;
+error_log $work/logs/$1.err warn;
+pid $work/$1.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream backend { server 127.0.0.1:$up_port; keepalive 64; keepalive_requests 1000000; }
+  $2
+  server {
+    listen 127.0.0.1:$nginx_port;
+    keepalive_requests 1000000;
+    location / {
+      $3
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+CONF
+}
+
+gatelab_config() {  # NAME POLICY_LINES
+  cat > "$work/$1.yaml" <<YAML
+version: 1
+listen: 127.0.0.1:$gl_port
+admin: 127.0.0.1:$gl_admin
+services:
+  - name: upstream
+    targets: [http://127.0.0.1:$up_port]
+routes:
+  - name: all
+    match: { path_prefix: / }
+    service: upstream
+$2
+YAML
+}
+
+wait_port() {
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "proxy.sh: nothing listens on port $1" >&2
+  return 1
+}
+
+# wrk's output -> "requests/s p50 p99" (latencies in ms)
+measure() {  # PORT
+  local out
+  out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$1/" 2>&1)
+  if grep -q "Non-2xx" <<<"$out"; then
+    echo "proxy.sh: non-2xx answers during the run:" >&2
+    echo "$out" >&2
+  fi
+  awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec:/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }' <<<"$out"
+}
+
+wait_port $up_port
+report="$work/../proxy.txt"
+{
+  echo "# bench/proxy.sh: $threads proxy thread(s)/worker(s), wrk 1 thread $connections connections ${duration}s, on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(date -u +%Y-%m-%d)"
+  printf '%-10s %-11s %12s %10s %10s\n' proxy case requests/s p50_ms p99_ms
+} | tee "$report"
+
+run_case() {  # CASE NGINX_HTTP NGINX_LOCATION GATELAB_POLICY
+  nginx_proxy "nginx-$1" "$2" "$3"
+  "$nginx_bin" -p "$work" -c "$work/nginx-$1.conf" -g 'daemon off;' &
+  local np=$!
+  wait_port $nginx_port
+  wrk -t1 -c"$connections" -d1s "http://127.0.0.1:$nginx_port/" >/dev/null 2>&1  # warm-up
+  read -r rps p50 p99 < <(measure $nginx_port)
+  printf '%-10s %-11s %12s %10s %10s\n' nginx "$1" "$rps" "$p50" "$p99" | tee -a "$report"
+  kill $np; wait $np 2>/dev/null || true
+
+  gatelab_config "gatelab-$1" "$4"
+  "$bin" serve "$work/gatelab-$1.yaml" --threads "$threads" 2>"$work/logs/gatelab-$1.err" &
+  local gp=$!
+  wait_port $gl_port
+  wrk -t1 -c"$connections" -d1s "http://127.0.0.1:$gl_port/" >/dev/null 2>&1
+  read -r rps p50 p99 < <(measure $gl_port)
+  printf '%-10s %-11s %12s %10s %10s\n' gatelab "$1" "$rps" "$p50" "$p99" | tee -a "$report"
+  kill -TERM $gp; wait $gp 2>/dev/null || true
+}
+
+run_case plain "" "" ""
+run_case rate-limit \
+  "limit_req_zone \$binary_remote_addr zone=perip:10m rate=1000000r/s;" \
+  "limit_req zone=perip burst=1000000 nodelay;" \
+  "    policies:
+      - rate_limit: { name: per-ip, algorithm: token_bucket, limit: 1000000/s, burst: 1000000, key: ip }"
