@@ -30,6 +30,7 @@ struct ServeOptions {
   std::string listen;    ///< HOST:PORT overriding the config's `listen`; empty: the config's
   unsigned threads = 0;  ///< I/O threads; 0: one per core
   double drainTimeoutSeconds = 30;  ///< SIGTERM/SIGINT: how long requests in flight may finish
+  std::string accessLog;            ///< JSON-lines access log file ("-": stdout); empty: none
 };
 int runServe(const ServeOptions& options);
 

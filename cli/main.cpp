@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--drain-timeout", serve.drainTimeoutSeconds,
                        "seconds requests in flight may take to finish after SIGTERM/SIGINT (default 30)")
       ->check(CLI::Range(0.0, 86400.0));
+  serveCmd->add_option("--access-log", serve.accessLog,
+                       "append one JSON line per request to FILE ('-': stdout); `format: jsonl` replays it");
 
   gatelab::cli::ScenarioRunOptions scenario;
   const gatelab::cli::ScenarioCommands scenarioCmds = gatelab::cli::addScenarioCommands(app, scenario);

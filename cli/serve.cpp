@@ -34,6 +34,7 @@ int runServe(const ServeOptions& options) {
     so.listenPort = hp.value().port;
   }
   so.threads = options.threads;
+  so.accessLog = options.accessLog;
 
   // The signals are taken by this thread with sigwait; block them before any I/O thread starts so
   // every thread inherits the mask.

@@ -17,6 +17,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <ctime>
 #include <deque>
 #include <set>
 #include <map>
@@ -29,6 +31,7 @@
 
 #include "gateway/core/rate_limit/headers.hpp"
 #include "gateway/core/resilience/timeouts.hpp"
+#include "gateway/proxy/access_log.hpp"
 #include "gateway/proxy/http_fields.hpp"
 #include "gateway/proxy/live_gateway.hpp"
 #include "gateway/proxy/metrics.hpp"
@@ -197,6 +200,23 @@ struct SessionState {
   bool idle = true;  ///< waiting for the next request (no request being read or answered)
 };
 
+/// What the access log says about one request beyond the request itself.
+struct RequestInfo {
+  std::uint32_t route = flow::kNoRouteIndex;
+  std::uint32_t service = flow::kNoServiceIndex;
+  std::uint32_t target = flow::kNoTargetIndex;  // of the last try
+  unsigned upstreamStatus = 0;                  // 0: no upstream answer
+  std::uint32_t tries = 0;
+  const char* outcome = nullptr;                // flow::toString, or a reading-stage reason
+  std::string requestId;
+  struct Decision {
+    const std::string* policy = nullptr;
+    core::ratelimit::Verdict result = core::ratelimit::Verdict::kAllow;
+    bool shadow = false;
+  };
+  std::vector<Decision> decisions;
+};
+
 struct Worker {
   unsigned index = 0;  // metrics shard
   std::set<SessionState*> sessions;
@@ -229,6 +249,9 @@ struct Server::Impl {
   std::shared_ptr<const config::GatewayConfig> config;
   std::unique_ptr<ProxyMetrics> metrics;  // the runtime's event sink: declared before the gateway
   std::unique_ptr<LiveGateway> gateway;
+  AccessLog accessLog;
+  void logLine(const Request* req, const std::string& peer, const Response& res, const RequestInfo& info,
+               std::chrono::system_clock::time_point arrivalWall, core::Duration took);
   [[nodiscard]] core::TimePoint now() const { return options.clock ? options.clock() : monotonicNow(); }
   std::vector<std::vector<TargetAddress>> serviceTargets;  // [service][target]
   asio::io_context acceptContext{1};
@@ -253,7 +276,7 @@ struct Server::Impl {
   asio::awaitable<void> adminLoop();
   asio::awaitable<void> adminSession(tcp::socket socket);
   asio::awaitable<void> session(tcp::socket socket, Worker& worker);
-  asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker, std::uint32_t& route);
+  asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info);
   asio::awaitable<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target,
                                                         const std::string& wire, bool headRequest,
                                                         core::TimePoint deadline, Response& out);
@@ -294,6 +317,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
   beast::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   const std::string peer = ec ? std::string{} : remote.address().to_string();
+  socket.set_option(tcp::no_delay(true), ec);  // answers are written whole: never wait for an ACK
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   asio::steady_timer timer(worker.ioc);
@@ -344,13 +368,17 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
 
   // Writes an answer and counts it (route: the matched one, kNoRouteIndex before routing).
   core::TimePoint arrival = now();
-  std::uint32_t answeredRoute = flow::kNoRouteIndex;
+  auto arrivalWall = std::chrono::system_clock::now();
+  RequestInfo info;
+  const Request* current = nullptr;  // the request being answered, once its header parsed
   std::string writeBuffer;  // reused for every answer on this connection
   // Counted when the answer is ready, before it is written (a client that has read it sees it
   // counted in /metrics).
   auto writeAndMaybeClose = [&](Response res) -> asio::awaitable<bool> {
     ++requests;
-    metrics->request(worker.index, answeredRoute, res.result_int(), now() - arrival);
+    const core::Duration took = now() - arrival;
+    metrics->request(worker.index, info.route, res.result_int(), took);
+    if (accessLog.isOpen()) logLine(current, peer, res, info, arrivalWall, took);
     serialize(res, writeBuffer);
     stream.expires_after(options.idleTimeout);
     auto [wec, n] = co_await asio::async_write(stream, asio::buffer(writeBuffer), kAwait);
@@ -373,7 +401,9 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     self.idle = false;
     first = false;
     arrival = now();
-    answeredRoute = flow::kNoRouteIndex;
+    arrivalWall = std::chrono::system_clock::now();
+    info = RequestInfo{};
+    current = nullptr;
     if (hec) {
       if (timedOut && (buffer.size() > 0 || !idle)) {
         co_await writeAndMaybeClose(plainResponse(11, http::status::request_timeout, "request header timeout", true));
@@ -390,6 +420,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     }
 
     Request& head = parser.get();
+    current = &head;
     // Request-smuggling defences (RFC 9112 6.3): a message with both framings, or with more than
     // one Content-Length, is rejected and the connection closed.
     const auto cls = head.count(http::field::content_length);
@@ -435,8 +466,9 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     }
 
     Request req = parser.release();
+    current = &req;
     const bool clientKeepAlive = req.keep_alive();
-    Response res = co_await handle(req, peer, worker, answeredRoute);
+    Response res = co_await handle(req, peer, worker, info);
     res.keep_alive(clientKeepAlive && res.keep_alive() && !draining);  // draining: this answer is the last
     if (!co_await writeAndMaybeClose(std::move(res))) break;
   }
@@ -459,6 +491,7 @@ class SessionHooks final : public flow::FlowHooks {
   };
   void onRateLimit(const flow::RateLimitEvaluation& ev) override {
     metrics_.rateLimit(shard_, ev.route, ev.policy, ev.decision->wouldBe);
+    logged.push_back(RequestInfo::Decision{&ev.spec->spec().name, ev.decision->wouldBe, ev.spec->spec().shadow});
     if (ev.spec->spec().shadow) return;  // a dry run is invisible to clients
     applied.push_back(Applied{*ev.decision, ev.spec});
   }
@@ -484,6 +517,7 @@ class SessionHooks final : public flow::FlowHooks {
     return out;
   }
   std::vector<Applied> applied;
+  std::vector<RequestInfo::Decision> logged;
 
  private:
   ProxyMetrics& metrics_;
@@ -493,7 +527,7 @@ class SessionHooks final : public flow::FlowHooks {
 }  // namespace
 
 asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& peer, Worker& worker,
-                                               std::uint32_t& route) {
+                                               RequestInfo& info) {
   // The core's view of the request: fields as received, path and query split from the target.
   std::vector<core::Header> headers;
   headers.reserve(16);
@@ -508,11 +542,16 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
   SessionHooks hooks(*metrics, worker.index);
   flow::FlowRequest fr;
   flow::Step step = gateway->start(fr, view, now(), hooks);
-  route = fr.route;
+  info.route = fr.route;
   const std::string upstreamPath(step.upstreamPath);
 
   auto finish = [&](Response res) {
     for (const auto& f : hooks.fields()) res.set(f.name, f.value);
+    info.service = fr.service;
+    info.tries = fr.tries;
+    info.target = fr.tries > 0 ? fr.target : flow::kNoTargetIndex;
+    info.outcome = flow::toString(step.outcome);
+    info.decisions = std::move(hooks.logged);
     return res;
   };
 
@@ -557,10 +596,9 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     }
     head += "X-Request-ID: ";
     const std::string_view clientId = req["x-request-id"];
-    if (acceptableRequestId(clientId))
-      head += clientId;
-    else
-      head += randomHex(16, [&worker] { return worker.nextRandom(); });
+    info.requestId = acceptableRequestId(clientId) ? std::string(clientId)
+                                                   : randomHex(16, [&worker] { return worker.nextRandom(); });
+    head += info.requestId;
     TraceParent tp;
     if (auto parsed = parseTraceParent(req["traceparent"])) {
       tp = std::move(*parsed);
@@ -648,12 +686,77 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         const bool retry = fr.retriesDone > 0;
         const core::resilience::CallOutcome outcome =
             co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last);
+        info.upstreamStatus = outcome.kind == core::resilience::OutcomeKind::kResponse ? outcome.status : 0;
         metrics->upstreamTry(worker.index, fr.service, step.target, outcome.kind, retry);
         step = gateway->tryDone(fr, outcome, now(), hooks);
         break;
       }
     }
   }
+}
+
+// ---- Access log ----------------------------------------------------------------------------------
+
+void Server::Impl::logLine(const Request* req, const std::string& peer, const Response& res, const RequestInfo& info,
+                           std::chrono::system_clock::time_point arrivalWall, core::Duration took) {
+  std::string line;
+  line.reserve(384);
+  const auto str = [&line](const char* key, std::string_view value) {
+    line += ",\"";
+    line += key;
+    line += "\":\"";
+    appendJsonEscaped(line, value);
+    line += '"';
+  };
+  // RFC 3339 UTC with microseconds: what the trace reader parses as `time`.
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(arrivalWall.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char stamp[48];
+  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros % 1'000'000));
+  line += "{\"time\":\"";
+  line += stamp;
+  line += '"';
+  str("client", peer);
+  if (req != nullptr) {
+    str("method", req->method_string());
+    str("url", req->target());
+    str("host", (*req)[http::field::host]);
+    str("protocol", req->version() == 10 ? "HTTP/1.0" : "HTTP/1.1");
+    if (req->count(http::field::user_agent) > 0) str("user_agent", (*req)[http::field::user_agent]);
+    if (req->count(http::field::referer) > 0) str("referer", (*req)[http::field::referer]);
+  }
+  line += ",\"status\":" + std::to_string(res.result_int());
+  line += ",\"bytes\":" + std::to_string(res.body().size());
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.6f", std::chrono::duration<double>(took).count());
+  line += ",\"request_time\":";
+  line += seconds;
+  const auto& cfg = *config;
+  str("route", info.route < cfg.routes.size() ? std::string_view{cfg.routes[info.route].name()} : std::string_view{});
+  str("service", info.service < cfg.services.size() ? std::string_view{cfg.services[info.service].name} : std::string_view{});
+  if (info.target != flow::kNoTargetIndex && info.service < serviceTargets.size() &&
+      info.target < serviceTargets[info.service].size())
+    str("upstream", serviceTargets[info.service][info.target].key);
+  if (info.upstreamStatus != 0) line += ",\"upstream_status\":" + std::to_string(info.upstreamStatus);
+  line += ",\"tries\":" + std::to_string(info.tries);
+  str("outcome", info.outcome != nullptr ? info.outcome : (res.result_int() >= 400 ? "refused" : "upstream"));
+  if (!info.requestId.empty()) str("request_id", info.requestId);
+  line += ",\"rate_limit\":[";
+  for (std::size_t i = 0; i < info.decisions.size(); ++i) {
+    const auto& d = info.decisions[i];
+    line += i == 0 ? "{\"policy\":\"" : ",{\"policy\":\"";
+    appendJsonEscaped(line, d.policy != nullptr ? std::string_view{*d.policy} : std::string_view{});
+    line += "\",\"result\":\"";
+    line += d.result == core::ratelimit::Verdict::kAllow   ? "allowed"
+            : d.result == core::ratelimit::Verdict::kDelay ? "delayed"
+                                                           : "rejected";
+    line += d.shadow ? "\",\"shadow\":true}" : "\",\"shadow\":false}";
+  }
+  line += "]}";
+  accessLog.add(line);
 }
 
 // ---- One upstream try ---------------------------------------------------------------------------
@@ -808,6 +911,9 @@ std::string Server::start() {
   const std::uint64_t seed =
       s.options.seed != 0 ? s.options.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
   s.gateway = std::make_unique<LiveGateway>(std::move(built.runtime), seed);
+  if (!s.options.accessLog.empty()) {
+    if (std::string err = s.accessLog.open(s.options.accessLog); !err.empty()) return err;
+  }
   beast::error_code ec;
   asio::ip::address address = asio::ip::make_address(s.options.listenHost, ec);
   if (ec) {
@@ -924,6 +1030,7 @@ void Server::stop() {
   for (auto& w : s.workers) {
     if (w->thread.joinable()) w->thread.join();
   }
+  s.accessLog.close();
 }
 
 Server::Stats Server::stats() const noexcept {

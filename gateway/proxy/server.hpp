@@ -53,6 +53,9 @@ struct ServerOptions {
   /// on that clock), e.g. a fixed start plus the request's offset. Called from the I/O threads.
   std::function<core::TimePoint()> clock;
 
+  /// Access log file (JSON lines, see access_log.hpp; "-": standard output); empty: none.
+  std::string accessLog;
+
   /// The admin listener (/metrics, /healthz, /readyz); keep it on loopback.
   bool admin = true;
   std::string adminHost = "127.0.0.1";

@@ -401,3 +401,122 @@ TEST(ProxyDrain, TheDeadlineCutsWhatIsStillRunning) {
 
 }  // namespace
 }  // namespace gatelab::proxy
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "sim/trace/reader.hpp"
+#include "sim/trace/trace_format.hpp"
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+
+TEST(ProxyAccessLog, OneJsonLinePerRequestThatTheSimulatorReplaysAsIs) {
+  TestUpstream up;
+  const std::string path = ::testing::TempDir() + "access-log-test.jsonl";
+  std::remove(path.c_str());
+  ServerOptions o;
+  o.accessLog = path;
+  {
+    TestProxy proxy(gateway(oneService(up.url()),
+                            kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
+                                        "limit: 2/min, key: ip }\n"),
+                    o);
+    TestClient client(proxy.port());
+    EXPECT_EQ(client.get("/api/a?x=1", {{"User-Agent", "test \"agent\""}, {"X-Request-ID", "rid-1"}}).result_int(), 200);
+    EXPECT_EQ(client.get("/api/b").result_int(), 200);
+    EXPECT_EQ(client.get("/api/c").result_int(), 429);
+    EXPECT_EQ(client.get("/missing").result_int(), 404);
+    proxy.server->stop();  // flushes the log
+  }
+  std::ifstream in(path);
+  std::vector<nlohmann::json> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(lines.size(), 4u);
+  const auto& a = lines[0];
+  EXPECT_EQ(a["method"], "GET");
+  EXPECT_EQ(a["url"], "/api/a?x=1");
+  EXPECT_EQ(a["client"], "127.0.0.1");
+  EXPECT_EQ(a["status"], 200);
+  EXPECT_EQ(a["user_agent"], "test \"agent\"");
+  EXPECT_EQ(a["route"], "api");
+  EXPECT_EQ(a["service"], "app");
+  EXPECT_EQ(a["upstream"], up.url());
+  EXPECT_EQ(a["upstream_status"], 200);
+  EXPECT_EQ(a["tries"], 1);
+  EXPECT_EQ(a["outcome"], "upstream");
+  EXPECT_EQ(a["request_id"], "rid-1");
+  EXPECT_EQ(a["rate_limit"][0]["policy"], "per-ip");
+  EXPECT_EQ(a["rate_limit"][0]["result"], "allowed");
+  EXPECT_GE(a["request_time"].get<double>(), 0.0);
+  EXPECT_EQ(lines[2]["status"], 429);
+  EXPECT_EQ(lines[2]["outcome"], "rate_limited");
+  EXPECT_EQ(lines[2]["rate_limit"][0]["result"], "rejected");
+  EXPECT_EQ(lines[2]["tries"], 0);
+  EXPECT_EQ(lines[3]["status"], 404);
+  EXPECT_EQ(lines[3]["route"], "");
+
+  // Record -> replay: the simulator's JSON-lines reader takes the log as is.
+  auto format = sim::trace::parseTraceFormat("jsonl");
+  ASSERT_TRUE(format.ok());
+  auto reader = sim::trace::openTraceFile(path, format.value());
+  ASSERT_TRUE(reader.ok()) << reader.error.message;
+  sim::trace::TraceRecord r;
+  std::vector<std::string> paths;
+  sim::trace::TraceTime last{};
+  while (reader.ptr->next(r)) {
+    paths.push_back(std::string(r.path) + (r.query.empty() ? "" : "?" + std::string(r.query)));
+    EXPECT_EQ(r.client, "127.0.0.1");
+    EXPECT_GE(r.time, last);
+    last = r.time;
+    EXPECT_TRUE(r.status == 200 || r.status == 429 || r.status == 404);
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{"/api/a?x=1", "/api/b", "/api/c", "/missing"}));
+  EXPECT_EQ(reader.ptr->stats().malformed, 0u);
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+
+TEST(ProxyServer, ListensOnIpv6Loopback) {
+  {
+    asio::io_context probe;
+    tcp::acceptor a(probe);
+    beast::error_code ec;
+    a.open(tcp::v6(), ec);
+    if (!ec) a.bind(tcp::endpoint(asio::ip::make_address("::1"), 0), ec);
+    if (ec) GTEST_SKIP() << "no IPv6 loopback on this machine: " << ec.message();
+  }
+  TestUpstream up;
+  const auto loaded = config::loadConfigString(gateway(oneService(up.url()), kApiRoute), "v6.yaml");
+  ASSERT_TRUE(loaded.ok());
+  ServerOptions o;
+  o.listenHost = "::1";
+  o.listenPort = 0;
+  o.admin = false;
+  o.threads = 1;
+  Server server(loaded.config, o);
+  ASSERT_EQ(server.start(), "");
+  asio::io_context ioc;
+  beast::tcp_stream s(ioc);
+  s.connect(tcp::endpoint(asio::ip::make_address("::1"), server.port()));
+  Request req{http::verb::get, "/api/six", 11};
+  req.set(http::field::host, "[::1]");
+  http::write(s, req);
+  beast::flat_buffer buf;
+  Response res;
+  http::read(s, buf, res);
+  EXPECT_EQ(res.result_int(), 200);
+  ASSERT_EQ(up.received().size(), 1u);
+  EXPECT_EQ(up.received()[0]["X-Forwarded-For"], "::1");
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
