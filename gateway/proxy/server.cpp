@@ -250,6 +250,16 @@ struct Server::Impl {
   std::unique_ptr<ProxyMetrics> metrics;  // the runtime's event sink: declared before the gateway
   std::unique_ptr<LiveGateway> gateway;
   AccessLog accessLog;
+
+  // Policy wake-ups (breaker open -> half-open, outlier returns) on a timer of the accept thread,
+  // so their events and the breaker gauges are on time even when no request arrives.
+  std::mutex wakeMutex;
+  std::vector<core::TimePoint> wakeAt;  // per service; TimePoint::max(): none
+  std::optional<asio::steady_timer> wakeTimer;
+  core::TimePoint wakeArmed = core::TimePoint::max();
+  void requestWake(std::uint32_t service, core::TimePoint at);  // from flow hooks (gateway mutex held)
+  void armWakeTimer();                                          // on the accept thread
+  void onWakeTimer();
   void logLine(const Request* req, const std::string& peer, const Response& res, const RequestInfo& info,
                std::chrono::system_clock::time_point arrivalWall, core::Duration took);
   [[nodiscard]] core::TimePoint now() const { return options.clock ? options.clock() : monotonicNow(); }
@@ -484,7 +494,9 @@ namespace {
 /// Collects the applied rate-limit decisions of one request, for its response fields.
 class SessionHooks final : public flow::FlowHooks {
  public:
-  SessionHooks(ProxyMetrics& metrics, unsigned shard) : metrics_(metrics), shard_(shard) {}
+  SessionHooks(ProxyMetrics& metrics, unsigned shard, std::function<void(std::uint32_t, core::TimePoint)> wake)
+      : metrics_(metrics), shard_(shard), wake_(std::move(wake)) {}
+  void wakeAt(std::uint32_t service, core::TimePoint at) override { wake_(service, at); }
   struct Applied {
     core::ratelimit::PolicyDecision decision;
     const core::ratelimit::RateLimitPolicy* policy = nullptr;
@@ -522,6 +534,7 @@ class SessionHooks final : public flow::FlowHooks {
  private:
   ProxyMetrics& metrics_;
   unsigned shard_;
+  std::function<void(std::uint32_t, core::TimePoint)> wake_;
 };
 
 }  // namespace
@@ -539,7 +552,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
   view.headers = headers;
   view.clientAddress = peer;
 
-  SessionHooks hooks(*metrics, worker.index);
+  SessionHooks hooks(*metrics, worker.index, [this](std::uint32_t service, core::TimePoint at) { requestWake(service, at); });
   flow::FlowRequest fr;
   flow::Step step = gateway->start(fr, view, now(), hooks);
   info.route = fr.route;
@@ -841,6 +854,57 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
   co_return CallOutcome::reset(took());
 }
 
+// ---- Policy wake-ups ------------------------------------------------------------------------------
+
+void Server::Impl::requestWake(std::uint32_t service, core::TimePoint at) {
+  // A test clock runs on its own time: its transitions stay lazy (no decision changes).
+  if (options.clock) return;
+  {
+    const std::lock_guard lock(wakeMutex);
+    if (service >= wakeAt.size() || at >= wakeAt[service]) return;
+    wakeAt[service] = at;
+    if (at >= wakeArmed) return;
+  }
+  asio::post(acceptContext, [this] { armWakeTimer(); });
+}
+
+void Server::Impl::armWakeTimer() {
+  if (stopped || !wakeTimer) return;
+  core::TimePoint earliest = core::TimePoint::max();
+  {
+    const std::lock_guard lock(wakeMutex);
+    for (const core::TimePoint t : wakeAt) earliest = std::min(earliest, t);
+    if (earliest == wakeArmed) return;
+    wakeArmed = earliest;
+  }
+  if (earliest == core::TimePoint::max()) {
+    wakeTimer->cancel();
+    return;
+  }
+  wakeTimer->expires_at(toSteady(earliest));
+  wakeTimer->async_wait([this](const beast::error_code& ec) {
+    if (!ec) onWakeTimer();
+  });
+}
+
+void Server::Impl::onWakeTimer() {
+  const core::TimePoint t = now();
+  std::vector<std::uint32_t> due;
+  {
+    const std::lock_guard lock(wakeMutex);
+    wakeArmed = core::TimePoint::max();
+    for (std::uint32_t sv = 0; sv < wakeAt.size(); ++sv) {
+      if (wakeAt[sv] <= t) {
+        wakeAt[sv] = core::TimePoint::max();
+        due.push_back(sv);
+      }
+    }
+  }
+  SessionHooks hooks(*metrics, 0, [this](std::uint32_t service, core::TimePoint at) { requestWake(service, at); });
+  for (const std::uint32_t sv : due) gateway->wake(sv, t, hooks);
+  armWakeTimer();
+}
+
 // ---- Admin listener ----------------------------------------------------------------------------
 
 asio::awaitable<void> Server::Impl::adminLoop() {
@@ -911,6 +975,8 @@ std::string Server::start() {
   const std::uint64_t seed =
       s.options.seed != 0 ? s.options.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
   s.gateway = std::make_unique<LiveGateway>(std::move(built.runtime), seed);
+  s.wakeAt.assign(s.config->services.size(), core::TimePoint::max());
+  s.wakeTimer.emplace(s.acceptContext);
   if (!s.options.accessLog.empty()) {
     if (std::string err = s.accessLog.open(s.options.accessLog); !err.empty()) return err;
   }
@@ -1009,6 +1075,7 @@ void Server::stop() {
       beast::error_code ignored;
       s.acceptor->close(ignored);
       if (s.adminAcceptor) s.adminAcceptor->close(ignored);
+      if (s.wakeTimer) s.wakeTimer->cancel();
     });
   }
   s.acceptContext.stop();

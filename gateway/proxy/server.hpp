@@ -51,6 +51,8 @@ struct ServerOptions {
   /// The time policies decide at (default: monotonicNow()). Tests replay timed sequences with a
   /// manual clock; it must stay on the monotonic clock's timeline (waits and deadlines are timers
   /// on that clock), e.g. a fixed start plus the request's offset. Called from the I/O threads.
+  /// With a test clock, policy wake-ups are not scheduled (time-driven transitions happen at the
+  /// next request, which changes no decision).
   std::function<core::TimePoint()> clock;
 
   /// Access log file (JSON lines, see access_log.hpp; "-": standard output); empty: none.

@@ -520,3 +520,33 @@ TEST(ProxyServer, ListensOnIpv6Loopback) {
 
 }  // namespace
 }  // namespace gatelab::proxy
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+
+TEST(ProxyServer, BreakerTurnsHalfOpenOnTimeWithoutTraffic) {
+  // No request arrives after the trip: the transition shows in /metrics because the proxy wakes
+  // the breaker when its open period ends, not at the next request.
+  TestUpstream failing([](const Request&) { return Reply::status(500); });
+  TestProxy proxy(gateway(oneService(failing.url(), "    circuit_breaker: { consecutive_failures: 1, open_for: 150ms }\n"),
+                          kApiRoute));
+  TestClient client(proxy.port());
+  EXPECT_EQ(client.get("/api/x").result_int(), 500);
+  const std::string halfOpen = "gatelab_circuit_breaker_state{service=\"app\",target=\"\",state=\"half-open\"} 1";
+  EXPECT_NE(proxy.server->metricsText().find(
+                "gatelab_circuit_breaker_state{service=\"app\",target=\"\",state=\"open\"} 1"),
+            std::string::npos);
+  // Wait for the effect (bounded), not for a fixed time.
+  const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool seen = false;
+  while (!seen && std::chrono::steady_clock::now() < giveUp) {
+    seen = proxy.server->metricsText().find(halfOpen) != std::string::npos;
+    if (!seen) std::this_thread::yield();
+  }
+  EXPECT_TRUE(seen) << proxy.server->metricsText();
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
