@@ -245,6 +245,17 @@ struct Server::Impl {
     }
   }
 
+  ~Impl() {
+    // I/O objects before the contexts they belong to (declaration order does not give that for
+    // the wake timer), and the workers (their io_contexts hold the sessions' coroutine frames).
+    wakeTimer.reset();
+    adminAcceptor.reset();
+    acceptor.reset();
+    workers.clear();
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
   ServerOptions options;
   std::shared_ptr<const config::GatewayConfig> config;
   std::unique_ptr<ProxyMetrics> metrics;  // the runtime's event sink: declared before the gateway
