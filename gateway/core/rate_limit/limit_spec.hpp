@@ -45,6 +45,8 @@ struct LimitSpec {
   bool countRejected = false;
 
   static constexpr std::uint64_t kNoDelay = UINT64_MAX;
+
+  friend bool operator==(const LimitSpec&, const LimitSpec&) = default;
 };
 
 }  // namespace gatelab::core::ratelimit

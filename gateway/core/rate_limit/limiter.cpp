@@ -34,6 +34,15 @@ class LocalLimiter final : public Limiter {
   StoreStats stats() const noexcept override { return store_.stats(); }
   std::size_t entryBytes() const noexcept override { return KeyedStore<State>::entryBytes(); }
 
+  bool adoptState(Limiter& from) override {
+    auto* other = dynamic_cast<LocalLimiter*>(&from);
+    if (other == nullptr || other == this || !(other->spec_ == spec_) || other->store_.maxKeys() != store_.maxKeys())
+      return false;
+    store_ = std::move(other->store_);
+    other->store_ = KeyedStore<State>(store_.maxKeys());
+    return true;
+  }
+
  private:
   LimitSpec spec_;
   Algo algo_;

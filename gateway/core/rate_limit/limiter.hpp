@@ -38,6 +38,11 @@ class Limiter {
   [[nodiscard]] virtual StoreStats stats() const noexcept = 0;
   /// Bytes of one key's entry in the store (hash, LRU links, algorithm state; heap excluded).
   [[nodiscard]] virtual std::size_t entryBytes() const noexcept = 0;
+
+  /// Takes over `from`'s per-key state (a config reload keeps the counts of a limit that did not
+  /// change). Only between limiters of the same kind and equal spec and key bound; returns false
+  /// (and changes nothing) otherwise. `from` is left empty. Not thread-safe.
+  virtual bool adoptState(Limiter& from) = 0;
 };
 
 /// Why `spec` cannot be built, or nullopt when it can. `cost` is the policy's per-request cost.

@@ -48,6 +48,18 @@ bool lessRemainingShare(const Decision& a, const Decision& b) noexcept {
 }
 }  // namespace
 
+bool RateLimitPolicy::adoptStateFrom(RateLimitPolicy& old) {
+  const RateLimitPolicySpec& a = spec_;
+  const RateLimitPolicySpec& b = old.spec_;
+  if (&old == this || a.name != b.name || !(a.key == b.key) || a.onMissingKey != b.onMissingKey || !(a.limits == b.limits) ||
+      a.cost != b.cost || a.maxKeys != b.maxKeys || limiters_.size() != old.limiters_.size())
+    return false;
+  for (std::size_t i = 0; i < limiters_.size(); ++i) {
+    if (!limiters_[i]->adoptState(*old.limiters_[i])) return false;  // equal specs: cannot happen
+  }
+  return true;
+}
+
 PolicyDecision RateLimitPolicy::evaluateKey(const Hash128& key, TimePoint now) {
   PolicyDecision out;
   out.applied = true;

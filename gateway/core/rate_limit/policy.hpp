@@ -59,6 +59,11 @@ class RateLimitPolicy {
   /// Decides for an already-built key (the simulator and benchmarks use this directly).
   PolicyDecision evaluateKey(const Hash128& key, TimePoint now);
 
+  /// A config reload: when `old` counts the same things the same way (same name, key, missing-key
+  /// rule, limits, cost and key bound; the reject status, header style and shadow flag may
+  /// differ), this policy takes over its per-key state and returns true; otherwise nothing changes.
+  bool adoptStateFrom(RateLimitPolicy& old);
+
   [[nodiscard]] const RateLimitPolicySpec& spec() const noexcept { return spec_; }
   [[nodiscard]] std::span<const std::unique_ptr<Limiter>> limiters() const noexcept { return limiters_; }
 

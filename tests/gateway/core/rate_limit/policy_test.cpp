@@ -202,3 +202,42 @@ TEST(RateLimitHeaders, SeveralLimitsAreListedInThePolicyField) {
 
 }  // namespace
 }  // namespace gatelab::core::ratelimit
+
+namespace gatelab::core::ratelimit {
+namespace {
+
+using namespace testing;
+
+TEST(RateLimitPolicy, AReloadedPolicyKeepsItsCountsOnlyWhenItCountsTheSameWay) {
+  // A config reload builds new policies; one that counts the same way takes the old counts over.
+  auto old = make(policySpec({spec(Algorithm::kFixedWindow, 2, 1min)}));
+  EXPECT_EQ(old->evaluateKey(kKeyA, at(0s)).verdict, Verdict::kAllow);
+  EXPECT_EQ(old->evaluateKey(kKeyA, at(1s)).verdict, Verdict::kAllow);
+
+  RateLimitPolicySpec sameCounting = policySpec({spec(Algorithm::kFixedWindow, 2, 1min)});
+  sameCounting.rejectStatus = 503;  // answer details may change
+  sameCounting.headers = HeaderStyle::kNone;
+  auto kept = make(sameCounting);
+  EXPECT_TRUE(kept->adoptStateFrom(*old));
+  EXPECT_EQ(kept->evaluateKey(kKeyA, at(2s)).verdict, Verdict::kReject) << "the minute's 2 were used before the reload";
+  EXPECT_EQ(kept->evaluateKey(kKeyA, at(2s)).status, 503);
+  EXPECT_EQ(old->evaluateKey(kKeyB, at(2s)).verdict, Verdict::kAllow);  // the old one is left empty, still usable
+  EXPECT_EQ(old->limiters()[0]->stats().keys, 1u);
+
+  auto changedLimit = make(policySpec({spec(Algorithm::kFixedWindow, 3, 1min)}));
+  EXPECT_FALSE(changedLimit->adoptStateFrom(*kept));
+  EXPECT_EQ(changedLimit->evaluateKey(kKeyA, at(3s)).verdict, Verdict::kAllow) << "a changed limit starts fresh";
+  EXPECT_EQ(kept->evaluateKey(kKeyA, at(3s)).verdict, Verdict::kReject) << "a refused adoption changes nothing";
+
+  RateLimitPolicySpec renamed = policySpec({spec(Algorithm::kFixedWindow, 2, 1min)});
+  renamed.name = "other";
+  EXPECT_FALSE(make(renamed)->adoptStateFrom(*kept));
+  RateLimitPolicySpec otherKey = policySpec({spec(Algorithm::kFixedWindow, 2, 1min)});
+  otherKey.key = {KeyComponent{KeyPart::kHeader, "x-tenant"}};
+  EXPECT_FALSE(make(otherKey)->adoptStateFrom(*kept));
+  auto otherAlgorithm = make(policySpec({spec(Algorithm::kSlidingWindowLog, 2, 1min)}));
+  EXPECT_FALSE(otherAlgorithm->adoptStateFrom(*kept));
+}
+
+}  // namespace
+}  // namespace gatelab::core::ratelimit
