@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   CLI::App* serveCmd = app.add_subcommand(
       "serve", "Run a gateway config as a live reverse proxy (HTTP/1.1) until SIGTERM or SIGINT, then\n"
                "drain: stop accepting, finish requests in flight (--drain-timeout), exit 0.\n"
+               "SIGHUP (or POST /admin/reload) reloads CONFIG; an invalid one is refused.\n"
                "Exit 1 invalid config or cannot listen, 2 usage.");
   serveCmd->add_option("CONFIG", serve.config, "gateway config file (YAML)")->required();
   serveCmd->add_option("--listen", serve.listen, "HOST:PORT to listen on instead of the config's `listen`");

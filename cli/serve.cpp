@@ -34,6 +34,7 @@ int runServe(const ServeOptions& options) {
     so.listenPort = hp.value().port;
   }
   so.threads = options.threads;
+  so.configLoader = [path = options.config] { return config::loadConfigFile(path); };
   so.accessLog = options.accessLog;
 
   // The signals are taken by this thread with sigwait; block them before any I/O thread starts so
@@ -56,7 +57,14 @@ int runServe(const ServeOptions& options) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      std::cerr << "gatelab: SIGHUP: config reload is not supported yet; keeping the running config\n";
+      config::LoadResult next = config::loadConfigFile(options.config);
+      if (!next.ok()) {
+        std::cerr << next.errorText() << "gatelab: SIGHUP: " << options.config
+                  << " is invalid; the running config keeps serving\n";
+        continue;
+      }
+      const proxy::Server::ReloadResult r = server.reload(next.config);
+      std::cerr << "gatelab: SIGHUP: " << r.message << (r.message.ends_with('\n') ? "" : "\n");
       continue;
     }
     std::cerr << "gatelab: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ": draining (up to "

@@ -12,34 +12,62 @@ std::uint64_t LiveGateway::Draws::next() {
   return z ^ (z >> 31);
 }
 
-LiveGateway::LiveGateway(std::unique_ptr<config::GatewayRuntime> runtime, std::uint64_t seed)
-    : runtime_(std::move(runtime)), config_(runtime_->config), flow_(*runtime_), draws_(seed) {}
-
-flow::Step LiveGateway::start(flow::FlowRequest& r, const core::RequestView& request, core::TimePoint now,
-                              flow::FlowHooks& hooks) {
-  const std::lock_guard lock(mutex_);
-  return flow_.start(r, request, now, draws_, hooks);
+LiveGateway::LiveGateway(std::shared_ptr<Generation> first, std::uint64_t seed)
+    : current_(std::move(first)), draws_(seed) {
+  current_->number = 1;
 }
 
-flow::Step LiveGateway::resume(flow::FlowRequest& r, core::TimePoint now, flow::FlowHooks& hooks) {
+flow::Step LiveGateway::start(Ticket& t, const core::RequestView& request, core::TimePoint now, flow::FlowHooks& hooks) {
   const std::lock_guard lock(mutex_);
-  return flow_.resume(r, now, draws_, hooks);
+  t.generation = current_;
+  return t.generation->flow->start(t.request, request, now, draws_, hooks);
 }
 
-flow::Step LiveGateway::tryDone(flow::FlowRequest& r, const core::resilience::CallOutcome& outcome,
-                                core::TimePoint now, flow::FlowHooks& hooks) {
+flow::Step LiveGateway::resume(Ticket& t, core::TimePoint now, flow::FlowHooks& hooks) {
   const std::lock_guard lock(mutex_);
-  return flow_.tryDone(r, outcome, now, draws_, hooks);
+  return t.generation->flow->resume(t.request, now, draws_, hooks);
 }
 
-void LiveGateway::abandon(flow::FlowRequest& r) {
+flow::Step LiveGateway::tryDone(Ticket& t, const core::resilience::CallOutcome& outcome, core::TimePoint now,
+                                flow::FlowHooks& hooks) {
   const std::lock_guard lock(mutex_);
-  flow_.abandon(r);
+  return t.generation->flow->tryDone(t.request, outcome, now, draws_, hooks);
+}
+
+void LiveGateway::abandon(Ticket& t) {
+  const std::lock_guard lock(mutex_);
+  if (t.generation) t.generation->flow->abandon(t.request);
 }
 
 void LiveGateway::wake(std::uint32_t service, core::TimePoint now, flow::FlowHooks& hooks) {
   const std::lock_guard lock(mutex_);
-  flow_.wake(service, now, hooks);
+  if (service < current_->runtime->services.size()) current_->flow->wake(service, now, hooks);
+}
+
+SwapResult LiveGateway::swap(std::shared_ptr<Generation> next) {
+  const std::lock_guard lock(mutex_);
+  SwapResult r;
+  next->number = current_->number + 1;
+  r.generation = next->number;
+  // Policies are matched by name (unique in a config); adoptStateFrom checks the counting rules.
+  for (auto& route : next->runtime->routes) {
+    for (auto& policy : route.rateLimits) {
+      bool kept = false;
+      for (auto& oldRoute : current_->runtime->routes) {
+        for (auto& old : oldRoute.rateLimits) {
+          if (!kept && old->spec().name == policy->spec().name) kept = policy->adoptStateFrom(*old);
+        }
+      }
+      ++(kept ? r.policiesKept : r.policiesFresh);
+    }
+  }
+  current_ = std::move(next);
+  return r;
+}
+
+std::shared_ptr<const Generation> LiveGateway::current() const {
+  const std::lock_guard lock(mutex_);
+  return current_;
 }
 
 }  // namespace gatelab::proxy

@@ -1,11 +1,19 @@
 #pragma once
-// LiveGateway: the decision state the proxy's I/O threads share — one config::GatewayRuntime (every
-// limiter, breaker, retry budget, target set) and the RequestFlow that applies it, behind one mutex.
+// LiveGateway: the decision state the proxy's I/O threads share — the current Generation (one
+// config, its runtime with every limiter, breaker, retry budget and target set, and the
+// RequestFlow that applies it) behind one mutex — and config reloads between generations.
 //
 // One runtime for all threads, not one per thread: a `10/s` limit must mean 10 per second for the
 // gateway, not per I/O thread (nginx's limit_req zones are shared memory under a mutex for the same
 // reason). Calls hold the mutex for the core's work only (a route match, the policies, a few
 // counters: well under a microsecond); no I/O, no waiting under it.
+//
+// Reload: swap() makes a new generation current. Each request keeps the generation it started on
+// (its Ticket) to the end, so requests in flight finish with the config they began with; the old
+// generation is freed with its last request. Rate-limit policies of the new config that count the
+// same way as one of the old (same name and counting rules) take over its per-key state, under the
+// mutex, so no request is counted twice or lost; changed or new policies start empty. Breakers,
+// outlier state and retry budgets start afresh with the new runtime.
 //
 // Random draws (weighted picks, back-off jitter) come from one splitmix64 stream seeded at start.
 // Thread safety: every member function may be called from any thread.
@@ -20,21 +28,45 @@
 
 namespace gatelab::proxy {
 
+/// One config in service.
+struct Generation {
+  std::uint64_t number = 0;  ///< 1 for the first config, +1 per reload
+  std::shared_ptr<const config::GatewayConfig> config;
+  std::unique_ptr<config::GatewayRuntime> runtime;
+  std::unique_ptr<flow::RequestFlow> flow;
+  std::shared_ptr<const void> host;  ///< what the host keeps per generation (the proxy: addresses, metric ids)
+};
+
+/// One request's hold on its generation and its flow state.
+struct Ticket {
+  std::shared_ptr<Generation> generation;
+  flow::FlowRequest request;
+};
+
+/// What a reload kept.
+struct SwapResult {
+  std::uint64_t generation = 0;
+  std::size_t policiesKept = 0;   ///< rate-limit policies that took over their predecessor's counts
+  std::size_t policiesFresh = 0;  ///< new or changed policies, starting empty
+};
+
 class LiveGateway {
  public:
-  /// Takes a built runtime (config::buildRuntime). `seed` starts the draw stream.
-  LiveGateway(std::unique_ptr<config::GatewayRuntime> runtime, std::uint64_t seed);
+  /// `first` must hold a built runtime and its flow. `seed` starts the draw stream.
+  LiveGateway(std::shared_ptr<Generation> first, std::uint64_t seed);
 
-  flow::Step start(flow::FlowRequest& r, const core::RequestView& request, core::TimePoint now, flow::FlowHooks& hooks);
-  flow::Step resume(flow::FlowRequest& r, core::TimePoint now, flow::FlowHooks& hooks);
-  flow::Step tryDone(flow::FlowRequest& r, const core::resilience::CallOutcome& outcome, core::TimePoint now,
+  /// Starts a request on the current generation (the ticket keeps it).
+  flow::Step start(Ticket& t, const core::RequestView& request, core::TimePoint now, flow::FlowHooks& hooks);
+  flow::Step resume(Ticket& t, core::TimePoint now, flow::FlowHooks& hooks);
+  flow::Step tryDone(Ticket& t, const core::resilience::CallOutcome& outcome, core::TimePoint now,
                      flow::FlowHooks& hooks);
-  void abandon(flow::FlowRequest& r);
+  void abandon(Ticket& t);
+  /// Advances the current generation's time-driven policies of `service`.
   void wake(std::uint32_t service, core::TimePoint now, flow::FlowHooks& hooks);
 
-  /// Immutable after construction: safe to read without the mutex.
-  [[nodiscard]] const config::GatewayConfig& config() const noexcept { return *config_; }
-  [[nodiscard]] std::shared_ptr<const config::GatewayConfig> configPtr() const noexcept { return config_; }
+  /// Makes `next` current (see the file comment); numbers it.
+  SwapResult swap(std::shared_ptr<Generation> next);
+  [[nodiscard]] std::shared_ptr<const Generation> current() const;
 
  private:
   class Draws final : public flow::FlowDraws {
@@ -46,10 +78,8 @@ class LiveGateway {
     std::uint64_t state_;
   };
 
-  std::mutex mutex_;
-  std::unique_ptr<config::GatewayRuntime> runtime_;
-  std::shared_ptr<const config::GatewayConfig> config_;
-  flow::RequestFlow flow_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<Generation> current_;
   Draws draws_;
 };
 

@@ -54,64 +54,92 @@ std::string escapeLabelValue(std::string_view v) {
   return out;
 }
 
-ProxyMetrics::ProxyMetrics(const config::GatewayConfig& config, unsigned shards) {
-  for (const auto& r : config.routes) {
-    routes_.push_back(r.name());
-    std::vector<std::string> names;
-    std::vector<bool> shadow;
-    for (const auto& p : r.policies) {
-      if (const auto* rl = std::get_if<core::ratelimit::RateLimitPolicySpec>(&p)) {
-        names.push_back(rl->name);
-        shadow.push_back(rl->shadow);
-      }
-    }
-    policies_.push_back(std::move(names));
-    shadow_.push_back(std::move(shadow));
-  }
-  for (const auto& s : config.services) {
-    services_.push_back(s.name);
-    std::vector<std::string> urls;
-    for (const auto& t : s.targets) urls.push_back(t.url.toString());
-    if (s.circuitBreaker) {
-      if (s.circuitBreaker->perTarget) {
-        for (const auto& u : urls) breakerState_[BreakerKey{s.name, u}] = 0;
-      } else {
-        breakerState_[BreakerKey{s.name, ""}] = 0;
-      }
-    }
-    targets_.push_back(std::move(urls));
-  }
+ProxyMetrics::ProxyMetrics(unsigned shards) {
+  routes_.emplace_back();  // id 0: no route
   for (unsigned i = 0; i < std::max(shards, 1u); ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
-std::string ProxyMetrics::routeName(std::uint32_t route) const {
-  return route < routes_.size() ? routes_[route] : std::string{};
+std::uint32_t ProxyMetrics::intern(std::vector<std::string>& names, const std::string& name) {
+  for (std::uint32_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return i;
+  names.push_back(name);
+  return static_cast<std::uint32_t>(names.size() - 1);
 }
 
-void ProxyMetrics::request(unsigned shard, std::uint32_t route, unsigned status, core::Duration latency) {
+ProxyMetrics::Ids ProxyMetrics::registerConfig(const config::GatewayConfig& config) {
+  Ids ids;
+  {
+    const std::lock_guard lock(namesMutex_);
+    ids.noRoute = 0;
+    for (const auto& r : config.routes) {
+      const std::uint32_t route = intern(routes_, r.name());
+      ids.routes.push_back(route);
+      std::vector<std::uint32_t> policyIds;
+      for (const auto& p : r.policies) {
+        const auto* rl = std::get_if<core::ratelimit::RateLimitPolicySpec>(&p);
+        if (rl == nullptr) continue;
+        auto id = static_cast<std::uint32_t>(policies_.size());
+        for (std::uint32_t i = 0; i < policies_.size(); ++i) {
+          if (policies_[i].route == route && policies_[i].name == rl->name && policies_[i].shadow == rl->shadow) id = i;
+        }
+        if (id == policies_.size()) policies_.push_back(PolicyName{route, rl->name, rl->shadow});
+        policyIds.push_back(id);
+      }
+      ids.policies.push_back(std::move(policyIds));
+    }
+    for (const auto& sv : config.services) {
+      const std::uint32_t service = intern(services_, sv.name);
+      ids.services.push_back(service);
+      std::vector<std::uint32_t> targetIds;
+      for (const auto& t : sv.targets) {
+        const std::string url = t.url.toString();
+        auto id = static_cast<std::uint32_t>(targets_.size());
+        for (std::uint32_t i = 0; i < targets_.size(); ++i) {
+          if (targets_[i].service == service && targets_[i].url == url) id = i;
+        }
+        if (id == targets_.size()) targets_.push_back(TargetName{service, url});
+        targetIds.push_back(id);
+      }
+      ids.targets.push_back(std::move(targetIds));
+    }
+  }
+  const std::lock_guard lock(eventsMutex_);
+  breakerState_.clear();
+  for (const auto& sv : config.services) {
+    if (!sv.circuitBreaker) continue;
+    if (sv.circuitBreaker->perTarget) {
+      for (const auto& t : sv.targets) breakerState_[BreakerKey{sv.name, t.url.toString()}] = 0;
+    } else {
+      breakerState_[BreakerKey{sv.name, ""}] = 0;
+    }
+  }
+  return ids;
+}
+
+void ProxyMetrics::request(unsigned shard, std::uint32_t routeId, unsigned status, core::Duration latency) {
   Shard& s = *shards_[shard % shards_.size()];
   const double seconds = std::chrono::duration<double>(latency).count();
   const std::lock_guard lock(s.mutex);
-  ++s.requests[{route, status}];
-  Histogram& h = s.latency[route];
+  ++s.requests[{routeId, status}];
+  Histogram& h = s.latency[routeId];
   std::size_t b = 0;
   while (b < kLatencyBuckets.size() && seconds > kLatencyBuckets[b]) ++b;
   ++h.buckets[b];
   h.sum += seconds;
 }
 
-void ProxyMetrics::rateLimit(unsigned shard, std::uint32_t route, std::uint32_t policy, core::ratelimit::Verdict wouldBe) {
+void ProxyMetrics::rateLimit(unsigned shard, std::uint32_t policyId, core::ratelimit::Verdict wouldBe) {
   Shard& s = *shards_[shard % shards_.size()];
   const std::lock_guard lock(s.mutex);
-  ++s.decisions[{route, policy, static_cast<int>(wouldBe)}];
+  ++s.decisions[{policyId, static_cast<int>(wouldBe)}];
 }
 
-void ProxyMetrics::upstreamTry(unsigned shard, std::uint32_t service, std::uint32_t target,
+void ProxyMetrics::upstreamTry(unsigned shard, std::uint32_t serviceId, std::uint32_t targetId,
                                core::resilience::OutcomeKind outcome, bool retry) {
   Shard& s = *shards_[shard % shards_.size()];
   const std::lock_guard lock(s.mutex);
-  ++s.tries[{service, target, static_cast<int>(outcome)}];
-  if (retry) ++s.retries[service];
+  ++s.tries[{targetId, static_cast<int>(outcome)}];
+  if (retry) ++s.retries[serviceId];
 }
 
 void ProxyMetrics::upstreamConnection(unsigned shard, bool reused) {
@@ -140,8 +168,8 @@ std::string ProxyMetrics::render() const {
   // Merge the shards first (each locked briefly), then format without any lock.
   std::map<std::pair<std::uint32_t, unsigned>, std::uint64_t> requests;
   std::map<std::uint32_t, Histogram> latency;
-  std::map<std::tuple<std::uint32_t, std::uint32_t, int>, std::uint64_t> decisions;
-  std::map<std::tuple<std::uint32_t, std::uint32_t, int>, std::uint64_t> tries;
+  std::map<std::pair<std::uint32_t, int>, std::uint64_t> decisions;
+  std::map<std::pair<std::uint32_t, int>, std::uint64_t> tries;
   std::map<std::uint32_t, std::uint64_t> retries;
   std::array<std::uint64_t, 2> connections{};
   for (const auto& sp : shards_) {
@@ -159,6 +187,19 @@ std::string ProxyMetrics::render() const {
     connections[0] += s.connections[0];
     connections[1] += s.connections[1];
   }
+
+  std::vector<std::string> routes, services;
+  std::vector<PolicyName> policies;
+  std::vector<TargetName> targets;
+  {
+    const std::lock_guard lock(namesMutex_);
+    routes = routes_;
+    services = services_;
+    policies = policies_;
+    targets = targets_;
+  }
+  const auto routeName = [&routes](std::uint32_t id) { return id < routes.size() ? routes[id] : std::string{}; };
+  const auto serviceName = [&services](std::uint32_t id) { return id < services.size() ? services[id] : std::string{}; };
 
   std::string out;
   header(out, "gatelab_requests_total", "counter", "Requests answered, by route and status code.");
@@ -184,30 +225,34 @@ std::string ProxyMetrics::render() const {
   header(out, "gatelab_ratelimit_decisions_total", "counter",
          "Rate-limit decisions by route, policy and what enforcement decided (shadow policies included).");
   for (const auto& [k, v] : decisions) {
-    const auto [route, policy, verdict] = k;
-    const bool known = route < policies_.size() && policy < policies_[route].size();
-    out += "gatelab_ratelimit_decisions_total{route=\"" + escapeLabelValue(routeName(route)) + "\",policy=\"" +
-           escapeLabelValue(known ? policies_[route][policy] : std::string{}) + "\",result=\"" + verdictName(verdict) +
-           "\",shadow=\"" + (known && shadow_[route][policy] ? "true" : "false") + "\"} " + std::to_string(v) + "\n";
+    const auto [policy, verdict] = k;
+    if (policy >= policies.size()) continue;
+    const PolicyName& p = policies[policy];
+    out += "gatelab_ratelimit_decisions_total{route=\"" + escapeLabelValue(routeName(p.route)) + "\",policy=\"" +
+           escapeLabelValue(p.name) + "\",result=\"" + verdictName(verdict) + "\",shadow=\"" +
+           (p.shadow ? "true" : "false") + "\"} " + std::to_string(v) + "\n";
   }
   header(out, "gatelab_upstream_tries_total", "counter", "Upstream tries by service, target and how they ended.");
   for (const auto& [k, v] : tries) {
-    const auto [service, target, outcome] = k;
-    const bool known = service < targets_.size() && target < targets_[service].size();
-    out += "gatelab_upstream_tries_total{service=\"" + escapeLabelValue(service < services_.size() ? services_[service] : "") +
-           "\",target=\"" + escapeLabelValue(known ? targets_[service][target] : std::string{}) + "\",outcome=\"" +
+    const auto [target, outcome] = k;
+    if (target >= targets.size()) continue;
+    out += "gatelab_upstream_tries_total{service=\"" + escapeLabelValue(serviceName(targets[target].service)) +
+           "\",target=\"" + escapeLabelValue(targets[target].url) + "\",outcome=\"" +
            core::resilience::toString(static_cast<core::resilience::OutcomeKind>(outcome)) + "\"} " +
            std::to_string(v) + "\n";
   }
   header(out, "gatelab_upstream_retries_total", "counter", "Retries sent, by service.");
   for (const auto& [service, v] : retries) {
-    out += "gatelab_upstream_retries_total{service=\"" +
-           escapeLabelValue(service < services_.size() ? services_[service] : "") + "\"} " + std::to_string(v) + "\n";
+    out += "gatelab_upstream_retries_total{service=\"" + escapeLabelValue(serviceName(service)) + "\"} " +
+           std::to_string(v) + "\n";
   }
   header(out, "gatelab_upstream_connections_total", "counter",
          "Upstream connections used for tries: new (reused=\"false\") or taken from the keep-alive pool.");
   out += "gatelab_upstream_connections_total{reused=\"false\"} " + std::to_string(connections[0]) + "\n";
   out += "gatelab_upstream_connections_total{reused=\"true\"} " + std::to_string(connections[1]) + "\n";
+  header(out, "gatelab_config_reloads_total", "counter", "Config reloads, by result (failed: refused, the running config kept).");
+  out += "gatelab_config_reloads_total{result=\"ok\"} " + std::to_string(reloadsOk_.load()) + "\n";
+  out += "gatelab_config_reloads_total{result=\"failed\"} " + std::to_string(reloadsFailed_.load()) + "\n";
   header(out, "gatelab_connections_total", "counter", "Client connections accepted.");
   out += "gatelab_connections_total " + std::to_string(connectionsTotal_.load()) + "\n";
   header(out, "gatelab_connections_active", "gauge", "Client connections open now.");

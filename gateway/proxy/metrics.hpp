@@ -14,6 +14,7 @@
 //   gatelab_circuit_breaker_transitions_total{service,target,to}
 //   gatelab_outlier_ejections_total{service,target}
 //   gatelab_connections_total, gatelab_connections_active
+//   gatelab_config_reloads_total{result}               ok|failed
 //
 // Thread safety: the per-request calls take a shard (the I/O thread's index) and lock only that
 // shard's mutex (uncontended except while /metrics reads it); onEvent() (called by the runtime
@@ -43,15 +44,33 @@ class ProxyMetrics final : public core::EventSink {
   static constexpr std::array<double, 12> kLatencyBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                               0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
 
-  ProxyMetrics(const config::GatewayConfig& config, unsigned shards);
+  /// A config's routes, policies, services and targets as metric ids. Ids are stable across
+  /// reloads (a route keeps its series when its index changes); names are interned once.
+  struct Ids {
+    std::uint32_t noRoute = 0;                         ///< the "" route (nothing matched)
+    std::vector<std::uint32_t> routes;                 ///< [route index]
+    std::vector<std::vector<std::uint32_t>> policies;  ///< [route index][rate-limit policy index]
+    std::vector<std::uint32_t> services;               ///< [service index]
+    std::vector<std::vector<std::uint32_t>> targets;   ///< [service index][target index]
+    [[nodiscard]] std::uint32_t route(std::uint32_t index) const noexcept {
+      return index < routes.size() ? routes[index] : noRoute;
+    }
+  };
 
-  void request(unsigned shard, std::uint32_t route, unsigned status, core::Duration latency);
-  void rateLimit(unsigned shard, std::uint32_t route, std::uint32_t policy, core::ratelimit::Verdict wouldBe);
-  void upstreamTry(unsigned shard, std::uint32_t service, std::uint32_t target, core::resilience::OutcomeKind outcome,
+  explicit ProxyMetrics(unsigned shards);
+
+  /// Interns `config`'s names and makes its breakers the ones `gatelab_circuit_breaker_state`
+  /// reports (closed at first, as a new runtime's are).
+  Ids registerConfig(const config::GatewayConfig& config);
+
+  void request(unsigned shard, std::uint32_t routeId, unsigned status, core::Duration latency);
+  void rateLimit(unsigned shard, std::uint32_t policyId, core::ratelimit::Verdict wouldBe);
+  void upstreamTry(unsigned shard, std::uint32_t serviceId, std::uint32_t targetId, core::resilience::OutcomeKind outcome,
                    bool retry);
   void upstreamConnection(unsigned shard, bool reused);
   void connectionOpened() noexcept { ++connectionsTotal_, ++connectionsActive_; }
   void connectionClosed() noexcept { --connectionsActive_; }
+  void reloaded(bool ok) noexcept { ++(ok ? reloadsOk_ : reloadsFailed_); }
 
   void onEvent(const core::Event& event) override;
 
@@ -65,21 +84,29 @@ class ProxyMetrics final : public core::EventSink {
   };
   struct Shard {
     mutable std::mutex mutex;
-    std::map<std::pair<std::uint32_t, unsigned>, std::uint64_t> requests;  // (route, code)
-    std::map<std::uint32_t, Histogram> latency;                             // route
-    std::map<std::tuple<std::uint32_t, std::uint32_t, int>, std::uint64_t> decisions;  // (route, policy, verdict)
-    std::map<std::tuple<std::uint32_t, std::uint32_t, int>, std::uint64_t> tries;      // (service, target, outcome)
-    std::map<std::uint32_t, std::uint64_t> retries;                                     // service
-    std::array<std::uint64_t, 2> connections{};                                         // [reused]
+    std::map<std::pair<std::uint32_t, unsigned>, std::uint64_t> requests;  // (route id, code)
+    std::map<std::uint32_t, Histogram> latency;                             // route id
+    std::map<std::pair<std::uint32_t, int>, std::uint64_t> decisions;       // (policy id, verdict)
+    std::map<std::pair<std::uint32_t, int>, std::uint64_t> tries;           // (target id, outcome)
+    std::map<std::uint32_t, std::uint64_t> retries;                         // service id
+    std::array<std::uint64_t, 2> connections{};                             // [reused]
   };
+  struct PolicyName {
+    std::uint32_t route;
+    std::string name;
+    bool shadow;
+  };
+  struct TargetName {
+    std::uint32_t service;
+    std::string url;
+  };
+  static std::uint32_t intern(std::vector<std::string>& names, const std::string& name);
 
-  [[nodiscard]] std::string routeName(std::uint32_t route) const;
-
+  mutable std::mutex namesMutex_;  // the tables below only grow
   std::vector<std::string> routes_;
-  std::vector<std::vector<std::string>> policies_;  // [route][policy]
-  std::vector<std::vector<bool>> shadow_;
+  std::vector<PolicyName> policies_;
   std::vector<std::string> services_;
-  std::vector<std::vector<std::string>> targets_;   // [service][target] URL
+  std::vector<TargetName> targets_;
   std::vector<std::unique_ptr<Shard>> shards_;
 
   mutable std::mutex eventsMutex_;
@@ -95,6 +122,8 @@ class ProxyMetrics final : public core::EventSink {
 
   std::atomic<std::uint64_t> connectionsTotal_{0};
   std::atomic<std::int64_t> connectionsActive_{0};
+  std::atomic<std::uint64_t> reloadsOk_{0};
+  std::atomic<std::uint64_t> reloadsFailed_{0};
 };
 
 /// A label value escaped for the text format (backslash, double quote, newline).

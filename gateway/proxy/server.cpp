@@ -138,6 +138,15 @@ TargetAddress parseTarget(const std::string& url) {
   return a;
 }
 
+/// What the proxy keeps per config generation (Generation::host): parsed target addresses and the
+/// config's metric ids.
+struct GenerationHost {
+  std::vector<std::vector<TargetAddress>> serviceTargets;  // [service][target]
+  ProxyMetrics::Ids ids;
+};
+
+const GenerationHost& hostOf(const Generation& g) { return *static_cast<const GenerationHost*>(g.host.get()); }
+
 /// Idle keep-alive connections to upstream targets, for one I/O thread.
 class UpstreamPool {
  public:
@@ -202,6 +211,7 @@ struct SessionState {
 
 /// What the access log says about one request beyond the request itself.
 struct RequestInfo {
+  std::shared_ptr<const Generation> generation;  // the config the request ran on (null: refused while reading)
   std::uint32_t route = flow::kNoRouteIndex;
   std::uint32_t service = flow::kNoServiceIndex;
   std::uint32_t target = flow::kNoTargetIndex;  // of the last try
@@ -237,13 +247,12 @@ struct Worker {
 
 struct Server::Impl {
   Impl(std::shared_ptr<const config::GatewayConfig> cfg, ServerOptions o)
-      : options(std::move(o)), config(std::move(cfg)) {
-    for (const auto& service : config->services) {
-      std::vector<TargetAddress> targets;
-      for (const auto& t : service.targets) targets.push_back(parseTarget(t.url.toString()));
-      serviceTargets.push_back(std::move(targets));
-    }
-  }
+      : options(std::move(o)), config(std::move(cfg)) {}
+
+  /// A runtime, flow and host data for `cfg` (not yet current). Error text in `error`.
+  std::shared_ptr<Generation> buildGeneration(std::shared_ptr<const config::GatewayConfig> cfg, std::string& error);
+  std::mutex reloadMutex;  // one reload at a time
+  Server* owner = nullptr;
 
   ~Impl() {
     // I/O objects before the contexts they belong to (declaration order does not give that for
@@ -274,7 +283,6 @@ struct Server::Impl {
   void logLine(const Request* req, const std::string& peer, const Response& res, const RequestInfo& info,
                std::chrono::system_clock::time_point arrivalWall, core::Duration took);
   [[nodiscard]] core::TimePoint now() const { return options.clock ? options.clock() : monotonicNow(); }
-  std::vector<std::vector<TargetAddress>> serviceTargets;  // [service][target]
   asio::io_context acceptContext{1};
   std::optional<tcp::acceptor> acceptor;
   std::optional<tcp::acceptor> adminAcceptor;
@@ -398,7 +406,8 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
   auto writeAndMaybeClose = [&](Response res) -> asio::awaitable<bool> {
     ++requests;
     const core::Duration took = now() - arrival;
-    metrics->request(worker.index, info.route, res.result_int(), took);
+    metrics->request(worker.index, info.generation ? hostOf(*info.generation).ids.route(info.route) : 0,
+                     res.result_int(), took);
     if (accessLog.isOpen()) logLine(current, peer, res, info, arrivalWall, took);
     serialize(res, writeBuffer);
     stream.expires_after(options.idleTimeout);
@@ -505,15 +514,20 @@ namespace {
 /// Collects the applied rate-limit decisions of one request, for its response fields.
 class SessionHooks final : public flow::FlowHooks {
  public:
-  SessionHooks(ProxyMetrics& metrics, unsigned shard, std::function<void(std::uint32_t, core::TimePoint)> wake)
-      : metrics_(metrics), shard_(shard), wake_(std::move(wake)) {}
+  SessionHooks(ProxyMetrics& metrics, unsigned shard, std::function<void(std::uint32_t, core::TimePoint)> wake,
+               const Ticket* ticket = nullptr)
+      : metrics_(metrics), shard_(shard), wake_(std::move(wake)), ticket_(ticket) {}
   void wakeAt(std::uint32_t service, core::TimePoint at) override { wake_(service, at); }
   struct Applied {
     core::ratelimit::PolicyDecision decision;
     const core::ratelimit::RateLimitPolicy* policy = nullptr;
   };
   void onRateLimit(const flow::RateLimitEvaluation& ev) override {
-    metrics_.rateLimit(shard_, ev.route, ev.policy, ev.decision->wouldBe);
+    if (ticket_ != nullptr && ticket_->generation) {
+      const auto& ids = hostOf(*ticket_->generation).ids;
+      if (ev.route < ids.policies.size() && ev.policy < ids.policies[ev.route].size())
+        metrics_.rateLimit(shard_, ids.policies[ev.route][ev.policy], ev.decision->wouldBe);
+    }
     logged.push_back(RequestInfo::Decision{&ev.spec->spec().name, ev.decision->wouldBe, ev.spec->spec().shadow});
     if (ev.spec->spec().shadow) return;  // a dry run is invisible to clients
     applied.push_back(Applied{*ev.decision, ev.spec});
@@ -546,6 +560,7 @@ class SessionHooks final : public flow::FlowHooks {
   ProxyMetrics& metrics_;
   unsigned shard_;
   std::function<void(std::uint32_t, core::TimePoint)> wake_;
+  const Ticket* ticket_;
 };
 
 }  // namespace
@@ -563,9 +578,13 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
   view.headers = headers;
   view.clientAddress = peer;
 
-  SessionHooks hooks(*metrics, worker.index, [this](std::uint32_t service, core::TimePoint at) { requestWake(service, at); });
-  flow::FlowRequest fr;
-  flow::Step step = gateway->start(fr, view, now(), hooks);
+  Ticket ticket;
+  SessionHooks hooks(
+      *metrics, worker.index, [this](std::uint32_t service, core::TimePoint at) { requestWake(service, at); }, &ticket);
+  flow::Step step = gateway->start(ticket, view, now(), hooks);
+  const flow::FlowRequest& fr = ticket.request;
+  const GenerationHost& host = hostOf(*ticket.generation);
+  info.generation = ticket.generation;
   info.route = fr.route;
   const std::string upstreamPath(step.upstreamPath);
 
@@ -691,12 +710,12 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
       case flow::StepKind::kWait: {
         wait.expires_at(toSteady(step.until));
         co_await wait.async_wait(kAwait);
-        step = gateway->resume(fr, now(), hooks);
+        step = gateway->resume(ticket, now(), hooks);
         break;
       }
       case flow::StepKind::kSendTry: {
         if (head.empty()) build();
-        const TargetAddress& target = serviceTargets[fr.service][step.target];
+        const TargetAddress& target = host.serviceTargets[fr.service][step.target];
         wire.assign(head);
         wire += "Host: ";
         wire += target.hostHeader;
@@ -711,8 +730,9 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         const core::resilience::CallOutcome outcome =
             co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last);
         info.upstreamStatus = outcome.kind == core::resilience::OutcomeKind::kResponse ? outcome.status : 0;
-        metrics->upstreamTry(worker.index, fr.service, step.target, outcome.kind, retry);
-        step = gateway->tryDone(fr, outcome, now(), hooks);
+        metrics->upstreamTry(worker.index, host.ids.services[fr.service], host.ids.targets[fr.service][step.target],
+                             outcome.kind, retry);
+        step = gateway->tryDone(ticket, outcome, now(), hooks);
         break;
       }
     }
@@ -758,12 +778,17 @@ void Server::Impl::logLine(const Request* req, const std::string& peer, const Re
   std::snprintf(seconds, sizeof seconds, "%.6f", std::chrono::duration<double>(took).count());
   line += ",\"request_time\":";
   line += seconds;
-  const auto& cfg = *config;
-  str("route", info.route < cfg.routes.size() ? std::string_view{cfg.routes[info.route].name()} : std::string_view{});
-  str("service", info.service < cfg.services.size() ? std::string_view{cfg.services[info.service].name} : std::string_view{});
-  if (info.target != flow::kNoTargetIndex && info.service < serviceTargets.size() &&
-      info.target < serviceTargets[info.service].size())
-    str("upstream", serviceTargets[info.service][info.target].key);
+  if (info.generation) {
+    const auto& cfg = *info.generation->config;
+    const auto& targets = hostOf(*info.generation).serviceTargets;
+    str("route", info.route < cfg.routes.size() ? std::string_view{cfg.routes[info.route].name()} : std::string_view{});
+    str("service", info.service < cfg.services.size() ? std::string_view{cfg.services[info.service].name} : std::string_view{});
+    if (info.target != flow::kNoTargetIndex && info.service < targets.size() && info.target < targets[info.service].size())
+      str("upstream", targets[info.service][info.target].key);
+  } else {
+    str("route", "");
+    str("service", "");
+  }
   if (info.upstreamStatus != 0) line += ",\"upstream_status\":" + std::to_string(info.upstreamStatus);
   line += ",\"tries\":" + std::to_string(info.tries);
   str("outcome", info.outcome != nullptr ? info.outcome : (res.result_int() >= 400 ? "refused" : "upstream"));
@@ -944,7 +969,26 @@ asio::awaitable<void> Server::Impl::adminSession(tcp::socket socket) {
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
     Response res;
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    if (path == "/admin/reload") {
+      if (req.method() != http::verb::post) {
+        res = plainResponse(req.version(), http::status::method_not_allowed, "use POST", false);
+        res.set(http::field::allow, "POST");
+      } else if (!options.configLoader) {
+        res = plainResponse(req.version(), http::status::not_implemented, "no config source to reload from", false);
+      } else {
+        // Loading and building take milliseconds, here on the accept thread: new client
+        // connections wait that long; requests in flight run on the I/O threads undisturbed.
+        const config::LoadResult loaded = options.configLoader();
+        if (!loaded.ok()) {
+          metrics->reloaded(false);
+          res = plainResponse(req.version(), http::status::unprocessable_entity,
+                              "the new config was refused; the running one keeps serving:\n" + loaded.errorText(), false);
+        } else {
+          const ReloadResult r = owner->reload(loaded.config);
+          res = plainResponse(req.version(), r.ok ? http::status::ok : http::status::unprocessable_entity, r.message, false);
+        }
+      }
+    } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
       res = plainResponse(req.version(), http::status::method_not_allowed, "use GET", false);
       res.set(http::field::allow, "GET, HEAD");
     } else if (path == "/metrics") {
@@ -957,7 +1001,8 @@ asio::awaitable<void> Server::Impl::adminSession(tcp::socket socket) {
       res = ready ? plainResponse(req.version(), http::status::ok, "ready", false)
                   : plainResponse(req.version(), http::status::service_unavailable, "not ready", false);
     } else {
-      res = plainResponse(req.version(), http::status::not_found, "admin endpoints: /metrics /healthz /readyz", false);
+      res = plainResponse(req.version(), http::status::not_found,
+                          "admin endpoints: GET /metrics /healthz /readyz, POST /admin/reload", false);
     }
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
@@ -970,22 +1015,49 @@ asio::awaitable<void> Server::Impl::adminSession(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
+// ---- Config generations -------------------------------------------------------------------------
+
+std::shared_ptr<Generation> Server::Impl::buildGeneration(std::shared_ptr<const config::GatewayConfig> cfg,
+                                                          std::string& error) {
+  config::BuildResult built = config::buildRuntime(cfg, *metrics);
+  if (!built.ok()) {
+    error = config::formatDiagnostics(built.diagnostics);
+    return nullptr;
+  }
+  auto g = std::make_shared<Generation>();
+  g->config = cfg;
+  g->runtime = std::move(built.runtime);
+  g->flow = std::make_unique<flow::RequestFlow>(*g->runtime);
+  auto host = std::make_shared<GenerationHost>();
+  for (const auto& service : cfg->services) {
+    std::vector<TargetAddress> targets;
+    for (const auto& t : service.targets) targets.push_back(parseTarget(t.url.toString()));
+    host->serviceTargets.push_back(std::move(targets));
+  }
+  host->ids = metrics->registerConfig(*cfg);
+  g->host = std::move(host);
+  return g;
+}
+
 // ---- Server -------------------------------------------------------------------------------------
 
 Server::Server(std::shared_ptr<const config::GatewayConfig> config, ServerOptions options)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {
+  impl_->owner = this;
+}
 
 Server::~Server() { stop(); }
 
 std::string Server::start() {
   Impl& s = *impl_;
   const unsigned n = s.options.threads != 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
-  s.metrics = std::make_unique<ProxyMetrics>(*s.config, n);
-  config::BuildResult built = config::buildRuntime(s.config, *s.metrics);
-  if (!built.ok()) return config::formatDiagnostics(built.diagnostics);
+  s.metrics = std::make_unique<ProxyMetrics>(n);
+  std::string buildError;
+  std::shared_ptr<Generation> first = s.buildGeneration(s.config, buildError);
+  if (!first) return buildError;
   const std::uint64_t seed =
       s.options.seed != 0 ? s.options.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
-  s.gateway = std::make_unique<LiveGateway>(std::move(built.runtime), seed);
+  s.gateway = std::make_unique<LiveGateway>(std::move(first), seed);
   s.wakeAt.assign(s.config->services.size(), core::TimePoint::max());
   s.wakeTimer.emplace(s.acceptContext);
   if (!s.options.accessLog.empty()) {
@@ -1043,6 +1115,40 @@ std::string Server::start() {
   s.ready = true;
   s.acceptThread = std::thread([&s] { s.acceptContext.run(); });
   return {};
+}
+
+Server::ReloadResult Server::reload(std::shared_ptr<const config::GatewayConfig> next) {
+  Impl& s = *impl_;
+  ReloadResult r;
+  if (!s.gateway) {
+    r.message = "not started";
+    return r;
+  }
+  const std::lock_guard lock(s.reloadMutex);
+  std::string error;
+  std::shared_ptr<Generation> g = s.buildGeneration(next, error);
+  if (!g) {
+    s.metrics->reloaded(false);
+    r.message = "the new config was refused; the running one keeps serving:\n" + error;
+    return r;
+  }
+  const std::shared_ptr<const Generation> before = s.gateway->current();
+  const SwapResult swapped = s.gateway->swap(std::move(g));
+  {
+    const std::lock_guard wl(s.wakeMutex);
+    s.wakeAt.assign(next->services.size(), core::TimePoint::max());
+    s.wakeArmed = core::TimePoint::max();
+  }
+  s.metrics->reloaded(true);
+  r.ok = true;
+  r.generation = swapped.generation;
+  r.message = "config generation " + std::to_string(swapped.generation) + ": " + std::to_string(next->routes.size()) +
+              " routes, " + std::to_string(next->services.size()) + " services; rate-limit policies: " +
+              std::to_string(swapped.policiesKept) + " kept their counts, " + std::to_string(swapped.policiesFresh) +
+              " start fresh";
+  if (!(next->listen == before->config->listen) || !(next->admin == before->config->admin))
+    r.message += "; listen/admin addresses changed: they take effect at the next start";
+  return r;
 }
 
 std::uint16_t Server::port() const noexcept { return impl_->boundPort; }

@@ -15,7 +15,9 @@
 // invalid Content-Length (request-smuggling defences).
 //
 // Admin listener (its own port, loopback by default): GET /metrics (ProxyMetrics, Prometheus text
-// format), /healthz (200 while the process serves), /readyz (200 once listening, 503 while stopping).
+// format), /healthz (200 while the process serves), /readyz (200 once listening, 503 while stopping),
+// POST /admin/reload (re-reads the config through ServerOptions::configLoader; 200 with what was
+// kept, 422 with every error when the new config is refused).
 //
 // Per request (RequestFlow's steps): 404/400/429/503 answers; a rate-limit delay waits on a timer
 // (never a blocked thread); each try goes to the picked target with the try's deadline (timeout:
@@ -31,6 +33,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/config/loader.hpp"
 #include "gateway/config/runtime.hpp"
 #include "gateway/core/time.hpp"
 
@@ -58,7 +61,11 @@ struct ServerOptions {
   /// Access log file (JSON lines, see access_log.hpp; "-": standard output); empty: none.
   std::string accessLog;
 
-  /// The admin listener (/metrics, /healthz, /readyz); keep it on loopback.
+  /// Reads the config again for `POST /admin/reload` (typically: load the file serve was started
+  /// with). Empty: the admin call answers 501.
+  std::function<config::LoadResult()> configLoader;
+
+  /// The admin listener (/metrics, /healthz, /readyz, POST /admin/reload); keep it on loopback.
   bool admin = true;
   std::string adminHost = "127.0.0.1";
   std::uint16_t adminPort = 9901;  ///< 0: any free port (see Server::adminPort())
@@ -80,6 +87,17 @@ class Server {
   /// Builds the runtime, binds the listeners and starts the I/O threads. Returns an error text
   /// (the runtime's diagnostics, a bind failure, a bad address) or an empty string.
   [[nodiscard]] std::string start();
+  struct ReloadResult {
+    bool ok = false;
+    std::uint64_t generation = 0;  ///< the generation now serving (ok)
+    std::string message;           ///< what was kept, or why the config was refused (with every error)
+  };
+  /// Swaps in `next` without dropping connections: requests in flight finish on the config they
+  /// started with; new ones use `next`; rate-limit policies that count the same way keep their
+  /// counts (LiveGateway::swap). A config that does not build is refused and the running one
+  /// keeps serving. listen/admin changes need a restart (the message says so). Thread-safe.
+  ReloadResult reload(std::shared_ptr<const config::GatewayConfig> next);
+
   /// The bound ports (after start()); adminPort() is 0 without the admin listener.
   [[nodiscard]] std::uint16_t port() const noexcept;
   [[nodiscard]] std::uint16_t adminPort() const noexcept;

@@ -74,6 +74,7 @@ class Child {
       pending_.append(buf, static_cast<std::size_t>(n));
     }
   }
+  void signal(int sig) { kill(pid_, sig); }
   int signalAndWait(int sig) {
     kill(pid_, sig);
     int st = 0;
@@ -123,6 +124,24 @@ TEST(CliServe, ServesReportsItsPortsAndDrainsOnSigterm) {
     EXPECT_EQ(adminClient.get("/readyz").result_int(), 200);
     EXPECT_NE(adminClient.get("/metrics").body().find("gatelab_requests_total{route=\"all\",code=\"200\"} 1"),
               std::string::npos);
+  }
+  // SIGHUP reloads the file: a new route appears; an invalid file is refused and reported.
+  std::ofstream(path) << "version: 1\nlisten: 127.0.0.1:0\nadmin: 127.0.0.1:0\nservices:\n  - name: app\n    targets: [" +
+                             up.url() +
+                             "]\nroutes:\n  - name: v2\n    match: { path_prefix: /v2 }\n    service: app\n";
+  c.signal(SIGHUP);
+  EXPECT_FALSE(c.waitFor(std::regex("config generation 2")).empty()) << c.output();
+  {
+    TestClient client(port);
+    EXPECT_EQ(client.get("/v2/x").result_int(), 200);
+    EXPECT_EQ(client.get("/hello").result_int(), 404);
+  }
+  std::ofstream(path) << "version: 1\nservices: [\n";
+  c.signal(SIGHUP);
+  EXPECT_FALSE(c.waitFor(std::regex("is invalid; the running config keeps serving")).empty()) << c.output();
+  {
+    TestClient client(port);
+    EXPECT_EQ(client.get("/v2/y").result_int(), 200);
   }
   EXPECT_EQ(c.signalAndWait(SIGTERM), 0) << c.output();
   EXPECT_NE(c.output().find("drained, stopped"), std::string::npos) << c.output();

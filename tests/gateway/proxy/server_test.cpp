@@ -550,3 +550,95 @@ TEST(ProxyServer, BreakerTurnsHalfOpenOnTimeWithoutTraffic) {
 
 }  // namespace
 }  // namespace gatelab::proxy
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+
+std::shared_ptr<const config::GatewayConfig> parse(const std::string& yaml) {
+  auto loaded = config::loadConfigString(yaml, "reload.yaml");
+  EXPECT_TRUE(loaded.ok()) << loaded.errorText();
+  return loaded.config;
+}
+
+std::string limited(const std::string& url, const std::string& limit, const std::string& status = "429") {
+  return gateway(oneService(url), kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
+                                              "limit: " + limit + ", key: ip, status: " + status + " }\n");
+}
+
+TEST(ProxyReload, UnchangedPoliciesKeepTheirCountsChangedOnesStartFresh) {
+  TestUpstream up;
+  TestProxy proxy(limited(up.url(), "2/min"));
+  TestClient client(proxy.port());
+  EXPECT_EQ(client.get("/api/1").result_int(), 200);
+  EXPECT_EQ(client.get("/api/2").result_int(), 200);
+
+  // Same counting, another reject status: the two requests still count.
+  const Server::ReloadResult same = proxy.server->reload(parse(limited(up.url(), "2/min", "503")));
+  ASSERT_TRUE(same.ok) << same.message;
+  EXPECT_EQ(same.generation, 2u);
+  EXPECT_NE(same.message.find("1 kept their counts, 0 start fresh"), std::string::npos) << same.message;
+  EXPECT_EQ(client.get("/api/3").result_int(), 503);  // the keep-alive connection survived the reload
+
+  // A changed limit starts fresh.
+  const Server::ReloadResult changed = proxy.server->reload(parse(limited(up.url(), "3/min")));
+  ASSERT_TRUE(changed.ok);
+  EXPECT_NE(changed.message.find("0 kept their counts, 1 start fresh"), std::string::npos) << changed.message;
+  EXPECT_EQ(client.get("/api/4").result_int(), 200);
+  EXPECT_NE(proxy.server->metricsText().find("gatelab_config_reloads_total{result=\"ok\"} 2"), std::string::npos);
+}
+
+TEST(ProxyReload, RequestsInFlightFinishOnTheConfigTheyStartedWith) {
+  std::promise<void> arrived, release;
+  std::shared_future<void> released = release.get_future().share();
+  TestUpstream oldUpstream([&](const Request&) {
+    arrived.set_value();
+    released.wait();
+    return Reply::ok("old");
+  });
+  TestUpstream newUpstream([](const Request&) { return Reply::ok("new"); });
+  TestProxy proxy(gateway(oneService(oldUpstream.url()), kApiRoute));
+  std::promise<Response> held;
+  std::thread inFlight([&] {
+    TestClient c(proxy.port());
+    held.set_value(c.get("/api/slow"));
+  });
+  arrived.get_future().wait();
+  ASSERT_TRUE(proxy.server->reload(parse(gateway(oneService(newUpstream.url()), kApiRoute))).ok);
+  TestClient fresh(proxy.port());
+  EXPECT_EQ(fresh.get("/api/now").body(), "new");  // new requests: the new config
+  release.set_value();
+  EXPECT_EQ(held.get_future().get().body(), "old");  // the held one: its own config to the end
+  inFlight.join();
+}
+
+TEST(ProxyReload, TheAdminCallReloadsAndARefusedConfigKeepsTheRunningOne) {
+  TestUpstream up;
+  std::string source = gateway(oneService(up.url()), kApiRoute);
+  ServerOptions o;
+  o.configLoader = [&source] { return config::loadConfigString(source, "admin-reload.yaml"); };
+  TestProxy proxy(source, o);
+  TestClient admin(proxy.adminPort());
+  TestClient client(proxy.port());
+
+  source = gateway(oneService(up.url()), kApiRoute + "    unknown_key: 1\n");  // invalid
+  Response r = admin.send(Request{http::verb::post, "/admin/reload", 11});
+  EXPECT_EQ(r.result_int(), 422);
+  EXPECT_NE(r.body().find("admin-reload.yaml:"), std::string::npos) << r.body();  // with its errors
+  EXPECT_EQ(client.get("/api/still").result_int(), 200);
+
+  source = gateway(oneService(up.url()), "  - name: v2\n    match: { path_prefix: /v2 }\n    service: app\n");
+  r = admin.send(Request{http::verb::post, "/admin/reload", 11});
+  EXPECT_EQ(r.result_int(), 200) << r.body();
+  EXPECT_EQ(client.get("/v2/x").result_int(), 200);
+  EXPECT_EQ(client.get("/api/gone").result_int(), 404);
+  EXPECT_EQ(admin.get("/admin/reload").result_int(), 405);
+  const std::string m = proxy.server->metricsText();
+  EXPECT_NE(m.find("gatelab_config_reloads_total{result=\"ok\"} 1"), std::string::npos);
+  EXPECT_NE(m.find("gatelab_config_reloads_total{result=\"failed\"} 1"), std::string::npos);
+  EXPECT_NE(m.find("gatelab_requests_total{route=\"v2\",code=\"200\"} 1"), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
