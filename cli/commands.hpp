@@ -31,6 +31,7 @@ struct ServeOptions {
   unsigned threads = 0;  ///< I/O threads; 0: one per core
   double drainTimeoutSeconds = 30;  ///< SIGTERM/SIGINT: how long requests in flight may finish
   std::string accessLog;            ///< JSON-lines access log file ("-": stdout); empty: none
+  std::size_t maxConnections = 10'000;  ///< open client connections; more are closed at accept
 };
 int runServe(const ServeOptions& options);
 

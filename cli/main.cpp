@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--drain-timeout", serve.drainTimeoutSeconds,
                        "seconds requests in flight may take to finish after SIGTERM/SIGINT (default 30)")
       ->check(CLI::Range(0.0, 86400.0));
+  serveCmd->add_option("--max-connections", serve.maxConnections,
+                       "open client connections at most; more are closed at accept (default 10000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
   serveCmd->add_option("--access-log", serve.accessLog,
                        "append one JSON line per request to FILE ('-': stdout); `format: jsonl` replays it");
 

@@ -36,6 +36,7 @@ int runServe(const ServeOptions& options) {
   so.threads = options.threads;
   so.configLoader = [path = options.config] { return config::loadConfigFile(path); };
   so.accessLog = options.accessLog;
+  so.maxConnections = options.maxConnections;
 
   // The signals are taken by this thread with sigwait; block them before any I/O thread starts so
   // every thread inherits the mask.

@@ -257,6 +257,8 @@ std::string ProxyMetrics::render() const {
   out += "gatelab_connections_total " + std::to_string(connectionsTotal_.load()) + "\n";
   header(out, "gatelab_connections_active", "gauge", "Client connections open now.");
   out += "gatelab_connections_active " + std::to_string(connectionsActive_.load()) + "\n";
+  header(out, "gatelab_connections_refused_total", "counter", "Client connections closed at accept: over max_connections.");
+  out += "gatelab_connections_refused_total " + std::to_string(connectionsRefused_.load()) + "\n";
 
   const std::lock_guard lock(eventsMutex_);
   header(out, "gatelab_circuit_breaker_state", "gauge",

@@ -13,7 +13,7 @@
 //   gatelab_circuit_breaker_state{service,target,state}   1 for the current state, 0 for the others
 //   gatelab_circuit_breaker_transitions_total{service,target,to}
 //   gatelab_outlier_ejections_total{service,target}
-//   gatelab_connections_total, gatelab_connections_active
+//   gatelab_connections_total, gatelab_connections_active, gatelab_connections_refused_total
 //   gatelab_config_reloads_total{result}               ok|failed
 //
 // Thread safety: the per-request calls take a shard (the I/O thread's index) and lock only that
@@ -70,6 +70,7 @@ class ProxyMetrics final : public core::EventSink {
   void upstreamConnection(unsigned shard, bool reused);
   void connectionOpened() noexcept { ++connectionsTotal_, ++connectionsActive_; }
   void connectionClosed() noexcept { --connectionsActive_; }
+  void connectionRefused() noexcept { ++connectionsRefused_; }
   void reloaded(bool ok) noexcept { ++(ok ? reloadsOk_ : reloadsFailed_); }
 
   void onEvent(const core::Event& event) override;
@@ -122,6 +123,7 @@ class ProxyMetrics final : public core::EventSink {
 
   std::atomic<std::uint64_t> connectionsTotal_{0};
   std::atomic<std::int64_t> connectionsActive_{0};
+  std::atomic<std::uint64_t> connectionsRefused_{0};
   std::atomic<std::uint64_t> reloadsOk_{0};
   std::atomic<std::uint64_t> reloadsFailed_{0};
 };

@@ -292,6 +292,7 @@ struct Server::Impl {
   std::mutex drainMutex;
   std::condition_variable drainCv;
   std::int64_t liveSessions = 0;  // guarded by drainMutex
+  std::atomic<std::size_t> openConnections{0};  // accepted and not yet closed (the cap)
   std::vector<std::unique_ptr<Worker>> workers;
   std::thread acceptThread;
   std::atomic<std::size_t> nextWorker{0};
@@ -319,8 +320,19 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
     auto [ec, socket] = co_await acceptor->async_accept(worker.ioc, kAwait);
     if (ec) {
       if (stopped || ec == asio::error::operation_aborted) co_return;
-      continue;  // a failed accept (e.g. EMFILE) does not stop the listener
+      // A failed accept (out of file descriptors, say) does not stop the listener; pausing keeps it
+      // from spinning while the condition lasts (nginx pauses accepting too).
+      asio::steady_timer pause(acceptContext, std::chrono::milliseconds(50));
+      co_await pause.async_wait(kAwait);
+      continue;
     }
+    if (openConnections.load() >= options.maxConnections) {
+      beast::error_code ignored;
+      socket.close(ignored);  // over the cap: refused at once, counted
+      metrics->connectionRefused();
+      continue;
+    }
+    ++openConnections;
     ++connections;
     asio::co_spawn(worker.ioc, session(std::move(socket), worker), asio::detached);
   }
@@ -338,6 +350,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     Impl& impl;
     ~Closed() {
       impl.metrics->connectionClosed();
+      --impl.openConnections;
       const std::lock_guard lock(impl.drainMutex);
       --impl.liveSessions;
       impl.drainCv.notify_all();
@@ -352,6 +365,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
   asio::steady_timer timer(worker.ioc);
   bool first = true;
   SessionState self{&stream.socket(), true};
+  std::size_t served = 0;
   worker.sessions.insert(&self);
   struct Unregister {
     Worker& w;
@@ -499,7 +513,9 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     current = &req;
     const bool clientKeepAlive = req.keep_alive();
     Response res = co_await handle(req, peer, worker, info);
-    res.keep_alive(clientKeepAlive && res.keep_alive() && !draining);  // draining: this answer is the last
+    ++served;
+    // Draining, or the connection's request budget used up: this answer is its last.
+    res.keep_alive(clientKeepAlive && res.keep_alive() && !draining && served < options.maxRequestsPerConnection);
     if (!co_await writeAndMaybeClose(std::move(res))) break;
   }
   beast::error_code ignored;

@@ -50,6 +50,8 @@ struct ServerOptions {
   std::chrono::milliseconds idleTimeout{60'000};    ///< keep-alive idle before closing
   std::chrono::milliseconds upstreamIdleTimeout{30'000};  ///< pooled upstream connection idle
   std::size_t maxIdlePerTarget = 64;     ///< pooled idle connections per target and thread
+  std::size_t maxConnections = 10'000;   ///< open client connections; more are closed at once (counted)
+  std::size_t maxRequestsPerConnection = 10'000;  ///< then `Connection: close` (nginx keepalive_requests)
   std::uint64_t seed = 0;                ///< draw stream seed; 0: from std::random_device
   /// The time policies decide at (default: monotonicNow()). Tests replay timed sequences with a
   /// manual clock; it must stay on the monotonic clock's timeline (waits and deadlines are timers

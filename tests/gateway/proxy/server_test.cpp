@@ -642,3 +642,37 @@ TEST(ProxyReload, TheAdminCallReloadsAndARefusedConfigKeepsTheRunningOne) {
 
 }  // namespace
 }  // namespace gatelab::proxy
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+
+TEST(ProxyServer, ConnectionCapAndRequestsPerConnection) {
+  TestUpstream up;
+  ServerOptions o;
+  o.maxConnections = 1;
+  o.maxRequestsPerConnection = 2;
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute), o);
+  TestClient first(proxy.port());
+  EXPECT_EQ(first.get("/api/1").result_int(), 200);  // the one allowed connection is open
+  {
+    TestClient second(proxy.port());  // over the cap: closed at once
+    EXPECT_EQ(second.raw("GET /api/x HTTP/1.1\r\nHost: a\r\n\r\n"), "");
+  }
+  const Response last = first.get("/api/2");
+  EXPECT_EQ(last.result_int(), 200);
+  EXPECT_FALSE(last.keep_alive());  // its 2nd request: the connection's last
+  EXPECT_EQ(first.readAll(), "");
+  EXPECT_NE(proxy.server->metricsText().find("gatelab_connections_refused_total 1"), std::string::npos);
+  // Once it closed, a new connection is accepted (wait for the close to be counted, bounded).
+  const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (proxy.server->metricsText().find("gatelab_connections_active 0") == std::string::npos &&
+         std::chrono::steady_clock::now() < giveUp)
+    std::this_thread::yield();
+  TestClient third(proxy.port());
+  EXPECT_EQ(third.get("/api/3").result_int(), 200);
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
