@@ -1,5 +1,6 @@
 #include "gateway/proxy/metrics.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <variant>
 
@@ -116,10 +117,15 @@ ProxyMetrics::Ids ProxyMetrics::registerConfig(const config::GatewayConfig& conf
   return ids;
 }
 
-void ProxyMetrics::request(unsigned shard, std::uint32_t routeId, unsigned status, core::Duration latency) {
+void ProxyMetrics::request(unsigned shard, std::uint32_t routeId, unsigned status, core::Duration latency, int outcome) {
   Shard& s = *shards_[shard % shards_.size()];
   const double seconds = std::chrono::duration<double>(latency).count();
   const std::lock_guard lock(s.mutex);
+  Bucket& bk = s.bucket;
+  ++bk.requests;
+  ++bk.status[status >= 100 && status <= 599 ? status / 100 - 1 : 5];
+  if (outcome >= 0 && static_cast<std::size_t>(outcome) < bk.outcomes.size()) ++bk.outcomes[static_cast<std::size_t>(outcome)];
+  bk.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(latency.count(), 0)));
   ++s.requests[{routeId, status}];
   Histogram& h = s.latency[routeId];
   std::size_t b = 0;
@@ -132,12 +138,16 @@ void ProxyMetrics::rateLimit(unsigned shard, std::uint32_t policyId, core::ratel
   Shard& s = *shards_[shard % shards_.size()];
   const std::lock_guard lock(s.mutex);
   ++s.decisions[{policyId, static_cast<int>(wouldBe)}];
+  ++s.bucket.decisions[{policyId, static_cast<int>(wouldBe)}];
 }
 
 void ProxyMetrics::upstreamTry(unsigned shard, std::uint32_t serviceId, std::uint32_t targetId,
-                               core::resilience::OutcomeKind outcome, bool retry) {
+                               core::resilience::OutcomeKind outcome, bool retry, bool failed) {
   Shard& s = *shards_[shard % shards_.size()];
   const std::lock_guard lock(s.mutex);
+  ++s.bucket.tries;
+  if (retry) ++s.bucket.retries;
+  if (failed) ++s.bucket.tryFailures;
   ++s.tries[{targetId, static_cast<int>(outcome)}];
   if (retry) ++s.retries[serviceId];
 }
@@ -149,19 +159,170 @@ void ProxyMetrics::upstreamConnection(unsigned shard, bool reused) {
 }
 
 void ProxyMetrics::onEvent(const core::Event& event) {
+  std::string json;
+  {
+    const std::lock_guard lock(eventsMutex_);
+    std::visit(
+        [this, &json](const auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          const BreakerKey key{e.subject.service, e.subject.target};
+          const char* kind = "return";
+          std::string from = "ejected", to = "in";
+          double durationMs = 0;
+          bool dryRun = false;
+          if constexpr (std::is_same_v<T, core::BreakerStateChanged>) {
+            breakerState_[key] = static_cast<int>(e.to);
+            ++breakerTransitions_[{key, static_cast<int>(e.to)}];
+            if (e.to == core::resilience::BreakerState::kOpen) ++bucketBreakerOpens_;
+            kind = "breaker";
+            from = core::resilience::toString(e.from);
+            to = core::resilience::toString(e.to);
+            if (e.to == core::resilience::BreakerState::kOpen) durationMs = std::chrono::duration<double, std::milli>(e.openFor).count();
+            dryRun = e.dryRun;
+          } else if constexpr (std::is_same_v<T, core::OutlierEjected>) {
+            ++ejections_[key];
+            ++bucketEjections_;
+            kind = "ejection";
+            from = "in";
+            to = "ejected";
+            durationMs = std::chrono::duration<double, std::milli>(e.ejectedFor).count();
+          } else if constexpr (std::is_same_v<T, core::OutlierEjectionSkipped>) {
+            kind = "ejection_skipped";
+            from = "in";
+            to = "in";
+          }
+          if (!feed_) return;
+          // The simulator's report.json event shape.
+          json = "{\"at_ms\":" + number(std::chrono::duration<double, std::milli>(e.at - feedStart_).count()) +
+                 ",\"kind\":\"" + kind + "\",\"service\":\"" + escapeLabelValue(e.subject.service) +
+                 "\",\"target\":\"" + escapeLabelValue(e.subject.target) + "\",\"from\":\"" + from + "\",\"to\":\"" + to +
+                 "\",\"reason\":\"" + escapeLabelValue(e.reason) + "\",\"duration_ms\":" + number(durationMs) +
+                 ",\"dry_run\":" + (dryRun ? "true" : "false") + "}";
+        },
+        event);
+  }
+  if (!json.empty()) feed_("resilience", json);
+}
+
+void ProxyMetrics::setEventFeed(std::function<void(std::string_view, std::string_view)> feed, core::TimePoint start) {
   const std::lock_guard lock(eventsMutex_);
-  std::visit(
-      [this](const auto& e) {
-        using T = std::decay_t<decltype(e)>;
-        const BreakerKey key{e.subject.service, e.subject.target};
-        if constexpr (std::is_same_v<T, core::BreakerStateChanged>) {
-          breakerState_[key] = static_cast<int>(e.to);
-          ++breakerTransitions_[{key, static_cast<int>(e.to)}];
-        } else if constexpr (std::is_same_v<T, core::OutlierEjected>) {
-          ++ejections_[key];
-        }
-      },
-      event);
+  feed_ = std::move(feed);
+  feedStart_ = start;
+  bucketStart_ = start;
+}
+
+void ProxyMetrics::FineHistogram::record(std::uint64_t v) {
+  std::size_t idx = 0;
+  if (v < 64) {
+    idx = static_cast<std::size_t>(v);
+  } else {
+    const int e = 63 - __builtin_clzll(v);
+    idx = 64 + static_cast<std::size_t>(e - 6) * 32 + static_cast<std::size_t>((v >> (e - 5)) & 31);
+  }
+  if (counts.size() <= idx) counts.resize(idx + 1, 0);
+  ++counts[idx];
+  ++total;
+  maxNanos = std::max(maxNanos, v);
+}
+
+void ProxyMetrics::FineHistogram::merge(const FineHistogram& o) {
+  if (counts.size() < o.counts.size()) counts.resize(o.counts.size(), 0);
+  for (std::size_t i = 0; i < o.counts.size(); ++i) counts[i] += o.counts[i];
+  total += o.total;
+  maxNanos = std::max(maxNanos, o.maxNanos);
+}
+
+std::uint64_t ProxyMetrics::FineHistogram::quantile(double q) const {
+  if (total == 0) return 0;
+  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    seen += counts[i];
+    if (seen >= std::max<std::uint64_t>(rank, 1)) {
+      if (i < 64) return i;
+      const std::size_t e = (i - 64) / 32 + 6;
+      const std::uint64_t m = (i - 64) % 32;
+      const std::uint64_t lower = (std::uint64_t{1} << e) + (m << (e - 5));
+      return std::min(lower + (std::uint64_t{1} << (e - 5)) / 2, maxNanos);  // the bucket's middle
+    }
+  }
+  return maxNanos;
+}
+
+std::string ProxyMetrics::takeTimelineBucket(std::uint64_t index, core::TimePoint end) {
+  Bucket merged;
+  for (const auto& sp : shards_) {
+    Shard& sh = *sp;
+    const std::lock_guard lock(sh.mutex);
+    const Bucket& b = sh.bucket;
+    merged.requests += b.requests;
+    for (std::size_t i = 0; i < b.status.size(); ++i) merged.status[i] += b.status[i];
+    for (std::size_t i = 0; i < b.outcomes.size(); ++i) merged.outcomes[i] += b.outcomes[i];
+    merged.tries += b.tries;
+    merged.retries += b.retries;
+    merged.tryFailures += b.tryFailures;
+    merged.latency.merge(b.latency);
+    for (const auto& [k, v] : b.decisions) merged.decisions[k] += v;
+    sh.bucket = Bucket{};
+  }
+  std::vector<std::string> routes;
+  std::vector<PolicyName> policies;
+  {
+    const std::lock_guard lock(namesMutex_);
+    routes = routes_;
+    policies = policies_;
+  }
+  const auto ms = [](core::Duration d) { return number(std::chrono::duration<double, std::milli>(d).count()); };
+  const auto latencyMs = [&merged](double q) -> std::string {
+    if (merged.latency.total == 0) return "null";
+    return number(static_cast<double>(merged.latency.quantile(q)) / 1e6);
+  };
+  std::string j = "{\"index\":" + std::to_string(index);
+  std::uint64_t opens = 0, ejections = 0;
+  std::string breakers;
+  core::TimePoint start{};
+  {
+    const std::lock_guard lock(eventsMutex_);
+    start = bucketStart_;
+    bucketStart_ = end;
+    opens = bucketBreakerOpens_;
+    ejections = bucketEjections_;
+    bucketBreakerOpens_ = bucketEjections_ = 0;
+    for (const auto& [k, state] : breakerState_) {
+      breakers += breakers.empty() ? "" : ",";
+      breakers += "{\"service\":\"" + escapeLabelValue(k.service) + "\",\"target\":\"" + escapeLabelValue(k.target) +
+                  "\",\"state\":\"" + core::resilience::toString(static_cast<core::resilience::BreakerState>(state)) + "\"}";
+    }
+    j += ",\"start_ms\":" + ms(start - feedStart_) + ",\"end_ms\":" + ms(end - feedStart_);
+  }
+  j += ",\"requests\":" + std::to_string(merged.requests);
+  static constexpr const char* kStatus[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+  j += ",\"status\":{";
+  for (std::size_t i = 0; i < 6; ++i) j += std::string(i ? "," : "") + "\"" + kStatus[i] + "\":" + std::to_string(merged.status[i]);
+  j += "},\"outcomes\":{";
+  for (std::size_t i = 0; i < merged.outcomes.size(); ++i) {
+    const char* name = i < flow::kOutcomeCount ? flow::toString(static_cast<flow::Outcome>(i)) : "refused";
+    j += std::string(i ? "," : "") + "\"" + name + "\":" + std::to_string(merged.outcomes[i]);
+  }
+  j += "},\"tries\":" + std::to_string(merged.tries) + ",\"retries\":" + std::to_string(merged.retries) +
+       ",\"try_failures\":" + std::to_string(merged.tryFailures) + ",\"breaker_opens\":" + std::to_string(opens) +
+       ",\"ejections\":" + std::to_string(ejections);
+  j += ",\"latency\":{\"p50_ms\":" + latencyMs(0.50) + ",\"p90_ms\":" + latencyMs(0.90) + ",\"p99_ms\":" + latencyMs(0.99) +
+       ",\"max_ms\":" + (merged.latency.total == 0 ? std::string("null") : number(static_cast<double>(merged.latency.maxNanos) / 1e6)) + "}";
+  j += ",\"policies\":[";
+  for (std::size_t p = 0; p < policies.size(); ++p) {
+    std::uint64_t counts[3] = {0, 0, 0};
+    for (int v = 0; v < 3; ++v) {
+      const auto it = merged.decisions.find({static_cast<std::uint32_t>(p), v});
+      if (it != merged.decisions.end()) counts[v] = it->second;
+    }
+    j += std::string(p ? "," : "") + "{\"route\":\"" +
+         escapeLabelValue(policies[p].route < routes.size() ? routes[policies[p].route] : "") + "\",\"name\":\"" +
+         escapeLabelValue(policies[p].name) + "\",\"allowed\":" + std::to_string(counts[0]) +
+         ",\"delayed\":" + std::to_string(counts[1]) + ",\"rejected\":" + std::to_string(counts[2]) + "}";
+  }
+  j += "],\"breakers\":[" + breakers + "],\"backends\":[]}";
+  return j;
 }
 
 std::string ProxyMetrics::render() const {

@@ -35,6 +35,10 @@
 #include "gateway/core/rate_limit/decision.hpp"
 #include "gateway/core/resilience/outcome.hpp"
 #include "gateway/core/time.hpp"
+#include "gateway/flow/request_flow.hpp"
+
+#include <functional>
+#include <string_view>
 
 namespace gatelab::proxy {
 
@@ -63,10 +67,13 @@ class ProxyMetrics final : public core::EventSink {
   /// reports (closed at first, as a new runtime's are).
   Ids registerConfig(const config::GatewayConfig& config);
 
-  void request(unsigned shard, std::uint32_t routeId, unsigned status, core::Duration latency);
+  /// `outcome`: the flow outcome's index (flow::Outcome), or kRefused for an answer given while
+  /// reading the request (400, 408, 413, 431).
+  static constexpr int kRefused = static_cast<int>(flow::kOutcomeCount);
+  void request(unsigned shard, std::uint32_t routeId, unsigned status, core::Duration latency, int outcome);
   void rateLimit(unsigned shard, std::uint32_t policyId, core::ratelimit::Verdict wouldBe);
   void upstreamTry(unsigned shard, std::uint32_t serviceId, std::uint32_t targetId, core::resilience::OutcomeKind outcome,
-                   bool retry);
+                   bool retry, bool failed);
   void upstreamConnection(unsigned shard, bool reused);
   void connectionOpened() noexcept { ++connectionsTotal_, ++connectionsActive_; }
   void connectionClosed() noexcept { --connectionsActive_; }
@@ -78,13 +85,38 @@ class ProxyMetrics final : public core::EventSink {
   /// Every metric, in the text exposition format.
   [[nodiscard]] std::string render() const;
 
+  /// The live event feed: `timeline` buckets and `resilience` events as JSON, in the simulator's
+  /// shapes (timeline.ndjson lines, report.json events). Times are ms since `start`.
+  void setEventFeed(std::function<void(std::string_view name, std::string_view json)> feed, core::TimePoint start);
+  /// Closes the timeline bucket [start, end) (ms since the feed's start): its JSON, counters reset.
+  [[nodiscard]] std::string takeTimelineBucket(std::uint64_t index, core::TimePoint end);
+
  private:
   struct Histogram {
     std::array<std::uint64_t, kLatencyBuckets.size() + 1> buckets{};  // last: +Inf
     double sum = 0.0;
   };
+  /// Log-linear latency buckets (ns): exact below 64 ns, then 32 per power of two (<= 1.6% error).
+  struct FineHistogram {
+    std::vector<std::uint64_t> counts;
+    std::uint64_t total = 0;
+    std::uint64_t maxNanos = 0;
+    void record(std::uint64_t nanos);
+    void merge(const FineHistogram& o);
+    [[nodiscard]] std::uint64_t quantile(double q) const;  ///< ns; 0 when empty
+  };
+  /// What one timeline bucket counts (reset when taken).
+  struct Bucket {
+    std::uint64_t requests = 0;
+    std::array<std::uint64_t, 6> status{};                           // 1xx..5xx, other
+    std::array<std::uint64_t, flow::kOutcomeCount + 1> outcomes{};   // + refused
+    std::uint64_t tries = 0, retries = 0, tryFailures = 0;
+    FineHistogram latency;
+    std::map<std::pair<std::uint32_t, int>, std::uint64_t> decisions;  // (policy id, verdict)
+  };
   struct Shard {
     mutable std::mutex mutex;
+    Bucket bucket;
     std::map<std::pair<std::uint32_t, unsigned>, std::uint64_t> requests;  // (route id, code)
     std::map<std::uint32_t, Histogram> latency;                             // route id
     std::map<std::pair<std::uint32_t, int>, std::uint64_t> decisions;       // (policy id, verdict)
@@ -120,6 +152,11 @@ class ProxyMetrics final : public core::EventSink {
   std::map<BreakerKey, int> breakerState_;  // BreakerState as int
   std::map<std::pair<BreakerKey, int>, std::uint64_t> breakerTransitions_;
   std::map<BreakerKey, std::uint64_t> ejections_;
+  std::uint64_t bucketBreakerOpens_ = 0;  // guarded by eventsMutex_
+  std::uint64_t bucketEjections_ = 0;
+  std::function<void(std::string_view, std::string_view)> feed_;  // set before traffic
+  core::TimePoint feedStart_{};
+  core::TimePoint bucketStart_{};
 
   std::atomic<std::uint64_t> connectionsTotal_{0};
   std::atomic<std::int64_t> connectionsActive_{0};

@@ -32,6 +32,7 @@
 #include "gateway/core/rate_limit/headers.hpp"
 #include "gateway/core/resilience/timeouts.hpp"
 #include "gateway/proxy/access_log.hpp"
+#include "gateway/proxy/event_stream.hpp"
 #include "gateway/proxy/http_fields.hpp"
 #include "gateway/proxy/live_gateway.hpp"
 #include "gateway/proxy/metrics.hpp"
@@ -218,6 +219,7 @@ struct RequestInfo {
   unsigned upstreamStatus = 0;                  // 0: no upstream answer
   std::uint32_t tries = 0;
   const char* outcome = nullptr;                // flow::toString, or a reading-stage reason
+  int outcomeIndex = ProxyMetrics::kRefused;    // flow::Outcome, or refused while reading
   std::string requestId;
   struct Decision {
     const std::string* policy = nullptr;
@@ -258,6 +260,7 @@ struct Server::Impl {
     // I/O objects before the contexts they belong to (declaration order does not give that for
     // the wake timer), and the workers (their io_contexts hold the sessions' coroutine frames).
     wakeTimer.reset();
+    timelineTimer.reset();
     adminAcceptor.reset();
     acceptor.reset();
     workers.clear();
@@ -270,6 +273,11 @@ struct Server::Impl {
   std::unique_ptr<ProxyMetrics> metrics;  // the runtime's event sink: declared before the gateway
   std::unique_ptr<LiveGateway> gateway;
   AccessLog accessLog;
+  EventStream events;
+  std::optional<asio::steady_timer> timelineTimer;
+  std::uint64_t timelineIndex = 0;
+  void scheduleTimeline();
+  asio::awaitable<void> eventStreamSession(beast::tcp_stream& stream, unsigned version);
 
   // Policy wake-ups (breaker open -> half-open, outlier returns) on a timer of the accept thread,
   // so their events and the breaker gauges are on time even when no request arrives.
@@ -421,7 +429,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     ++requests;
     const core::Duration took = now() - arrival;
     metrics->request(worker.index, info.generation ? hostOf(*info.generation).ids.route(info.route) : 0,
-                     res.result_int(), took);
+                     res.result_int(), took, info.outcomeIndex);
     if (accessLog.isOpen()) logLine(current, peer, res, info, arrivalWall, took);
     serialize(res, writeBuffer);
     stream.expires_after(options.idleTimeout);
@@ -610,6 +618,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     info.tries = fr.tries;
     info.target = fr.tries > 0 ? fr.target : flow::kNoTargetIndex;
     info.outcome = flow::toString(step.outcome);
+    info.outcomeIndex = static_cast<int>(step.outcome);
     info.decisions = std::move(hooks.logged);
     return res;
   };
@@ -747,7 +756,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last);
         info.upstreamStatus = outcome.kind == core::resilience::OutcomeKind::kResponse ? outcome.status : 0;
         metrics->upstreamTry(worker.index, host.ids.services[fr.service], host.ids.targets[fr.service][step.target],
-                             outcome.kind, retry);
+                             outcome.kind, retry, outcome.isServerError());
         step = gateway->tryDone(ticket, outcome, now(), hooks);
         break;
       }
@@ -957,6 +966,61 @@ void Server::Impl::onWakeTimer() {
   armWakeTimer();
 }
 
+// ---- Live event feed ----------------------------------------------------------------------------
+
+void Server::Impl::scheduleTimeline() {
+  timelineTimer->expires_after(options.timelineInterval);
+  timelineTimer->async_wait([this](const beast::error_code& ec) {
+    if (ec || stopped) return;
+    // Buckets close every interval whether anyone listens or not, so each covers one interval.
+    const std::string bucket = metrics->takeTimelineBucket(timelineIndex++, now());
+    if (events.subscribers() > 0) events.publish("timeline", bucket);
+    scheduleTimeline();
+  });
+}
+
+asio::awaitable<void> Server::Impl::eventStreamSession(beast::tcp_stream& stream, unsigned version) {
+  // Server-sent events: one response that never ends; each event is flushed as it comes.
+  struct Wake {
+    asio::steady_timer timer;
+    explicit Wake(asio::io_context& ioc) : timer(ioc) {}
+  };
+  auto wake = std::make_shared<Wake>(acceptContext);
+  wake->timer.expires_at(asio::steady_timer::time_point::max());
+  std::weak_ptr<Wake> weak = wake;
+  auto sub = events.subscribe([this, weak] {
+    asio::post(acceptContext, [weak] {
+      if (auto w = weak.lock()) w->timer.cancel();
+    });
+  });
+  struct Unsubscribe {
+    EventStream& e;
+    std::shared_ptr<EventStream::Subscriber> s;
+    ~Unsubscribe() { e.unsubscribe(s); }
+  } unsubscribeOnExit{events, sub};
+  std::string head = version == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n";
+  head += "Server: gatelab\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n";
+  head += "X-Accel-Buffering: no\r\n\r\n: gatelab live events (timeline, resilience)\n\n";
+  stream.expires_after(options.idleTimeout);
+  auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(head), kAwait);
+  (void)hn;
+  if (hec) co_return;
+  while (!stopped) {
+    bool cutOff = false;
+    std::string batch = events.take(*sub, cutOff);
+    if (cutOff) co_return;  // too slow a reader: end the stream, the client reconnects
+    if (!batch.empty()) {
+      stream.expires_after(options.idleTimeout);
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(batch), kAwait);
+      (void)wn;
+      if (wec) co_return;
+      continue;
+    }
+    wake->timer.expires_at(asio::steady_timer::time_point::max());
+    co_await wake->timer.async_wait(kAwait);  // cancelled by publish (or at stop)
+  }
+}
+
 // ---- Admin listener ----------------------------------------------------------------------------
 
 asio::awaitable<void> Server::Impl::adminLoop() {
@@ -985,6 +1049,10 @@ asio::awaitable<void> Server::Impl::adminSession(tcp::socket socket) {
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
     Response res;
+    if (path == "/admin/events" && req.method() == http::verb::get) {
+      co_await eventStreamSession(stream, req.version());
+      break;
+    }
     if (path == "/admin/reload") {
       if (req.method() != http::verb::post) {
         res = plainResponse(req.version(), http::status::method_not_allowed, "use POST", false);
@@ -1018,7 +1086,7 @@ asio::awaitable<void> Server::Impl::adminSession(tcp::socket socket) {
                   : plainResponse(req.version(), http::status::service_unavailable, "not ready", false);
     } else {
       res = plainResponse(req.version(), http::status::not_found,
-                          "admin endpoints: GET /metrics /healthz /readyz, POST /admin/reload", false);
+                          "admin endpoints: GET /metrics /healthz /readyz /admin/events, POST /admin/reload", false);
     }
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
@@ -1068,6 +1136,7 @@ std::string Server::start() {
   Impl& s = *impl_;
   const unsigned n = s.options.threads != 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
   s.metrics = std::make_unique<ProxyMetrics>(n);
+  s.metrics->setEventFeed([&s](std::string_view name, std::string_view json) { s.events.publish(name, json); }, s.now());
   std::string buildError;
   std::shared_ptr<Generation> first = s.buildGeneration(s.config, buildError);
   if (!first) return buildError;
@@ -1128,6 +1197,8 @@ std::string Server::start() {
   }
   asio::co_spawn(s.acceptContext, s.acceptLoop(), asio::detached);
   if (s.adminAcceptor) asio::co_spawn(s.acceptContext, s.adminLoop(), asio::detached);
+  s.timelineTimer.emplace(s.acceptContext);
+  s.scheduleTimeline();
   s.ready = true;
   s.acceptThread = std::thread([&s] { s.acceptContext.run(); });
   return {};
@@ -1209,6 +1280,7 @@ void Server::stop() {
       s.acceptor->close(ignored);
       if (s.adminAcceptor) s.adminAcceptor->close(ignored);
       if (s.wakeTimer) s.wakeTimer->cancel();
+      if (s.timelineTimer) s.timelineTimer->cancel();
     });
   }
   s.acceptContext.stop();

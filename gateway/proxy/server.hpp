@@ -17,7 +17,9 @@
 // Admin listener (its own port, loopback by default): GET /metrics (ProxyMetrics, Prometheus text
 // format), /healthz (200 while the process serves), /readyz (200 once listening, 503 while stopping),
 // POST /admin/reload (re-reads the config through ServerOptions::configLoader; 200 with what was
-// kept, 422 with every error when the new config is refused).
+// kept, 422 with every error when the new config is refused), GET /admin/events (server-sent events:
+// `timeline` buckets every timelineInterval and `resilience` events as they happen, in the
+// simulator's JSON shapes — the dashboard's live feed).
 //
 // Per request (RequestFlow's steps): 404/400/429/503 answers; a rate-limit delay waits on a timer
 // (never a blocked thread); each try goes to the picked target with the try's deadline (timeout:
@@ -62,6 +64,9 @@ struct ServerOptions {
 
   /// Access log file (JSON lines, see access_log.hpp; "-": standard output); empty: none.
   std::string accessLog;
+
+  /// Timeline bucket length of the live feed (GET /admin/events).
+  std::chrono::milliseconds timelineInterval{1000};
 
   /// Reads the config again for `POST /admin/reload` (typically: load the file serve was started
   /// with). Empty: the admin call answers 501.

@@ -403,6 +403,7 @@ TEST(ProxyDrain, TheDeadlineCutsWhatIsStillRunning) {
 }  // namespace gatelab::proxy
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "sim/trace/reader.hpp"
@@ -672,6 +673,90 @@ TEST(ProxyServer, ConnectionCapAndRequestsPerConnection) {
     std::this_thread::yield();
   TestClient third(proxy.port());
   EXPECT_EQ(third.get("/api/3").result_int(), 200);
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+
+TEST(ProxyAdmin, EventStreamSendsTimelineBucketsAndResilienceEvents) {
+  TestUpstream failing([](const Request& r) { return r.target() == "/boom" ? Reply::status(500) : Reply::ok(); });
+  ServerOptions o;
+  o.timelineInterval = std::chrono::milliseconds(50);
+  TestProxy proxy(gateway(oneService(failing.url(), "    circuit_breaker: { consecutive_failures: 1, open_for: 60s }\n"),
+                          kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
+                                      "limit: 100/min, key: ip }\n"),
+                  o);
+  TestClient feed(proxy.adminPort());
+  feed.stream().expires_after(std::chrono::seconds(10));
+  asio::write(feed.stream().socket(), asio::buffer(std::string("GET /admin/events HTTP/1.1\r\nHost: a\r\n\r\n")));
+  // The stream's header and first comment, then traffic.
+  std::string got;
+  char buf[4096];
+  auto readUntil = [&](const std::string& needle) {
+    const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (got.find(needle) == std::string::npos && std::chrono::steady_clock::now() < giveUp) {
+      beast::error_code ec;
+      const std::size_t n = feed.stream().socket().read_some(asio::buffer(buf), ec);
+      if (ec) break;
+      got.append(buf, n);
+    }
+    return got.find(needle) != std::string::npos;
+  };
+  ASSERT_TRUE(readUntil("text/event-stream")) << got;
+  TestClient client(proxy.port());
+  EXPECT_EQ(client.get("/api/ok").result_int(), 200);
+  EXPECT_EQ(client.get("/api/boom").result_int(), 500);  // opens the breaker
+  ASSERT_TRUE(readUntil("\"to\":\"open\"")) << got;
+  EXPECT_NE(got.find("event: resilience\ndata: {\"at_ms\":"), std::string::npos) << got;
+  EXPECT_NE(got.find("\"kind\":\"breaker\",\"service\":\"app\""), std::string::npos) << got;
+  // Timeline buckets in the simulator's shape; the two requests may fall in one bucket or two.
+  std::map<std::string, double> sum;
+  nlohmann::json lastBucket;
+  std::size_t parsed = 0;
+  const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (sum["requests"] < 2 && std::chrono::steady_clock::now() < giveUp) {
+    {
+      beast::error_code ec;
+      const std::size_t n = feed.stream().socket().read_some(asio::buffer(buf), ec);  // more of the feed
+      if (ec) break;
+      got.append(buf, n);
+    }
+    for (std::size_t pos = got.find("event: timeline\ndata: ", parsed); pos != std::string::npos;
+         pos = got.find("event: timeline\ndata: ", parsed)) {
+      const std::size_t start = pos + 22;
+      const std::size_t end = got.find('\n', start);
+      if (end == std::string::npos) break;
+      const auto j = nlohmann::json::parse(got.substr(start, end - start));
+      parsed = end;
+      EXPECT_GE(j["end_ms"].get<double>(), j["start_ms"].get<double>());
+      sum["requests"] += j["requests"].get<double>();
+      sum["2xx"] += j["status"]["2xx"].get<double>();
+      sum["5xx"] += j["status"]["5xx"].get<double>();
+      sum["upstream"] += j["outcomes"]["upstream"].get<double>();
+      sum["tries"] += j["tries"].get<double>();
+      sum["try_failures"] += j["try_failures"].get<double>();
+      sum["breaker_opens"] += j["breaker_opens"].get<double>();
+      sum["allowed"] += j["policies"][0]["allowed"].get<double>();
+      if (j["requests"].get<double>() > 0) {
+        EXPECT_TRUE(j["latency"]["p99_ms"].is_number()) << j;
+      }
+      EXPECT_EQ(j["policies"][0]["name"], "per-ip");
+      lastBucket = j;
+    }
+  }
+  EXPECT_EQ(sum["requests"], 2);
+  EXPECT_EQ(sum["2xx"], 1);
+  EXPECT_EQ(sum["5xx"], 1);
+  EXPECT_EQ(sum["upstream"], 2);
+  EXPECT_EQ(sum["tries"], 2);
+  EXPECT_EQ(sum["try_failures"], 1);
+  EXPECT_EQ(sum["allowed"], 2);
+  EXPECT_EQ(lastBucket["breakers"][0]["state"], "open");
 }
 
 }  // namespace
