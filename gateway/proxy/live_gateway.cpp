@@ -44,6 +44,15 @@ void LiveGateway::wake(std::uint32_t service, core::TimePoint now, flow::FlowHoo
   if (service < current_->runtime->services.size()) current_->flow->wake(service, now, hooks);
 }
 
+bool LiveGateway::setHealthy(std::uint64_t generation, std::uint32_t service, std::uint32_t target, bool up) {
+  const std::lock_guard lock(mutex_);
+  if (current_->number != generation || service >= current_->runtime->services.size()) return false;
+  auto& targets = *current_->runtime->services[service].targets;
+  if (target >= targets.size()) return false;
+  targets.setHealthy(target, up);
+  return true;
+}
+
 SwapResult LiveGateway::swap(std::shared_ptr<Generation> next) {
   const std::lock_guard lock(mutex_);
   SwapResult r;

@@ -64,6 +64,11 @@ class LiveGateway {
   /// Advances the current generation's time-driven policies of `service`.
   void wake(std::uint32_t service, core::TimePoint now, flow::FlowHooks& hooks);
 
+  /// Active health checks: marks `target` of `service` up or down in generation `generation` if it
+  /// is still the current one (a check begun before a reload says nothing about the new one).
+  /// Returns whether it applied.
+  bool setHealthy(std::uint64_t generation, std::uint32_t service, std::uint32_t target, bool up);
+
   /// Makes `next` current (see the file comment); numbers it.
   SwapResult swap(std::shared_ptr<Generation> next);
   [[nodiscard]] std::shared_ptr<const Generation> current() const;

@@ -106,6 +106,11 @@ ProxyMetrics::Ids ProxyMetrics::registerConfig(const config::GatewayConfig& conf
   }
   const std::lock_guard lock(eventsMutex_);
   breakerState_.clear();
+  health_.clear();
+  for (const auto& sv : config.services) {
+    if (!sv.healthChecks) continue;
+    for (const auto& t : sv.targets) health_[BreakerKey{sv.name, t.url.toString()}] = 1;
+  }
   for (const auto& sv : config.services) {
     if (!sv.circuitBreaker) continue;
     if (sv.circuitBreaker->perTarget) {
@@ -202,6 +207,11 @@ void ProxyMetrics::onEvent(const core::Event& event) {
         event);
   }
   if (!json.empty()) feed_("resilience", json);
+}
+
+void ProxyMetrics::targetHealth(const std::string& service, const std::string& url, bool up) {
+  const std::lock_guard lock(eventsMutex_);
+  health_[BreakerKey{service, url}] = up ? 1 : 0;
 }
 
 void ProxyMetrics::setEventFeed(std::function<void(std::string_view, std::string_view)> feed, core::TimePoint start) {
@@ -437,6 +447,11 @@ std::string ProxyMetrics::render() const {
            escapeLabelValue(k.first.target) + "\",to=\"" +
            core::resilience::toString(static_cast<core::resilience::BreakerState>(k.second)) + "\"} " +
            std::to_string(v) + "\n";
+  }
+  header(out, "gatelab_upstream_healthy", "gauge", "Active health checks: 1 target up, 0 down.");
+  for (const auto& [k, v] : health_) {
+    out += "gatelab_upstream_healthy{service=\"" + escapeLabelValue(k.service) + "\",target=\"" + escapeLabelValue(k.target) +
+           "\"} " + std::to_string(v) + "\n";
   }
   header(out, "gatelab_outlier_ejections_total", "counter", "Targets ejected by outlier detection.");
   for (const auto& [k, v] : ejections_) {

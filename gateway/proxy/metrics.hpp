@@ -13,6 +13,7 @@
 //   gatelab_circuit_breaker_state{service,target,state}   1 for the current state, 0 for the others
 //   gatelab_circuit_breaker_transitions_total{service,target,to}
 //   gatelab_outlier_ejections_total{service,target}
+//   gatelab_upstream_healthy{service,target}           1 up, 0 down (targets under active health checks)
 //   gatelab_connections_total, gatelab_connections_active, gatelab_connections_refused_total
 //   gatelab_config_reloads_total{result}               ok|failed
 //
@@ -79,6 +80,8 @@ class ProxyMetrics final : public core::EventSink {
   void connectionClosed() noexcept { --connectionsActive_; }
   void connectionRefused() noexcept { ++connectionsRefused_; }
   void reloaded(bool ok) noexcept { ++(ok ? reloadsOk_ : reloadsFailed_); }
+  /// Active health checks' verdict for a target (targets of checked services start up).
+  void targetHealth(const std::string& service, const std::string& url, bool up);
 
   void onEvent(const core::Event& event) override;
 
@@ -152,6 +155,7 @@ class ProxyMetrics final : public core::EventSink {
   std::map<BreakerKey, int> breakerState_;  // BreakerState as int
   std::map<std::pair<BreakerKey, int>, std::uint64_t> breakerTransitions_;
   std::map<BreakerKey, std::uint64_t> ejections_;
+  std::map<BreakerKey, int> health_;  // checked targets: 1 up, 0 down
   std::uint64_t bucketBreakerOpens_ = 0;  // guarded by eventsMutex_
   std::uint64_t bucketEjections_ = 0;
   std::function<void(std::string_view, std::string_view)> feed_;  // set before traffic

@@ -274,6 +274,15 @@ struct Server::Impl {
   std::unique_ptr<LiveGateway> gateway;
   AccessLog accessLog;
   EventStream events;
+  // Active health checks: one coroutine per checked target on the accept thread, for the current
+  // generation; a reload bumps the epoch, which ends the old checks, and starts new ones.
+  std::atomic<std::uint64_t> healthEpoch{0};
+  void startHealthChecks(const Generation& g);
+  asio::awaitable<void> healthCheckLoop(std::uint64_t epoch, std::uint64_t generation, std::uint32_t service,
+                                        std::uint32_t target, std::string serviceName, TargetAddress address,
+                                        config::HealthCheckConfig check);
+  core::TimePoint startedAt{};
+  asio::awaitable<std::string> probe(const TargetAddress& address, const config::HealthCheckConfig& check);
   std::optional<asio::steady_timer> timelineTimer;
   std::uint64_t timelineIndex = 0;
   void scheduleTimeline();
@@ -966,6 +975,88 @@ void Server::Impl::onWakeTimer() {
   armWakeTimer();
 }
 
+// ---- Active health checks -----------------------------------------------------------------------
+
+void Server::Impl::startHealthChecks(const Generation& g) {
+  const std::uint64_t epoch = ++healthEpoch;
+  const GenerationHost& host = hostOf(g);
+  for (std::uint32_t sv = 0; sv < g.config->services.size(); ++sv) {
+    const auto& service = g.config->services[sv];
+    if (!service.healthChecks) continue;
+    for (std::uint32_t t = 0; t < service.targets.size(); ++t) {
+      asio::co_spawn(acceptContext,
+                     healthCheckLoop(epoch, g.number, sv, t, service.name, host.serviceTargets[sv][t],
+                                     *service.healthChecks),
+                     asio::detached);
+    }
+  }
+}
+
+asio::awaitable<std::string> Server::Impl::probe(const TargetAddress& address, const config::HealthCheckConfig& check) {
+  // One GET on its own connection (not the pool's: a check must see what a new connection sees).
+  beast::tcp_stream stream(acceptContext);
+  stream.expires_after(check.timeout);
+  tcp::resolver resolver(acceptContext);
+  auto [rec, results] = co_await resolver.async_resolve(address.host, address.port, kAwait);
+  if (rec) co_return "cannot resolve: " + rec.message();
+  auto [cec, ep] = co_await stream.async_connect(results, kAwait);
+  (void)ep;
+  if (cec) co_return cec == beast::error::timeout ? std::string("connect timed out") : "connect failed: " + cec.message();
+  const std::string request = "GET " + check.path + " HTTP/1.1\r\nHost: " + address.hostHeader +
+                              "\r\nUser-Agent: gatelab-health-check\r\nConnection: close\r\n\r\n";
+  auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(request), kAwait);
+  (void)wn;
+  if (wec) co_return wec == beast::error::timeout ? std::string("timed out") : "write failed: " + wec.message();
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024);
+  auto [hec, hn] = co_await http::async_read(stream, buffer, parser, kAwait);
+  (void)hn;
+  beast::error_code ignored;
+  stream.socket().close(ignored);
+  if (hec) co_return hec == beast::error::timeout ? std::string("timed out") : "no valid answer: " + hec.message();
+  const unsigned status = parser.get().result_int();
+  if (status >= 200 && status < 400) co_return std::string{};
+  co_return "status " + std::to_string(status);
+}
+
+asio::awaitable<void> Server::Impl::healthCheckLoop(std::uint64_t epoch, std::uint64_t generation, std::uint32_t service,
+                                                    std::uint32_t target, std::string serviceName, TargetAddress address,
+                                                    config::HealthCheckConfig check) {
+  asio::steady_timer timer(acceptContext);
+  bool up = true;  // targets start healthy (TargetSet), as Envoy's do until checks say otherwise
+  std::uint32_t streak = 0;  // consecutive results against the current state
+  while (!stopped && healthEpoch == epoch) {
+    const std::string failure = co_await probe(address, check);
+    if (stopped || healthEpoch != epoch) co_return;
+    const bool ok = failure.empty();
+    if (ok == up) {
+      streak = 0;
+    } else if (++streak >= (up ? check.unhealthyThreshold : check.healthyThreshold)) {
+      up = ok;
+      streak = 0;
+      if (gateway->setHealthy(generation, service, target, up)) {
+        metrics->targetHealth(serviceName, address.key, up);
+        std::string e = "{\"at_ms\":";
+        char ms[32];
+        std::snprintf(ms, sizeof ms, "%.3f", std::chrono::duration<double, std::milli>(now() - startedAt).count());
+        e += ms;
+        e += ",\"kind\":\"health\",\"service\":\"";
+        appendJsonEscaped(e, serviceName);
+        e += "\",\"target\":\"";
+        appendJsonEscaped(e, address.key);
+        e += up ? "\",\"from\":\"down\",\"to\":\"up\",\"reason\":\"" : "\",\"from\":\"up\",\"to\":\"down\",\"reason\":\"";
+        appendJsonEscaped(e, up ? std::to_string(check.healthyThreshold) + " consecutive checks passed"
+                                : std::to_string(check.unhealthyThreshold) + " consecutive checks failed, last: " + failure);
+        e += "\",\"duration_ms\":0,\"dry_run\":false}";
+        events.publish("resilience", e);
+      }
+    }
+    timer.expires_after(check.interval);
+    co_await timer.async_wait(kAwait);
+  }
+}
+
 // ---- Live event feed ----------------------------------------------------------------------------
 
 void Server::Impl::scheduleTimeline() {
@@ -1136,7 +1227,9 @@ std::string Server::start() {
   Impl& s = *impl_;
   const unsigned n = s.options.threads != 0 ? s.options.threads : std::max(1u, std::thread::hardware_concurrency());
   s.metrics = std::make_unique<ProxyMetrics>(n);
-  s.metrics->setEventFeed([&s](std::string_view name, std::string_view json) { s.events.publish(name, json); }, s.now());
+  s.startedAt = s.now();
+  s.metrics->setEventFeed([&s](std::string_view name, std::string_view json) { s.events.publish(name, json); },
+                          s.startedAt);
   std::string buildError;
   std::shared_ptr<Generation> first = s.buildGeneration(s.config, buildError);
   if (!first) return buildError;
@@ -1199,6 +1292,7 @@ std::string Server::start() {
   if (s.adminAcceptor) asio::co_spawn(s.acceptContext, s.adminLoop(), asio::detached);
   s.timelineTimer.emplace(s.acceptContext);
   s.scheduleTimeline();
+  s.startHealthChecks(*s.gateway->current());
   s.ready = true;
   s.acceptThread = std::thread([&s] { s.acceptContext.run(); });
   return {};
@@ -1227,6 +1321,7 @@ Server::ReloadResult Server::reload(std::shared_ptr<const config::GatewayConfig>
     s.wakeArmed = core::TimePoint::max();
   }
   s.metrics->reloaded(true);
+  asio::post(s.acceptContext, [&s, g = s.gateway->current()] { s.startHealthChecks(*g); });
   r.ok = true;
   r.generation = swapped.generation;
   r.message = "config generation " + std::to_string(swapped.generation) + ": " + std::to_string(next->routes.size()) +
@@ -1274,6 +1369,7 @@ void Server::stop() {
   Impl& s = *impl_;
   if (s.stopped.exchange(true)) return;
   s.ready = false;
+  ++s.healthEpoch;
   if (s.acceptor) {
     asio::post(s.acceptContext, [&s] {
       beast::error_code ignored;
@@ -1285,6 +1381,12 @@ void Server::stop() {
   }
   s.acceptContext.stop();
   if (s.acceptThread.joinable()) s.acceptThread.join();
+  {
+    // The posted close may not have run before stop(); no thread runs the context now.
+    beast::error_code ignored;
+    if (s.acceptor) s.acceptor->close(ignored);
+    if (s.adminAcceptor) s.adminAcceptor->close(ignored);
+  }
   for (auto& w : s.workers) {
     // Close every client and pooled connection first (peers see it at once), then stop the loop;
     // the coroutines left are destroyed with their io_context.

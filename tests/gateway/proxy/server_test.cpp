@@ -761,3 +761,47 @@ TEST(ProxyAdmin, EventStreamSendsTimelineBucketsAndResilienceEvents) {
 
 }  // namespace
 }  // namespace gatelab::proxy
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+
+TEST(ProxyServer, ActiveHealthChecksTakeAFailingTargetOutAndBringItBack) {
+  std::atomic<bool> sick{true};
+  TestUpstream flaky([&](const Request& r) {
+    if (r.target() == "/healthz") return sick ? Reply::status(503) : Reply::ok();
+    return Reply::ok("flaky");
+  });
+  TestUpstream steady([](const Request&) { return Reply::ok("steady"); });
+  TestProxy proxy(gateway("  - name: app\n    targets: [" + flaky.url() + ", " + steady.url() +
+                              "]\n    load_balancer: round_robin\n"
+                              "    health_checks: { path: /healthz, interval: 20ms, timeout: 15ms, "
+                              "healthy_threshold: 1, unhealthy_threshold: 2 }\n",
+                          kApiRoute));
+  const std::string down = "gatelab_upstream_healthy{service=\"app\",target=\"" + flaky.url() + "\"} 0";
+  const std::string up = "gatelab_upstream_healthy{service=\"app\",target=\"" + flaky.url() + "\"} 1";
+  auto waitFor = [&](const std::string& line) {
+    const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (proxy.server->metricsText().find(line) == std::string::npos && std::chrono::steady_clock::now() < giveUp)
+      std::this_thread::yield();
+    return proxy.server->metricsText().find(line) != std::string::npos;
+  };
+  ASSERT_TRUE(waitFor(down)) << proxy.server->metricsText();
+  TestClient client(proxy.port());
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(client.get("/api/x").body(), "steady") << i;  // the down target gets none
+  sick = false;
+  ASSERT_TRUE(waitFor(up));
+  int flakyAnswers = 0;
+  for (int i = 0; i < 6; ++i) flakyAnswers += client.get("/api/x").body() == "flaky";
+  EXPECT_GT(flakyAnswers, 0);  // back in the rotation
+  for (const auto& r : flaky.received()) {
+    if (r.target() == "/healthz") {
+      EXPECT_EQ(r[http::field::user_agent], "gatelab-health-check");
+      break;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
