@@ -28,7 +28,43 @@ using detail::at;
 using detail::inQuotes;
 
 // Allowed top-level keys, in documentation order.
-constexpr std::array<std::string_view, 5> kTopKeys{"version", "listen", "admin", "services", "routes"};
+constexpr std::array<std::string_view, 6> kTopKeys{"version", "listen", "admin", "compression", "services", "routes"};
+constexpr std::array<std::string_view, 3> kCompressionKeys{"types", "min_size", "level"};
+
+void readCompression(Sink& sink, const Mapping& top, GatewayConfig& config) {
+  auto n = top.get("compression");
+  if (!n) return;
+  auto m = Mapping::open(sink, *n, kCompressionKeys, "the compression settings");
+  if (!m) return;
+  const std::size_t before = sink.count();
+  CompressionConfig c;
+  if (auto t = m->get("types")) {
+    constexpr std::string_view kAllowed = "media types such as text/html or application/json (type/subtype, no parameters)";
+    if (auto items = readList(sink, *t, kAllowed)) {
+      c.types.clear();
+      for (const Node& item : *items) {
+        auto text = detail::readString(sink, item, kAllowed);
+        if (!text) continue;
+        const std::string lower = detail::toLowerAscii(*text);
+        const std::size_t slash = lower.find('/');
+        const bool ok = slash != std::string::npos && slash > 0 && slash + 1 < lower.size() &&
+                        lower.find_first_of(" ;,\t", 0) == std::string::npos && lower.find('/', slash + 1) == std::string::npos;
+        if (!ok) {
+          sink.error(item.mark, item.path, "invalid media type " + inQuotes(*text), std::string(kAllowed));
+          continue;
+        }
+        c.types.push_back(lower);
+      }
+    }
+  }
+  if (auto v = m->get("min_size")) {
+    if (auto i = detail::readInt(sink, *v, 0, std::int64_t{1} << 40)) c.minSize = static_cast<std::uint64_t>(*i);
+  }
+  if (auto v = m->get("level")) {
+    if (auto i = detail::readInt(sink, *v, 1, 9)) c.level = static_cast<int>(*i);
+  }
+  if (sink.count() == before) config.compression = std::move(c);
+}
 
 void readVersion(Sink& sink, const Mapping& top, GatewayConfig& config) {
   const std::string allowed = "supported versions: " + std::to_string(kSupportedVersion);
@@ -146,6 +182,7 @@ void validate(Sink& sink, const YAML::Node& root, GatewayConfig& config) {
   readVersion(sink, *top, config);
   readAddress(sink, *top, "listen", config.listen);
   readAddress(sink, *top, "admin", config.admin);
+  readCompression(sink, *top, config);
   if (top->has("listen") || top->has("admin")) {
     if (config.listen == config.admin && config.listen.port != 0) {
       sink.error(top->keyMark(top->has("admin") ? "admin" : "listen"), top->has("admin") ? "admin" : "listen",

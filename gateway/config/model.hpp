@@ -126,10 +126,21 @@ struct RouteConfig {
   [[nodiscard]] const std::string& name() const noexcept { return spec.name; }
 };
 
+/// Response compression by the live proxy (nginx `gzip`, Kong/Envoy compressor): gzip when the
+/// client accepts it, for the listed content types, from `minSize` bytes, never twice.
+struct CompressionConfig {
+  std::vector<std::string> types = {"text/html", "text/plain", "text/css", "text/javascript",
+                                    "application/javascript", "application/json", "application/xml",
+                                    "image/svg+xml"};  ///< media types (lower case, no parameters)
+  std::uint64_t minSize = 1024;  ///< bytes; smaller bodies are sent as they are
+  int level = 6;                 ///< zlib level 1 (fastest) .. 9 (smallest)
+};
+
 struct GatewayConfig {
   int version = kSupportedVersion;
   HostPort listen{"127.0.0.1", 8080};  ///< where the proxy accepts client traffic
   HostPort admin{"127.0.0.1", 9901};   ///< where the admin API (/metrics, /healthz, reload) listens
+  std::optional<CompressionConfig> compression;  ///< absent: the proxy never compresses
   std::vector<ServiceConfig> services;  ///< in file order, names unique
   std::vector<RouteConfig> routes;      ///< in file order, names unique
   std::string source;                   ///< display name of the file it came from

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include <zlib.h>
+
 #include "gateway/core/request.hpp"
 
 namespace gatelab::proxy {
@@ -86,6 +88,57 @@ bool acceptableRequestId(std::string_view id) noexcept {
     if (c < 0x21 || c > 0x7E) return false;
   }
   return true;
+}
+
+bool acceptsEncoding(std::string_view value, std::string_view coding) noexcept {
+  bool star = false;
+  bool starQ = false;
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    std::string_view item = trim(value.substr(0, comma));
+    value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+    const std::size_t semi = item.find(';');
+    const std::string_view name = trim(item.substr(0, semi));
+    bool positive = true;
+    if (semi != std::string_view::npos) {
+      std::string_view params = item.substr(semi + 1);
+      const std::size_t q = params.find_first_of("qQ");
+      if (q != std::string_view::npos) {
+        std::string_view v = trim(params.substr(q + 1));
+        if (!v.empty() && v.front() == '=') v = trim(v.substr(1));
+        // q=0, q=0.0, q=0.000: refused; anything else above zero accepts.
+        positive = !(v.size() >= 1 && v.front() == '0' && v.find_first_not_of("0.", 0) == std::string_view::npos);
+      }
+    }
+    if (core::equalsIgnoreCase(name, coding)) return positive;
+    if (name == "*") {
+      star = true;
+      starQ = positive;
+    }
+  }
+  return star && starQ;
+}
+
+std::string mediaType(std::string_view contentType) {
+  std::string out(trim(contentType.substr(0, contentType.find(';'))));
+  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return out;
+}
+
+std::optional<std::string> gzipCompress(std::string_view data, int level) {
+  z_stream zs{};
+  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
+  std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  const auto produced = static_cast<std::size_t>(zs.total_out);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) return std::nullopt;
+  out.resize(produced);
+  return out;
 }
 
 void splitTarget(std::string_view target, std::string_view& path, std::string_view& query) noexcept {

@@ -53,6 +53,16 @@ std::string randomHex(std::size_t bytes, Draw&& draw) {
 /// A request id a client may pass through: 1-200 visible ASCII characters. Others are replaced.
 [[nodiscard]] bool acceptableRequestId(std::string_view id) noexcept;
 
+/// Whether an Accept-Encoding value accepts `coding` ("gzip"): listed (or `*`) with a q-value
+/// above 0 (RFC 9110 12.5.3). Case-insensitive.
+[[nodiscard]] bool acceptsEncoding(std::string_view acceptEncoding, std::string_view coding) noexcept;
+
+/// The media type of a Content-Type value, lower case, without parameters ("text/html").
+[[nodiscard]] std::string mediaType(std::string_view contentType);
+
+/// `data` gzip-compressed at zlib `level` (1-9); nullopt when zlib fails.
+[[nodiscard]] std::optional<std::string> gzipCompress(std::string_view data, int level);
+
 /// Splits a request-target into path and query. Origin form ("/a?b") as is; absolute form
 /// ("http://h/a?b") keeps the path and query; "*" and anything else give path "" (not routable).
 void splitTarget(std::string_view target, std::string_view& path, std::string_view& query) noexcept;

@@ -114,6 +114,35 @@ void serialize(const Response& res, std::string& out) {
 }
 
 
+/// gzip for a client that accepts it, when the config's `compression` covers the answer's media
+/// type and size; never a second coding, never with `Cache-Control: no-transform`, not for
+/// partial content. Adds `Vary: Accept-Encoding` to every answer that could have been compressed,
+/// so caches keep the two forms apart, and weakens a strong ETag of a compressed body.
+void compress(const config::GatewayConfig& cfg, const Request& req, Response& res) {
+  if (!cfg.compression) return;
+  const config::CompressionConfig& c = *cfg.compression;
+  const unsigned status = res.result_int();
+  if (status < 200 || status == 204 || status == 206 || status == 304) return;
+  if (res.count(http::field::content_encoding) > 0 && !beast::iequals(res[http::field::content_encoding], "identity")) return;
+  if (res.body().size() < c.minSize) return;
+  const std::string type = mediaType(res[http::field::content_type]);
+  if (std::find(c.types.begin(), c.types.end(), type) == c.types.end()) return;
+  const std::string_view cacheControl = res[http::field::cache_control];
+  if (cacheControl.find("no-transform") != std::string_view::npos) return;
+  const std::string vary(res[http::field::vary]);
+  std::string varyLower = vary;
+  for (char& ch : varyLower) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+  if (varyLower.find('*') == std::string::npos && varyLower.find("accept-encoding") == std::string::npos)
+    res.set(http::field::vary, vary.empty() ? std::string("Accept-Encoding") : vary + ", Accept-Encoding");
+  if (!acceptsEncoding(req[http::field::accept_encoding], "gzip")) return;
+  auto zipped = gzipCompress(res.body(), c.level);
+  if (!zipped || zipped->size() >= res.body().size()) return;  // no gain: send it as it is
+  res.body() = std::move(*zipped);
+  res.set(http::field::content_encoding, "gzip");
+  const std::string_view etag = res[http::field::etag];
+  if (!etag.empty() && !etag.starts_with("W/")) res.set(http::field::etag, "W/" + std::string(etag));
+}
+
 /// A target URL split once: host, port, and the Host header value to send.
 struct TargetAddress {
   std::string host;
@@ -712,7 +741,10 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             res.keep_alive(true);
             // The body was read whole: frame it with a length (HEAD keeps the upstream's, which
             // describes the body a GET would have had).
-            if (req.method() != http::verb::head) res.prepare_payload();
+            if (req.method() != http::verb::head) {
+              compress(*ticket.generation->config, req, res);
+              res.prepare_payload();
+            }
             co_return finish(std::move(res));
           }
           case flow::Outcome::kRateLimited:

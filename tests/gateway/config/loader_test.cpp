@@ -728,3 +728,48 @@ TEST(ConfigLoader, Ipv6ListenAddress) {
 
 }  // namespace
 }  // namespace gatelab::config
+
+namespace gatelab::config {
+namespace {
+
+using test::ErrorCase;
+using test::expectError;
+using test::kFile;
+
+const std::string kCompressionBase =
+    "version: 1\nservices:\n  - name: s\n    targets: [http://a:1]\nroutes:\n  - name: r\n    match: { path_prefix: / }\n"
+    "    service: s\n";
+
+TEST(ConfigLoader, CompressionSectionIsOptionalAndChecked) {
+  // Absent: no compression. Present: defaults for what is not written; media types lower-cased.
+  const LoadResult none = loadConfigString(kCompressionBase, kFile);
+  ASSERT_TRUE(none.ok()) << none.errorText();
+  EXPECT_FALSE(none.config->compression.has_value());
+  const LoadResult some =
+      loadConfigString("compression: { types: [Application/JSON, text/csv], level: 9 }\n" + kCompressionBase, kFile);
+  ASSERT_TRUE(some.ok()) << some.errorText();
+  ASSERT_TRUE(some.config->compression.has_value());
+  EXPECT_EQ(some.config->compression->types, (std::vector<std::string>{"application/json", "text/csv"}));
+  EXPECT_EQ(some.config->compression->level, 9);
+  EXPECT_EQ(some.config->compression->minSize, 1024u);
+  const LoadResult defaults = loadConfigString("compression: {}\n" + kCompressionBase, kFile);
+  ASSERT_TRUE(defaults.ok()) << defaults.errorText();
+  EXPECT_NE(std::find(defaults.config->compression->types.begin(), defaults.config->compression->types.end(),
+                      "application/json"),
+            defaults.config->compression->types.end());
+
+  const std::vector<ErrorCase> cases = {
+      {"level out of range", "compression: { level: 0 }\n" + kCompressionBase, "compression.level", "0 }", false, "0"},
+      {"media type without subtype", "compression: { types: [json] }\n" + kCompressionBase, "compression.types[0]",
+       "json]", false, "invalid media type \"json\""},
+      {"media type with parameters", "compression: { types: ['text/html; charset=utf-8'] }\n" + kCompressionBase,
+       "compression.types[0]", "'text/html", false, "invalid media type"},
+      {"negative size", "compression: { min_size: -1 }\n" + kCompressionBase, "compression.min_size", "-1", false, "-1"},
+      {"unknown key", "compression: { gzip_level: 5 }\n" + kCompressionBase, "compression.gzip_level", "gzip_level", false,
+       "unknown key"},
+  };
+  for (const ErrorCase& c : cases) expectError(c);
+}
+
+}  // namespace
+}  // namespace gatelab::config

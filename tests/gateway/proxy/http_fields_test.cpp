@@ -68,3 +68,50 @@ TEST(HttpFields, RequestTargetForms) {
 
 }  // namespace
 }  // namespace gatelab::proxy
+
+#include <zlib.h>
+
+namespace gatelab::proxy {
+namespace {
+
+std::string gunzip(const std::string& z) {
+  z_stream zs{};
+  inflateInit2(&zs, 15 + 16);
+  std::string out(1 << 20, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(z.data()));
+  zs.avail_in = static_cast<uInt>(z.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  return rc == Z_STREAM_END ? out : std::string("<inflate failed>");
+}
+
+TEST(HttpFields, AcceptEncodingFollowsQValues) {
+  EXPECT_TRUE(acceptsEncoding("gzip, deflate, br", "gzip"));
+  EXPECT_TRUE(acceptsEncoding("br;q=1.0, GZIP;q=0.5", "gzip"));
+  EXPECT_FALSE(acceptsEncoding("gzip;q=0", "gzip"));
+  EXPECT_FALSE(acceptsEncoding("gzip; q=0.000, *", "gzip"));  // an explicit refusal wins over *
+  EXPECT_TRUE(acceptsEncoding("*", "gzip"));
+  EXPECT_FALSE(acceptsEncoding("*;q=0", "gzip"));
+  EXPECT_FALSE(acceptsEncoding("", "gzip"));
+  EXPECT_FALSE(acceptsEncoding("br, deflate", "gzip"));
+  EXPECT_TRUE(acceptsEncoding("gzip;q=0.001", "gzip"));
+}
+
+TEST(HttpFields, MediaTypeAndGzipRoundTrip) {
+  EXPECT_EQ(mediaType("Application/JSON; charset=utf-8"), "application/json");
+  EXPECT_EQ(mediaType(" text/html "), "text/html");
+  EXPECT_EQ(mediaType(""), "");
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "{\"id\":" + std::to_string(i) + ",\"ok\":true}";
+  const auto z = gzipCompress(text, 6);
+  ASSERT_TRUE(z.has_value());
+  EXPECT_LT(z->size(), text.size() / 4);
+  EXPECT_EQ(gunzip(*z), text);
+  EXPECT_EQ(gunzip(*gzipCompress("", 1)), "");
+}
+
+}  // namespace
+}  // namespace gatelab::proxy

@@ -805,3 +805,60 @@ TEST(ProxyServer, ActiveHealthChecksTakeAFailingTargetOutAndBringItBack) {
 
 }  // namespace
 }  // namespace gatelab::proxy
+
+#include <zlib.h>
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+
+std::string inflateGzip(const std::string& z) {
+  z_stream zs{};
+  inflateInit2(&zs, 15 + 16);
+  std::string out(1 << 20, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(z.data()));
+  zs.avail_in = static_cast<uInt>(z.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  return rc == Z_STREAM_END ? out : std::string("<inflate failed>");
+}
+
+TEST(ProxyServer, CompressesConfiguredTypesForClientsThatAcceptGzipOnlyOnce) {
+  std::string json;
+  for (int i = 0; i < 300; ++i) json += "{\"item\":" + std::to_string(i) + ",\"name\":\"widget\"},";
+  TestUpstream up([&json](const Request& r) {
+    Reply reply = Reply::ok(r.target() == "/small" ? std::string("{}") : json);
+    reply.response.set(http::field::content_type, r.target() == "/png" ? "image/png" : "application/json; charset=utf-8");
+    if (r.target() == "/already") reply.response.set(http::field::content_encoding, "br");
+    reply.response.set(http::field::etag, "\"v1\"");
+    reply.response.prepare_payload();
+    return reply;
+  });
+  TestProxy proxy("version: 1\ncompression: { types: [application/json], min_size: 100 }\nservices:\n" +
+                  oneService(up.url()) + "routes:\n" + kApiRoute);
+  TestClient client(proxy.port());
+  const Response zipped = client.get("/api/big", {{"Accept-Encoding", "br;q=0.5, gzip"}});
+  EXPECT_EQ(zipped[http::field::content_encoding], "gzip");
+  EXPECT_EQ(zipped[http::field::vary], "Accept-Encoding");
+  EXPECT_EQ(zipped[http::field::etag], "W/\"v1\"");
+  EXPECT_LT(zipped.body().size(), json.size() / 3);
+  EXPECT_EQ(inflateGzip(zipped.body()), json);
+
+  const Response plain = client.get("/api/big");  // no Accept-Encoding
+  EXPECT_EQ(plain.count(http::field::content_encoding), 0u);
+  EXPECT_EQ(plain[http::field::vary], "Accept-Encoding");
+  EXPECT_EQ(plain.body(), json);
+  EXPECT_EQ(client.get("/api/big", {{"Accept-Encoding", "gzip;q=0"}}).body(), json);
+  EXPECT_EQ(client.get("/api/small", {{"Accept-Encoding", "gzip"}}).body(), "{}");       // under min_size
+  EXPECT_EQ(client.get("/api/png", {{"Accept-Encoding", "gzip"}}).body(), json);         // not a listed type
+  const Response br = client.get("/api/already", {{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(br[http::field::content_encoding], "br");                                     // never twice
+  EXPECT_EQ(br.body(), json);
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
