@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/proxy/http_fields.hpp"
+#include "tests/gateway/proxy/proxy_test_support.hpp"
 
 namespace gatelab::proxy {
 namespace {
@@ -69,24 +70,10 @@ TEST(HttpFields, RequestTargetForms) {
 }  // namespace
 }  // namespace gatelab::proxy
 
-#include <zlib.h>
 
 namespace gatelab::proxy {
 namespace {
 
-std::string gunzip(const std::string& z) {
-  z_stream zs{};
-  inflateInit2(&zs, 15 + 16);
-  std::string out(1 << 20, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(z.data()));
-  zs.avail_in = static_cast<uInt>(z.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = inflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  inflateEnd(&zs);
-  return rc == Z_STREAM_END ? out : std::string("<inflate failed>");
-}
 
 TEST(HttpFields, AcceptEncodingFollowsQValues) {
   EXPECT_TRUE(acceptsEncoding("gzip, deflate, br", "gzip"));
@@ -109,8 +96,8 @@ TEST(HttpFields, MediaTypeAndGzipRoundTrip) {
   const auto z = gzipCompress(text, 6);
   ASSERT_TRUE(z.has_value());
   EXPECT_LT(z->size(), text.size() / 4);
-  EXPECT_EQ(gunzip(*z), text);
-  EXPECT_EQ(gunzip(*gzipCompress("", 1)), "");
+  EXPECT_EQ(testing::gunzip(*z), text);
+  EXPECT_EQ(testing::gunzip(*gzipCompress("", 1)), "");
 }
 
 }  // namespace

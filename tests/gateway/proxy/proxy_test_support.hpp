@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 
 #include <sys/socket.h>
+#include <zlib.h>
 #include <sys/time.h>
 
 #include <atomic>
@@ -210,6 +211,21 @@ class TestClient {
   beast::flat_buffer buffer_;
   std::chrono::milliseconds timeout_;
 };
+
+/// `z` gunzipped (tests of compressed answers); "<inflate failed>" when it is not valid gzip.
+inline std::string gunzip(const std::string& z) {
+  z_stream zs{};
+  inflateInit2(&zs, 15 + 16);
+  std::string out(1 << 20, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(z.data()));
+  zs.avail_in = static_cast<uInt>(z.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  return rc == Z_STREAM_END ? out : std::string("<inflate failed>");
+}
 
 /// A port nothing listens on (bound, then closed): connecting is refused.
 inline std::uint16_t closedPort() {
