@@ -14,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -256,6 +257,10 @@ struct RequestInfo {
     bool shadow = false;
   };
   std::vector<Decision> decisions;
+  /// A WebSocket upgrade the upstream accepted (101): its connection and any bytes it sent after
+  /// the 101, for the session to relay both ways once the 101 is written.
+  std::unique_ptr<beast::tcp_stream> tunnel;
+  std::string tunnelLeftover;
 };
 
 struct Worker {
@@ -353,6 +358,11 @@ struct Server::Impl {
   asio::awaitable<void> adminSession(tcp::socket socket);
   asio::awaitable<void> session(tcp::socket socket, Worker& worker);
   asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info);
+  std::atomic<std::size_t> openTunnels{0};
+  asio::awaitable<core::resilience::CallOutcome> upgradeTry(Worker& worker, const TargetAddress& target,
+                                                           const std::string& wire, core::TimePoint deadline,
+                                                           Response& out, RequestInfo& info);
+  asio::awaitable<void> relay(beast::tcp_stream& client, beast::flat_buffer& clientBuffer, RequestInfo& info);
   asio::awaitable<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target,
                                                         const std::string& wire, bool headRequest,
                                                         core::TimePoint deadline, Response& out);
@@ -559,6 +569,22 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     current = &req;
     const bool clientKeepAlive = req.keep_alive();
     Response res = co_await handle(req, peer, worker, info);
+    if (info.tunnel && res.result() == http::status::switching_protocols) {
+      // The WebSocket handshake succeeded: write the 101 as it came, then this connection is a tunnel.
+      ++requests;
+      metrics->request(worker.index, hostOf(*info.generation).ids.route(info.route), 101, now() - arrival,
+                       info.outcomeIndex);
+      if (accessLog.isOpen()) logLine(current, peer, res, info, arrivalWall, now() - arrival);
+      serialize(res, writeBuffer);
+      stream.expires_after(options.idleTimeout);
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(writeBuffer), kAwait);
+      (void)wn;
+      if (!wec) {
+        self.idle = false;
+        co_await relay(stream, buffer, info);
+      }
+      break;
+    }
     ++served;
     // Draining, or the connection's request budget used up: this answer is its last.
     res.keep_alive(clientKeepAlive && res.keep_alive() && !draining && served < options.maxRequestsPerConnection);
@@ -661,6 +687,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     return res;
   };
 
+  const bool websocket = beast::websocket::is_upgrade(req);
   // The upstream request's bytes up to (not including) its Host field, built once; each try adds
   // its target's Host, the framing and the body. Built as text: no message object, a few appends.
   std::string head;
@@ -674,6 +701,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
       head += view.query;
     }
     head += " HTTP/1.1\r\n";
+    if (websocket) head += "Connection: Upgrade\r\nUpgrade: websocket\r\n";  // hop-by-hop, but the handshake needs them
     const std::string_view connection = req[http::field::connection];
     const std::vector<std::string> connectionListed =
         connection.empty() ? std::vector<std::string>{} : connectionOptions(connection);
@@ -731,6 +759,9 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         switch (step.outcome) {
           case flow::Outcome::kUpstream: {
             Response res = std::move(last);
+            if (res.result() == http::status::switching_protocols && info.tunnel) {
+              co_return finish(std::move(res));  // as the upstream sent it: Upgrade and Connection included
+            }
             // Hop-by-hop fields of the upstream's answer stay on its connection.
             std::vector<std::string> drop;
             for (const auto& f : res) {
@@ -793,8 +824,15 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         wire += req.body();
         last = Response{};
         const bool retry = fr.retriesDone > 0;
+        if (websocket && openTunnels.load() >= options.maxTunnels) {
+          gateway->abandon(ticket);
+          info.outcome = "refused";
+          co_return finish(plainResponse(req.version(), http::status::service_unavailable,
+                                         "too many open WebSocket tunnels", false));
+        }
         const core::resilience::CallOutcome outcome =
-            co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last);
+            websocket ? co_await upgradeTry(worker, target, wire, step.deadline, last, info)
+                      : co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last);
         info.upstreamStatus = outcome.kind == core::resilience::OutcomeKind::kResponse ? outcome.status : 0;
         metrics->upstreamTry(worker.index, host.ids.services[fr.service], host.ids.targets[fr.service][step.target],
                              outcome.kind, retry, outcome.isServerError());
@@ -872,6 +910,94 @@ void Server::Impl::logLine(const Request* req, const std::string& peer, const Re
   }
   line += "]}";
   accessLog.add(line);
+}
+
+// ---- WebSocket tunnels ---------------------------------------------------------------------------
+
+asio::awaitable<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& worker, const TargetAddress& target,
+                                                                       const std::string& wire, core::TimePoint deadline,
+                                                                       Response& out, RequestInfo& info) {
+  // The handshake goes on a connection of its own (never pooled: after a 101 it is the tunnel).
+  using core::resilience::CallOutcome;
+  ++tries;
+  const core::TimePoint started = monotonicNow();
+  auto took = [&] { return monotonicNow() - started; };
+  auto stream = std::make_unique<beast::tcp_stream>(worker.ioc);
+  if (deadline != core::resilience::kNoDeadline)
+    stream->expires_at(toSteady(deadline));
+  else
+    stream->expires_never();
+  metrics->upstreamConnection(worker.index, false);
+  tcp::resolver resolver(worker.ioc);
+  auto [rec, results] = co_await resolver.async_resolve(target.host, target.port, kAwait);
+  if (rec) co_return CallOutcome::connectFailure(took());
+  auto [cec, ep] = co_await stream->async_connect(results, kAwait);
+  (void)ep;
+  if (cec) co_return cec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::connectFailure(took());
+  auto [wec, wn] = co_await asio::async_write(*stream, asio::buffer(wire), kAwait);
+  (void)wn;
+  if (wec) co_return wec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(options.maxUpstreamBodyBytes);
+  auto [hec, hn] = co_await http::async_read(*stream, buffer, parser, kAwait);
+  (void)hn;
+  if (hec) co_return hec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
+  out = parser.release();
+  if (out.result() == http::status::switching_protocols) {
+    stream->expires_never();
+    info.tunnelLeftover.assign(static_cast<const char*>(buffer.data().data()), buffer.size());
+    info.tunnel = std::move(stream);
+  }
+  co_return CallOutcome::response(static_cast<std::uint16_t>(out.result_int()), took());
+}
+
+asio::awaitable<void> Server::Impl::relay(beast::tcp_stream& client, beast::flat_buffer& clientBuffer, RequestInfo& info) {
+  // Bytes both ways until either side closes or nothing moves for tunnelIdleTimeout. Frames are
+  // relayed as they are (the tunnel does not parse them), as nginx and Envoy do.
+  ++openTunnels;
+  struct Closed {
+    std::atomic<std::size_t>& n;
+    ~Closed() { --n; }
+  } closedOnExit{openTunnels};
+  beast::tcp_stream& upstream = *info.tunnel;
+  auto pump = [this](beast::tcp_stream& from, beast::tcp_stream& to, std::string pending) -> asio::awaitable<void> {
+    std::array<char, 16 * 1024> chunk{};
+    while (true) {
+      if (!pending.empty()) {
+        to.expires_after(options.tunnelIdleTimeout);
+        auto [wec, wn] = co_await asio::async_write(to, asio::buffer(pending), kAwait);
+        (void)wn;
+        if (wec) break;
+        pending.clear();
+      }
+      from.expires_after(options.tunnelIdleTimeout);
+      auto [rec, n] = co_await from.async_read_some(asio::buffer(chunk), kAwait);
+      if (rec) break;
+      pending.assign(chunk.data(), n);
+    }
+    beast::error_code ignored;
+    from.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    to.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  };
+  std::string fromClient(static_cast<const char*>(clientBuffer.data().data()), clientBuffer.size());
+  clientBuffer.consume(clientBuffer.size());
+  // Upstream -> client runs beside this coroutine; client -> upstream runs here. When one ends it
+  // shuts both sockets down, which ends the other; `done` says when the spawned one has.
+  auto done = std::make_shared<asio::steady_timer>(client.get_executor(), asio::steady_timer::time_point::max());
+  auto finished = std::make_shared<bool>(false);
+  asio::co_spawn(
+      client.get_executor(),
+      [&upstream, &client, pump, leftover = std::move(info.tunnelLeftover), done, finished]() -> asio::awaitable<void> {
+        co_await pump(upstream, client, leftover);
+        *finished = true;
+        done->cancel();
+      },
+      asio::detached);
+  co_await pump(client, upstream, std::move(fromClient));
+  if (!*finished) co_await done->async_wait(kAwait);
+  beast::error_code ignored;
+  upstream.socket().close(ignored);
 }
 
 // ---- One upstream try ---------------------------------------------------------------------------

@@ -21,6 +21,10 @@
 // `timeline` buckets every timelineInterval and `resilience` events as they happen, in the
 // simulator's JSON shapes — the dashboard's live feed).
 //
+// WebSocket: an Upgrade request is routed and policed like any other (rate limits apply to the
+// handshake); its try goes on a fresh upstream connection, and when the upstream answers 101 the
+// client connection becomes a byte tunnel to it (both ways, tunnelIdleTimeout, at most maxTunnels).
+//
 // Per request (RequestFlow's steps): 404/400/429/503 answers; a rate-limit delay waits on a timer
 // (never a blocked thread); each try goes to the picked target with the try's deadline (timeout:
 // 504), connect failures (502), resets (502); retries and back-off as the flow says. Rate-limit
@@ -53,6 +57,8 @@ struct ServerOptions {
   std::chrono::milliseconds upstreamIdleTimeout{30'000};  ///< pooled upstream connection idle
   std::size_t maxIdlePerTarget = 64;     ///< pooled idle connections per target and thread
   std::size_t maxConnections = 10'000;   ///< open client connections; more are closed at once (counted)
+  std::size_t maxTunnels = 1'000;        ///< open WebSocket tunnels; more handshakes get 503
+  std::chrono::milliseconds tunnelIdleTimeout{300'000};  ///< a tunnel with no bytes either way is closed
   std::size_t maxRequestsPerConnection = 10'000;  ///< then `Connection: close` (nginx keepalive_requests)
   std::uint64_t seed = 0;                ///< draw stream seed; 0: from std::random_device
   /// The time policies decide at (default: monotonicNow()). Tests replay timed sequences with a

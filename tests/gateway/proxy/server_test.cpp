@@ -848,3 +848,110 @@ TEST(ProxyServer, CompressesConfiguredTypesForClientsThatAcceptGzipOnlyOnce) {
 
 }  // namespace
 }  // namespace gatelab::proxy
+
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+namespace websocket = beast::websocket;
+
+/// A WebSocket echo server on 127.0.0.1:0, one connection at a time, on its own thread.
+class EchoWebSocket {
+ public:
+  EchoWebSocket() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this] {
+      while (true) {
+        tcp::socket socket(ioc_);
+        beast::error_code ec;
+        acceptor_.accept(socket, ec);
+        if (ec || stopping_) return;
+        websocket::stream<tcp::socket> ws(std::move(socket));
+        ws.accept(ec);
+        if (ec) continue;
+        ++handshakes_;
+        while (true) {
+          beast::flat_buffer b;
+          ws.read(b, ec);
+          if (ec) break;
+          ws.text(ws.got_text());
+          ws.write(b.data(), ec);
+          if (ec) break;
+        }
+      }
+    });
+  }
+  ~EchoWebSocket() {
+    stopping_ = true;
+    asio::io_context wake;
+    tcp::socket s(wake);
+    beast::error_code ignored;
+    s.connect(acceptor_.local_endpoint(), ignored);
+    thread_.join();
+  }
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  [[nodiscard]] int handshakes() const { return handshakes_.load(); }
+
+ private:
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> handshakes_{0};
+};
+
+TEST(ProxyWebSocket, UpgradesArePolicedThenTunnelledBothWays) {
+  EchoWebSocket echo;
+  TestProxy proxy(gateway(oneService(echo.url()),
+                          kApiRoute + "    policies:\n      - rate_limit: { name: ws, algorithm: fixed_window, "
+                                      "limit: 1/min, key: ip }\n"));
+  asio::io_context ioc;
+  websocket::stream<tcp::socket> ws(ioc);
+  ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
+  websocket::response_type handshake;
+  ws.handshake(handshake, "gateway.test", "/api/chat");
+  EXPECT_EQ(handshake.result_int(), 101);
+  EXPECT_EQ(handshake["X-RateLimit-Remaining"], "0");  // the handshake was policed
+  for (const std::string& msg : std::vector<std::string>{"hello", std::string(100'000, 'x'), "bye"}) {
+    ws.write(asio::buffer(msg));
+    beast::flat_buffer b;
+    ws.read(b);
+    EXPECT_EQ(beast::buffers_to_string(b.data()), msg);
+  }
+  ws.close(websocket::close_code::normal);
+
+  // A second handshake in the same minute is rejected by the policy, like any request.
+  websocket::stream<tcp::socket> ws2(ioc);
+  ws2.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
+  websocket::response_type refused;
+  beast::error_code ec;
+  ws2.handshake(refused, "gateway.test", "/api/chat", ec);
+  EXPECT_TRUE(ec);
+  EXPECT_EQ(refused.result_int(), 429);
+  EXPECT_EQ(echo.handshakes(), 1);
+}
+
+TEST(ProxyWebSocket, TunnelCapAnswers503) {
+  EchoWebSocket echo;
+  ServerOptions o;
+  o.maxTunnels = 1;
+  TestProxy proxy(gateway(oneService(echo.url()), kApiRoute), o);
+  asio::io_context ioc;
+  websocket::stream<tcp::socket> first(ioc);
+  first.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
+  first.handshake("gateway.test", "/api/a");
+  first.write(asio::buffer(std::string("ping")));  // the tunnel is open (it echoed)
+  beast::flat_buffer b;
+  first.read(b);
+  websocket::stream<tcp::socket> second(ioc);
+  second.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
+  websocket::response_type refused;
+  beast::error_code ec;
+  second.handshake(refused, "gateway.test", "/api/b", ec);
+  EXPECT_EQ(refused.result_int(), 503);
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
