@@ -530,6 +530,13 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
                                                 "ambiguous message framing (Content-Length and Transfer-Encoding)", true));
       break;
     }
+    // RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host field.
+    const auto hosts = head.count(http::field::host);
+    if (hosts > 1 || (hosts == 0 && head.version() >= 11)) {
+      co_await writeAndMaybeClose(plainResponse(head.version(), http::status::bad_request,
+                                                hosts > 1 ? "more than one Host field" : "no Host field", true));
+      break;
+    }
     if (te && !parser.chunked()) {
       co_await writeAndMaybeClose(plainResponse(head.version(), http::status::not_implemented,
                                                 "unsupported transfer coding", true));
@@ -707,7 +714,11 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         connection.empty() ? std::vector<std::string>{} : connectionOptions(connection);
     for (const auto& f : req) {
       const std::string_view name = f.name_string();
-      if (isHopByHop(name) || f.name() == http::field::host || f.name() == http::field::content_length) continue;
+      // Expect: the body was read whole (and 100-continue answered) here; an upstream told to
+      // expect would answer 100 first, which is not the answer to relay.
+      if (isHopByHop(name) || f.name() == http::field::host || f.name() == http::field::content_length ||
+          f.name() == http::field::expect)
+        continue;
       bool listed = false;
       for (const auto& c : connectionListed) listed = listed || beast::iequals(c, name);
       if (listed) continue;

@@ -212,6 +212,16 @@ TEST(ProxyServer, RequestLimitsAnswerWithTheirStatusAndCloseTheConnection) {
   }
   {
     TestClient c(proxy.port());
+    const std::string out = c.raw("GET /api/x HTTP/1.1\r\nAccept: */*\r\n\r\n");  // no Host
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ")) << out;
+  }
+  {
+    TestClient c(proxy.port());
+    const std::string out = c.raw("GET /api/x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ")) << out;
+  }
+  {
+    TestClient c(proxy.port());
     const std::string out = c.raw("GARBAGE\r\n\r\n");
     EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ")) << out;
   }
@@ -229,6 +239,19 @@ TEST(ProxyServer, RequestLimitsAnswerWithTheirStatusAndCloseTheConnection) {
   EXPECT_EQ(ok.send(post).result_int(), 200);
   ASSERT_EQ(up.received().size(), 1u);
   EXPECT_EQ(up.received()[0].body(), std::string(100, 'b'));
+}
+
+TEST(ProxyServer, ExpectContinueIsAnsweredHereAndNotForwarded) {
+  TestUpstream up;
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
+  TestClient c(proxy.port());
+  const std::string out = c.raw(
+      "POST /api/e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 100 Continue\r\n")) << out;
+  EXPECT_NE(out.find("HTTP/1.1 200 OK"), std::string::npos) << out;
+  ASSERT_EQ(up.received().size(), 1u);
+  EXPECT_EQ(up.received()[0].count(http::field::expect), 0u);
+  EXPECT_EQ(up.received()[0].body(), "hello");
 }
 
 TEST(ProxyServer, ChunkedRequestBodiesAreForwardedWithALength) {
