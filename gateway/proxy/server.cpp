@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <ctime>
 #include <deque>
+#include <future>
 #include <set>
 #include <map>
 #include <mutex>
@@ -214,6 +215,11 @@ class UpstreamPool {
     list.push_back(Idle{std::move(stream), SteadyClock::now()});
   }
 
+  /// Idle connections per target (on the pool's own thread).
+  void countIdle(std::map<std::string, std::size_t>& out) const {
+    for (const auto& [key, list] : idle_) out[key] += list.size();
+  }
+
   void closeAll() {
     for (auto& [key, list] : idle_) {
       for (auto& e : list) {
@@ -354,6 +360,10 @@ struct Server::Impl {
 
 
   asio::awaitable<void> acceptLoop();
+  /// /metrics: the shared counters plus the pools' idle connections, asked of each I/O thread on
+  /// its own thread at scrape time (nothing on the request path); a busy thread that does not
+  /// answer within 100 ms is left out of the gauge.
+  std::string renderMetrics();
   asio::awaitable<void> adminLoop();
   asio::awaitable<void> adminSession(tcp::socket socket);
   asio::awaitable<void> session(tcp::socket socket, Worker& worker);
@@ -1281,6 +1291,42 @@ asio::awaitable<void> Server::Impl::eventStreamSession(beast::tcp_stream& stream
   }
 }
 
+// ---- Metrics scrape ------------------------------------------------------------------------------
+
+std::string Server::Impl::renderMetrics() {
+  std::string out = metrics->render();
+  struct Counts {
+    std::mutex mutex;
+    std::map<std::string, std::size_t> idle;
+  };
+  auto counts = std::make_shared<Counts>();
+  std::vector<std::future<void>> answers;
+  if (!stopped) {
+    for (auto& w : workers) {
+      auto done = std::make_shared<std::promise<void>>();
+      answers.push_back(done->get_future());
+      Worker* worker = w.get();
+      asio::post(worker->ioc, [worker, counts, done] {
+        std::map<std::string, std::size_t> mine;
+        worker->pool->countIdle(mine);
+        {
+          const std::lock_guard lock(counts->mutex);
+          for (const auto& [k, v] : mine) counts->idle[k] += v;
+        }
+        done->set_value();
+      });
+    }
+  }
+  const auto giveUp = SteadyClock::now() + std::chrono::milliseconds(100);
+  for (auto& a : answers) a.wait_until(giveUp);
+  out += "# HELP gatelab_upstream_pool_idle Idle keep-alive connections to each target, over all I/O threads.\n"
+         "# TYPE gatelab_upstream_pool_idle gauge\n";
+  const std::lock_guard lock(counts->mutex);
+  for (const auto& [target, n] : counts->idle)
+    out += "gatelab_upstream_pool_idle{target=\"" + escapeLabelValue(target) + "\"} " + std::to_string(n) + "\n";
+  return out;
+}
+
 // ---- Admin listener ----------------------------------------------------------------------------
 
 asio::awaitable<void> Server::Impl::adminLoop() {
@@ -1338,7 +1384,7 @@ asio::awaitable<void> Server::Impl::adminSession(tcp::socket socket) {
     } else if (path == "/metrics") {
       res = plainResponse(req.version(), http::status::ok, "", false);
       res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      res.body() = metrics->render();
+      res.body() = renderMetrics();
     } else if (path == "/healthz") {
       res = plainResponse(req.version(), http::status::ok, "ok", false);
     } else if (path == "/readyz") {
@@ -1504,7 +1550,7 @@ Server::ReloadResult Server::reload(std::shared_ptr<const config::GatewayConfig>
 
 std::uint16_t Server::port() const noexcept { return impl_->boundPort; }
 std::uint16_t Server::adminPort() const noexcept { return impl_->adminBoundPort; }
-std::string Server::metricsText() const { return impl_->metrics ? impl_->metrics->render() : std::string{}; }
+std::string Server::metricsText() const { return impl_->metrics ? impl_->renderMetrics() : std::string{}; }
 
 bool Server::drain(std::chrono::milliseconds timeout) {
   Impl& s = *impl_;

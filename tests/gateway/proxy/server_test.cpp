@@ -320,6 +320,7 @@ TEST(ProxyAdmin, MetricsCountRequestsDecisionsTriesAndBreakerStateInPrometheusFo
   EXPECT_TRUE(has("gatelab_connections_total 1"));
   EXPECT_TRUE(has("gatelab_upstream_connections_total{reused=\"false\"} 1"));
   EXPECT_TRUE(has("gatelab_upstream_connections_total{reused=\"true\"} 2"));
+  EXPECT_TRUE(has("gatelab_upstream_pool_idle{target=\"" + up.url() + "\"} 1"));  // kept alive after the last try
   // Every sample line is `name{labels} value` or `name value`; every metric has HELP and TYPE.
   std::size_t samples = 0;
   for (std::size_t pos = 0; pos < text.size();) {
