@@ -38,6 +38,20 @@ using tcp = asio::ip::tcp;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
+/// Wakes a thread blocked in `acceptor.accept()` (close() from another thread does not): connects
+/// to it once. The accept loop then sees its stop flag.
+inline void wakeAcceptor(const tcp::acceptor& acceptor) {
+  asio::io_context wake;
+  tcp::socket s(wake);
+  beast::error_code ignored;
+  s.connect(acceptor.local_endpoint(), ignored);
+}
+
+/// "http://127.0.0.1:PORT" of a loopback acceptor.
+inline std::string loopbackUrl(const tcp::acceptor& acceptor) {
+  return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+}
+
 /// What the upstream does with one request.
 struct Reply {
   enum class Kind { kAnswer, kHang, kClose } kind = Kind::kAnswer;
@@ -79,12 +93,7 @@ class TestUpstream {
   ~TestUpstream() {
     stopping_ = true;
     beast::error_code ignored;
-    {
-      // A blocking accept() is not woken by close() from another thread: connect to wake it.
-      asio::io_context wake;
-      tcp::socket s(wake);
-      s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ignored);
-    }
+    wakeAcceptor(acceptor_);
     if (thread_.joinable()) thread_.join();
     acceptor_.close(ignored);
     {

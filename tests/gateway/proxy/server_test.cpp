@@ -909,13 +909,10 @@ class EchoWebSocket {
   }
   ~EchoWebSocket() {
     stopping_ = true;
-    asio::io_context wake;
-    tcp::socket s(wake);
-    beast::error_code ignored;
-    s.connect(acceptor_.local_endpoint(), ignored);
+    wakeAcceptor(acceptor_);
     thread_.join();
   }
-  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  [[nodiscard]] std::string url() const { return loopbackUrl(acceptor_); }
   [[nodiscard]] int handshakes() const { return handshakes_.load(); }
 
  private:
@@ -975,6 +972,67 @@ TEST(ProxyWebSocket, TunnelCapAnswers503) {
   beast::error_code ec;
   second.handshake(refused, "gateway.test", "/api/b", ec);
   EXPECT_EQ(refused.result_int(), 503);
+}
+
+}  // namespace
+}  // namespace gatelab::proxy
+
+namespace gatelab::proxy {
+namespace {
+
+using namespace testing;
+
+/// An upstream that answers every request with the same raw bytes, then closes.
+class RawUpstream {
+ public:
+  explicit RawUpstream(std::string reply)
+      : reply_(std::move(reply)), acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this] {
+      while (true) {
+        tcp::socket s(ioc_);
+        beast::error_code ec;
+        acceptor_.accept(s, ec);
+        if (ec || stopping_) return;
+        char buf[4096];
+        (void)s.read_some(asio::buffer(buf), ec);  // the request (small in these tests)
+        asio::write(s, asio::buffer(reply_), ec);
+        s.shutdown(tcp::socket::shutdown_both, ec);
+      }
+    });
+  }
+  ~RawUpstream() {
+    stopping_ = true;
+    wakeAcceptor(acceptor_);
+    thread_.join();
+  }
+  [[nodiscard]] std::string url() const { return loopbackUrl(acceptor_); }
+
+ private:
+  std::string reply_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+};
+
+TEST(ProxyServer, MalformedOrOversizedUpstreamRepliesAre502) {
+  // Bad upstream replies are data: the client gets 502 and the gateway keeps serving.
+  const std::vector<std::string> replies = {
+      "garbage\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",          // closes before the body is complete
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",  // an invalid chunk size
+      "HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n" + std::string(200, 'b'),  // above the body limit
+  };
+  for (const std::string& reply : replies) {
+    RawUpstream bad(reply);
+    ServerOptions o;
+    o.maxUpstreamBodyBytes = 100;
+    TestProxy proxy(gateway(oneService(bad.url()), kApiRoute), o);
+    TestClient client(proxy.port());
+    EXPECT_EQ(client.get("/api/x").result_int(), 502) << reply.substr(0, 40);
+    EXPECT_EQ(client.get("/elsewhere").result_int(), 404);  // still serving on the same connection
+  }
 }
 
 }  // namespace
