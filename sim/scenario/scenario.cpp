@@ -226,7 +226,7 @@ Threshold parseThreshold(const MetricInfo& info, std::string_view text) {
         t.message = metric + " is a rate: " + quoted(text) + " is not a rate";
         return t;
       }
-      t.value = static_cast<double>(r.value().count) * 1e9 / static_cast<double>(r.value().period.count());
+      t.value = r.value().perSecond();
       return t;
     }
     case MetricUnit::kCount: {
