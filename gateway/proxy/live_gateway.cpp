@@ -4,14 +4,6 @@
 
 namespace gatelab::proxy {
 
-std::uint64_t LiveGateway::Draws::next() {
-  // splitmix64: a full-period 64-bit stream, one add and three multiply-xorshifts per draw.
-  std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 LiveGateway::LiveGateway(std::shared_ptr<Generation> first, std::uint64_t seed)
     : current_(std::move(first)), draws_(seed) {
   current_->number = 1;

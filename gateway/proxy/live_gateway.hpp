@@ -15,7 +15,7 @@
 // mutex, so no request is counted twice or lost; changed or new policies start empty. Breakers,
 // outlier state and retry budgets start afresh with the new runtime.
 //
-// Random draws (weighted picks, back-off jitter) come from one splitmix64 stream seeded at start.
+// Random draws (weighted picks, back-off jitter) come from one SplitMix64 stream seeded at start.
 // Thread safety: every member function may be called from any thread.
 
 #include <cstdint>
@@ -27,6 +27,22 @@
 #include "gateway/flow/request_flow.hpp"
 
 namespace gatelab::proxy {
+
+/// splitmix64: a full-period 64-bit stream, one add and three multiply-xorshifts per value. The
+/// proxy's draws (LiveGateway) and its request/trace ids (one per I/O thread) come from it.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(std::uint64_t seed = 0) noexcept : state_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  std::uint64_t state_;
+};
 
 /// One config in service.
 struct Generation {
@@ -76,11 +92,11 @@ class LiveGateway {
  private:
   class Draws final : public flow::FlowDraws {
    public:
-    explicit Draws(std::uint64_t seed) : state_(seed) {}
-    std::uint64_t next() override;
+    explicit Draws(std::uint64_t seed) : stream_(seed) {}
+    std::uint64_t next() override { return stream_.next(); }
 
    private:
-    std::uint64_t state_;
+    SplitMix64 stream_;
   };
 
   mutable std::mutex mutex_;

@@ -209,6 +209,18 @@ void ProxyMetrics::onEvent(const core::Event& event) {
   if (!json.empty()) feed_("resilience", json);
 }
 
+ProxyMetrics::Totals ProxyMetrics::totals() const {
+  Totals t;
+  t.connections = connectionsTotal_.load();
+  for (const auto& sp : shards_) {
+    const std::lock_guard lock(sp->mutex);
+    for (const auto& [k, v] : sp->requests) t.requests += v;
+    for (const auto& [k, v] : sp->tries) t.tries += v;
+    t.newUpstreamConnections += sp->connections[0];
+  }
+  return t;
+}
+
 void ProxyMetrics::targetHealth(const std::string& service, const std::string& url, bool up) {
   const std::lock_guard lock(eventsMutex_);
   health_[BreakerKey{service, url}] = up ? 1 : 0;

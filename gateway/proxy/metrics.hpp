@@ -85,6 +85,15 @@ class ProxyMetrics final : public core::EventSink {
 
   void onEvent(const core::Event& event) override;
 
+  /// Whole-gateway totals (Server::stats()).
+  struct Totals {
+    std::uint64_t connections = 0;             ///< client connections accepted
+    std::uint64_t requests = 0;                ///< answered
+    std::uint64_t tries = 0;                   ///< upstream tries
+    std::uint64_t newUpstreamConnections = 0;  ///< connections opened for tries (not from the pool)
+  };
+  [[nodiscard]] Totals totals() const;
+
   /// Every metric, in the text exposition format.
   [[nodiscard]] std::string render() const;
 

@@ -272,13 +272,7 @@ struct RequestInfo {
 struct Worker {
   unsigned index = 0;  // metrics shard
   std::set<SessionState*> sessions;
-  std::uint64_t idState = 0;  // request and trace ids: splitmix64, one stream per thread (no lock)
-  std::uint64_t nextRandom() noexcept {
-    std::uint64_t z = (idState += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
+  SplitMix64 ids;  // request and trace ids: one stream per thread (no lock)
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
@@ -356,7 +350,6 @@ struct Server::Impl {
   std::atomic<bool> stopped{false};
   std::uint16_t boundPort = 0;
 
-  std::atomic<std::uint64_t> connections{0}, requests{0}, tries{0}, upstreamConnects{0};
 
 
   asio::awaitable<void> acceptLoop();
@@ -399,7 +392,6 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
       continue;
     }
     ++openConnections;
-    ++connections;
     asio::co_spawn(worker.ioc, session(std::move(socket), worker), asio::detached);
   }
 }
@@ -484,7 +476,6 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
   // Counted when the answer is ready, before it is written (a client that has read it sees it
   // counted in /metrics).
   auto writeAndMaybeClose = [&](Response res) -> asio::awaitable<bool> {
-    ++requests;
     const core::Duration took = now() - arrival;
     metrics->request(worker.index, info.generation ? hostOf(*info.generation).ids.route(info.route) : 0,
                      res.result_int(), took, info.outcomeIndex);
@@ -588,7 +579,6 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     Response res = co_await handle(req, peer, worker, info);
     if (info.tunnel && res.result() == http::status::switching_protocols) {
       // The WebSocket handshake succeeded: write the 101 as it came, then this connection is a tunnel.
-      ++requests;
       metrics->request(worker.index, hostOf(*info.generation).ids.route(info.route), 101, now() - arrival,
                        info.outcomeIndex);
       if (accessLog.isOpen()) logLine(current, peer, res, info, arrivalWall, now() - arrival);
@@ -752,16 +742,16 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     head += "X-Request-ID: ";
     const std::string_view clientId = req["x-request-id"];
     info.requestId = acceptableRequestId(clientId) ? std::string(clientId)
-                                                   : randomHex(16, [&worker] { return worker.nextRandom(); });
+                                                   : randomHex(16, [&worker] { return worker.ids.next(); });
     head += info.requestId;
     TraceParent tp;
     if (auto parsed = parseTraceParent(req["traceparent"])) {
       tp = std::move(*parsed);
     } else {
-      tp.traceId = randomHex(16, [&worker] { return worker.nextRandom(); });
+      tp.traceId = randomHex(16, [&worker] { return worker.ids.next(); });
       tp.flags = 0;
     }
-    tp.parentId = randomHex(8, [&worker] { return worker.nextRandom(); });  // this hop's span
+    tp.parentId = randomHex(8, [&worker] { return worker.ids.next(); });  // this hop's span
     head += "\r\ntraceparent: ";
     head += formatTraceParent(tp);
     head += "\r\n";
@@ -940,7 +930,6 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& 
                                                                        Response& out, RequestInfo& info) {
   // The handshake goes on a connection of its own (never pooled: after a 101 it is the tunnel).
   using core::resilience::CallOutcome;
-  ++tries;
   const core::TimePoint started = monotonicNow();
   auto took = [&] { return monotonicNow() - started; };
   auto stream = std::make_unique<beast::tcp_stream>(worker.ioc);
@@ -1027,7 +1016,6 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
                                                                     const std::string& wire, bool headRequest,
                                                                     core::TimePoint deadline, Response& out) {
   using core::resilience::CallOutcome;
-  ++tries;
   const core::TimePoint started = monotonicNow();
   const bool hasDeadline = deadline != core::resilience::kNoDeadline;
   auto took = [&] { return monotonicNow() - started; };
@@ -1047,7 +1035,6 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     beast::tcp_stream& stream = *owned;
     metrics->upstreamConnection(worker.index, reused);
     if (!reused) {
-      ++upstreamConnects;
       setExpiry(stream);
       tcp::resolver resolver(worker.ioc);
       auto [rec, results] = co_await resolver.async_resolve(target.host, target.port, kAwait);
@@ -1494,7 +1481,7 @@ std::string Server::start() {
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->index = i;
-    w->idState = seed ^ (0xD1B54A32D192ED03ULL * (i + 1));
+    w->ids = SplitMix64(seed ^ (0xD1B54A32D192ED03ULL * (i + 1)));
     w->pool = std::make_unique<UpstreamPool>(s.options.maxIdlePerTarget, s.options.upstreamIdleTimeout);
     w->work.emplace(w->ioc.get_executor());
     s.workers.push_back(std::move(w));
@@ -1622,9 +1609,10 @@ void Server::stop() {
   s.accessLog.close();
 }
 
-Server::Stats Server::stats() const noexcept {
-  const Impl& s = *impl_;
-  return Stats{s.connections.load(), s.requests.load(), s.tries.load(), s.upstreamConnects.load()};
+Server::Stats Server::stats() const {
+  if (!impl_->metrics) return Stats{};
+  const ProxyMetrics::Totals t = impl_->metrics->totals();
+  return Stats{t.connections, t.requests, t.tries, t.newUpstreamConnections};
 }
 
 }  // namespace gatelab::proxy

@@ -130,7 +130,7 @@ class Server {
     std::uint64_t upstreamTries = 0;
     std::uint64_t upstreamConnects = 0;  ///< new upstream connections (the rest were reused)
   };
-  [[nodiscard]] Stats stats() const noexcept;
+  [[nodiscard]] Stats stats() const;  ///< from the metrics (ProxyMetrics::totals)
 
  private:
   struct Impl;
