@@ -1,10 +1,12 @@
 #include "gateway/proxy/metrics.hpp"
 
 #include <cmath>
+#include <optional>
 #include <cstdio>
 #include <variant>
 
 #include "gateway/core/resilience/states.hpp"
+#include "gateway/proxy/access_log.hpp"
 
 namespace gatelab::proxy {
 namespace {
@@ -164,11 +166,18 @@ void ProxyMetrics::upstreamConnection(unsigned shard, bool reused) {
 }
 
 void ProxyMetrics::onEvent(const core::Event& event) {
-  std::string json;
+  struct Pending {
+    core::TimePoint at;
+    const char* kind;
+    std::string service, target, from, to, reason;
+    double durationMs;
+    bool dryRun;
+  };
+  std::optional<Pending> pending;
   {
     const std::lock_guard lock(eventsMutex_);
     std::visit(
-        [this, &json](const auto& e) {
+        [this, &pending](const auto& e) {
           using T = std::decay_t<decltype(e)>;
           const BreakerKey key{e.subject.service, e.subject.target};
           const char* kind = "return";
@@ -196,17 +205,39 @@ void ProxyMetrics::onEvent(const core::Event& event) {
             from = "in";
             to = "in";
           }
-          if (!feed_) return;
-          // The simulator's report.json event shape.
-          json = "{\"at_ms\":" + number(std::chrono::duration<double, std::milli>(e.at - feedStart_).count()) +
-                 ",\"kind\":\"" + kind + "\",\"service\":\"" + escapeLabelValue(e.subject.service) +
-                 "\",\"target\":\"" + escapeLabelValue(e.subject.target) + "\",\"from\":\"" + from + "\",\"to\":\"" + to +
-                 "\",\"reason\":\"" + escapeLabelValue(e.reason) + "\",\"duration_ms\":" + number(durationMs) +
-                 ",\"dry_run\":" + (dryRun ? "true" : "false") + "}";
+          if (feed_) {
+            pending = Pending{e.at, kind, e.subject.service, e.subject.target, from, to, e.reason, durationMs, dryRun};
+          }
         },
         event);
   }
-  if (!json.empty()) feed_("resilience", json);
+  if (pending) {
+    publishResilience(pending->at, pending->kind, pending->service, pending->target, pending->from, pending->to,
+                      pending->reason, pending->durationMs, pending->dryRun);
+  }
+}
+
+void ProxyMetrics::publishResilience(core::TimePoint at, std::string_view kind, std::string_view service,
+                                     std::string_view target, std::string_view from, std::string_view to,
+                                     std::string_view reason, double durationMs, bool dryRun) {
+  if (!feed_) return;
+  // The simulator's report.json event shape.
+  std::string json = "{\"at_ms\":" + number(std::chrono::duration<double, std::milli>(at - feedStart_).count());
+  const auto field = [&json](const char* key, std::string_view value) {
+    json += ",\"";
+    json += key;
+    json += "\":\"";
+    appendJsonEscaped(json, value);
+    json += '"';
+  };
+  field("kind", kind);
+  field("service", service);
+  field("target", target);
+  field("from", from);
+  field("to", to);
+  field("reason", reason);
+  json += ",\"duration_ms\":" + number(durationMs) + ",\"dry_run\":" + (dryRun ? "true" : "false") + "}";
+  feed_("resilience", json);
 }
 
 ProxyMetrics::Totals ProxyMetrics::totals() const {

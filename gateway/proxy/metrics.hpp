@@ -100,6 +100,11 @@ class ProxyMetrics final : public core::EventSink {
   /// The live event feed: `timeline` buckets and `resilience` events as JSON, in the simulator's
   /// shapes (timeline.ndjson lines, report.json events). Times are ms since `start`.
   void setEventFeed(std::function<void(std::string_view name, std::string_view json)> feed, core::TimePoint start);
+  /// Sends one `resilience` event on the feed (report.json's event shape); for events that do not
+  /// come from the runtime (active health checks). No-op without a feed.
+  void publishResilience(core::TimePoint at, std::string_view kind, std::string_view service, std::string_view target,
+                         std::string_view from, std::string_view to, std::string_view reason, double durationMs,
+                         bool dryRun);
   /// Closes the timeline bucket [start, end) (ms since the feed's start): its JSON, counters reset.
   [[nodiscard]] std::string takeTimelineBucket(std::uint64_t index, core::TimePoint end);
 

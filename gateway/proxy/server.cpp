@@ -475,7 +475,8 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
   std::string writeBuffer;  // reused for every answer on this connection
   // Counted when the answer is ready, before it is written (a client that has read it sees it
   // counted in /metrics).
-  auto writeAndMaybeClose = [&](Response res) -> asio::awaitable<bool> {
+  // Counts, logs and writes one answer; true when it was written.
+  auto write = [&](const Response& res) -> asio::awaitable<bool> {
     const core::Duration took = now() - arrival;
     metrics->request(worker.index, info.generation ? hostOf(*info.generation).ids.route(info.route) : 0,
                      res.result_int(), took, info.outcomeIndex);
@@ -484,8 +485,10 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     stream.expires_after(options.idleTimeout);
     auto [wec, n] = co_await asio::async_write(stream, asio::buffer(writeBuffer), kAwait);
     (void)n;
-    co_return !wec && res.keep_alive();
+    co_return !wec;
   };
+  // Writes an answer; true when the connection stays open for the next request.
+  auto writeAndMaybeClose = [&](Response res) -> asio::awaitable<bool> { co_return co_await write(res) && res.keep_alive(); };
 
   while (!stopped && !draining) {
     self.idle = true;
@@ -579,14 +582,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     Response res = co_await handle(req, peer, worker, info);
     if (info.tunnel && res.result() == http::status::switching_protocols) {
       // The WebSocket handshake succeeded: write the 101 as it came, then this connection is a tunnel.
-      metrics->request(worker.index, hostOf(*info.generation).ids.route(info.route), 101, now() - arrival,
-                       info.outcomeIndex);
-      if (accessLog.isOpen()) logLine(current, peer, res, info, arrivalWall, now() - arrival);
-      serialize(res, writeBuffer);
-      stream.expires_after(options.idleTimeout);
-      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(writeBuffer), kAwait);
-      (void)wn;
-      if (!wec) {
+      if (co_await write(res)) {
         self.idle = false;
         co_await relay(stream, buffer, info);
       }
@@ -1203,19 +1199,11 @@ asio::awaitable<void> Server::Impl::healthCheckLoop(std::uint64_t epoch, std::ui
       streak = 0;
       if (gateway->setHealthy(generation, service, target, up)) {
         metrics->targetHealth(serviceName, address.key, up);
-        std::string e = "{\"at_ms\":";
-        char ms[32];
-        std::snprintf(ms, sizeof ms, "%.3f", std::chrono::duration<double, std::milli>(now() - startedAt).count());
-        e += ms;
-        e += ",\"kind\":\"health\",\"service\":\"";
-        appendJsonEscaped(e, serviceName);
-        e += "\",\"target\":\"";
-        appendJsonEscaped(e, address.key);
-        e += up ? "\",\"from\":\"down\",\"to\":\"up\",\"reason\":\"" : "\",\"from\":\"up\",\"to\":\"down\",\"reason\":\"";
-        appendJsonEscaped(e, up ? std::to_string(check.healthyThreshold) + " consecutive checks passed"
-                                : std::to_string(check.unhealthyThreshold) + " consecutive checks failed, last: " + failure);
-        e += "\",\"duration_ms\":0,\"dry_run\":false}";
-        events.publish("resilience", e);
+        metrics->publishResilience(now(), "health", serviceName, address.key, up ? "down" : "up", up ? "up" : "down",
+                                   up ? std::to_string(check.healthyThreshold) + " consecutive checks passed"
+                                      : std::to_string(check.unhealthyThreshold) +
+                                            " consecutive checks failed, last: " + failure,
+                                   0, false);
       }
     }
     timer.expires_after(check.interval);
