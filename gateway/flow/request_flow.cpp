@@ -53,6 +53,11 @@ const char* toString(Outcome outcome) noexcept {
   return "unknown";
 }
 
+const char* statusClassName(std::size_t index) noexcept {
+  static constexpr const char* kNames[kStatusClassCount] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+  return index < kStatusClassCount ? kNames[index] : "other";
+}
+
 RequestFlow::RequestFlow(config::GatewayRuntime& runtime) : runtime_(runtime) {
   services_.resize(runtime.services.size());
   for (std::size_t s = 0; s < runtime.services.size(); ++s) {

@@ -67,6 +67,14 @@ enum class Outcome : std::uint8_t {
 inline constexpr std::size_t kOutcomeCount = 9;
 const char* toString(Outcome outcome) noexcept;
 
+/// Status classes as both hosts' reports count them: 1xx..5xx, then "other" (0 or >= 600).
+inline constexpr std::size_t kStatusClassCount = 6;
+[[nodiscard]] constexpr std::size_t statusClassIndex(std::uint16_t status) noexcept {
+  return status >= 100 && status <= 599 ? static_cast<std::size_t>(status / 100 - 1) : 5;
+}
+/// "1xx" .. "5xx", "other". Precondition: index < kStatusClassCount.
+const char* statusClassName(std::size_t index) noexcept;
+
 enum class StepKind : std::uint8_t {
   kAnswer,   ///< respond to the client: the request is finished
   kWait,     ///< wait until `until`, then call resume()

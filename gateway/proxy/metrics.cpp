@@ -130,7 +130,7 @@ void ProxyMetrics::request(unsigned shard, std::uint32_t routeId, unsigned statu
   const std::lock_guard lock(s.mutex);
   Bucket& bk = s.bucket;
   ++bk.requests;
-  ++bk.status[status >= 100 && status <= 599 ? status / 100 - 1 : 5];
+  ++bk.status[flow::statusClassIndex(static_cast<std::uint16_t>(std::min(status, 65535u)))];
   if (outcome >= 0 && static_cast<std::size_t>(outcome) < bk.outcomes.size()) ++bk.outcomes[static_cast<std::size_t>(outcome)];
   bk.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(latency.count(), 0)));
   ++s.requests[{routeId, status}];
@@ -349,9 +349,8 @@ std::string ProxyMetrics::takeTimelineBucket(std::uint64_t index, core::TimePoin
     j += ",\"start_ms\":" + ms(start - feedStart_) + ",\"end_ms\":" + ms(end - feedStart_);
   }
   j += ",\"requests\":" + std::to_string(merged.requests);
-  static constexpr const char* kStatus[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
   j += ",\"status\":{";
-  for (std::size_t i = 0; i < 6; ++i) j += std::string(i ? "," : "") + "\"" + kStatus[i] + "\":" + std::to_string(merged.status[i]);
+  for (std::size_t i = 0; i < flow::kStatusClassCount; ++i) j += std::string(i ? "," : "") + "\"" + flow::statusClassName(i) + "\":" + std::to_string(merged.status[i]);
   j += "},\"outcomes\":{";
   for (std::size_t i = 0; i < merged.outcomes.size(); ++i) {
     const char* name = i < flow::kOutcomeCount ? flow::toString(static_cast<flow::Outcome>(i)) : "refused";

@@ -125,7 +125,7 @@ class ProxyMetrics final : public core::EventSink {
   /// What one timeline bucket counts (reset when taken).
   struct Bucket {
     std::uint64_t requests = 0;
-    std::array<std::uint64_t, 6> status{};                           // 1xx..5xx, other
+    std::array<std::uint64_t, flow::kStatusClassCount> status{};     // flow::statusClassIndex
     std::array<std::uint64_t, flow::kOutcomeCount + 1> outcomes{};   // + refused
     std::uint64_t tries = 0, retries = 0, tryFailures = 0;
     FineHistogram latency;

@@ -62,12 +62,8 @@ struct CollectorOptions {
 };
 
 using flow::kOutcomeCount;  ///< RequestOutcome enumerators
-inline constexpr std::size_t kStatusClassCount = 6;  ///< 1xx..5xx and "other" (status 0 or >= 600)
-
-/// Index into status-class arrays: 0 for 1xx ... 4 for 5xx, 5 for anything else.
-[[nodiscard]] constexpr std::size_t statusClassIndex(std::uint16_t status) noexcept {
-  return status >= 100 && status <= 599 ? static_cast<std::size_t>(status / 100 - 1) : 5;
-}
+using flow::kStatusClassCount;  ///< 1xx..5xx and "other" (status 0 or >= 600)
+using flow::statusClassIndex;
 
 // ---- Gauges the runner samples at each bucket end -------------------------------------------
 

@@ -8,7 +8,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kStatusNames[kStatusClassCount] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
 
 json share(std::uint64_t num, std::uint64_t den) {
   if (den == 0) return nullptr;
@@ -21,7 +20,7 @@ json optionalMillis(const std::optional<core::Duration>& d) { return d ? json(to
 
 json statusJson(const std::array<std::uint64_t, kStatusClassCount>& counts) {
   json j = json::object();
-  for (std::size_t i = 0; i < kStatusClassCount; ++i) j[kStatusNames[i]] = counts[i];
+  for (std::size_t i = 0; i < kStatusClassCount; ++i) j[flow::statusClassName(i)] = counts[i];
   return j;
 }
 
