@@ -29,6 +29,8 @@ packages=(
   libgmock-dev     # unit tests (matchers)
   libbenchmark-dev # bench/
   libboost1.81-dev # Asio and Beast: the live proxy (gateway/proxy)
+  libhiredis-dev   # Redis client for distributed rate limits (store: redis)
+  redis-server     # Redis for the distributed rate-limit tests and benchmark (started per test)
 )
 
 missing=()

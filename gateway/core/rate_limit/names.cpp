@@ -49,4 +49,20 @@ const char* toString(MissingKey m) noexcept {
   return "unknown";
 }
 
+const char* toString(StoreKind s) noexcept {
+  switch (s) {
+    case StoreKind::kLocal: return "local";
+    case StoreKind::kRedis: return "redis";
+  }
+  return "unknown";
+}
+
+const char* toString(StoreFailure f) noexcept {
+  switch (f) {
+    case StoreFailure::kAllow: return "allow";
+    case StoreFailure::kReject: return "reject";
+  }
+  return "unknown";
+}
+
 }  // namespace gatelab::core::ratelimit

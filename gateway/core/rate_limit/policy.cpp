@@ -52,7 +52,7 @@ bool RateLimitPolicy::adoptStateFrom(RateLimitPolicy& old) {
   const RateLimitPolicySpec& a = spec_;
   const RateLimitPolicySpec& b = old.spec_;
   if (&old == this || a.name != b.name || !(a.key == b.key) || a.onMissingKey != b.onMissingKey || !(a.limits == b.limits) ||
-      a.cost != b.cost || a.maxKeys != b.maxKeys || limiters_.size() != old.limiters_.size())
+      a.cost != b.cost || a.maxKeys != b.maxKeys || a.store != b.store || limiters_.size() != old.limiters_.size())
     return false;
   for (std::size_t i = 0; i < limiters_.size(); ++i) {
     if (!limiters_[i]->adoptState(*old.limiters_[i])) return false;  // equal specs: cannot happen
@@ -61,45 +61,51 @@ bool RateLimitPolicy::adoptStateFrom(RateLimitPolicy& old) {
 }
 
 PolicyDecision RateLimitPolicy::evaluateKey(const Hash128& key, TimePoint now) {
-  PolicyDecision out;
-  out.applied = true;
-  out.key = key;
   const std::size_t n = limiters_.size();
-  out.limitCount = static_cast<std::uint8_t>(n);
   const std::uint64_t cost = spec_.cost;
+  std::array<Decision, kMaxLimitsPerPolicy> limits{};
 
   if (n > 1) {
     // Check all limits first; charge none if one rejects (except that one's own penalty).
     for (std::size_t i = 0; i < n; ++i) {
-      const Decision d = limiters_[i]->peek(key, now, cost);
-      if (d.verdict == Verdict::kReject) {
-        out.limits[i] = limiters_[i]->acquire(key, now, cost);
-        out.limitCount = static_cast<std::uint8_t>(i + 1);
-        out.binding = static_cast<std::uint8_t>(i);
-        out.wouldBe = Verdict::kReject;
-        out.status = spec_.rejectStatus;
-        out.verdict = spec_.shadow ? Verdict::kAllow : Verdict::kReject;
-        return out;
+      if (limiters_[i]->peek(key, now, cost).verdict == Verdict::kReject) {
+        limits[i] = limiters_[i]->acquire(key, now, cost);
+        return combineDecisions(spec_, key, std::span<const Decision>(limits.data(), i + 1));
       }
     }
   }
+  for (std::size_t i = 0; i < n; ++i) {
+    limits[i] = limiters_[i]->acquire(key, now, cost);
+    if (limits[i].verdict == Verdict::kReject)  // only reachable with one limit
+      return combineDecisions(spec_, key, std::span<const Decision>(limits.data(), i + 1));
+  }
+  return combineDecisions(spec_, key, std::span<const Decision>(limits.data(), n));
+}
+
+PolicyDecision combineDecisions(const RateLimitPolicySpec& spec, const Hash128& key,
+                                std::span<const Decision> evaluated) noexcept {
+  PolicyDecision out;
+  out.applied = true;
+  out.key = key;
+  const std::size_t n = std::min(evaluated.size(), kMaxLimitsPerPolicy);
+  out.limitCount = static_cast<std::uint8_t>(n);
+  if (n == 0) return out;
+  std::copy_n(evaluated.begin(), n, out.limits.begin());
+  if (evaluated[n - 1].verdict == Verdict::kReject) {
+    out.binding = static_cast<std::uint8_t>(n - 1);
+    out.wouldBe = Verdict::kReject;
+    out.status = spec.rejectStatus;
+    out.verdict = spec.shadow ? Verdict::kAllow : Verdict::kReject;
+    return out;
+  }
   Duration delay{0};
   for (std::size_t i = 0; i < n; ++i) {
-    const Decision d = limiters_[i]->acquire(key, now, cost);
-    out.limits[i] = d;
-    if (d.verdict == Verdict::kReject) {  // only reachable with one limit
-      out.binding = static_cast<std::uint8_t>(i);
-      out.wouldBe = Verdict::kReject;
-      out.status = spec_.rejectStatus;
-      out.verdict = spec_.shadow ? Verdict::kAllow : Verdict::kReject;
-      return out;
-    }
-    delay = std::max(delay, d.delay);
-    if (i > 0 && lessRemainingShare(d, out.limits[out.binding])) out.binding = static_cast<std::uint8_t>(i);
+    delay = std::max(delay, evaluated[i].delay);
+    if (i > 0 && lessRemainingShare(evaluated[i], out.limits[out.binding])) out.binding = static_cast<std::uint8_t>(i);
   }
   out.delay = delay;
   out.wouldBe = delay.count() > 0 ? Verdict::kDelay : Verdict::kAllow;
-  out.verdict = spec_.shadow ? Verdict::kAllow : out.wouldBe;
+  out.verdict = spec.shadow ? Verdict::kAllow : out.wouldBe;
   return out;
 }
 

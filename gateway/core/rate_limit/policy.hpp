@@ -46,6 +46,15 @@ struct PolicyDecision {
   [[nodiscard]] const Decision& bindingDecision() const noexcept { return limits[binding]; }
 };
 
+/// Combines the decisions of a policy's limits, in config order, into the policy's decision.
+/// `evaluated` holds the limits that were evaluated: all of them, or up to and including the one
+/// that rejected (its decision last; earlier entries may be default when a peek found the
+/// rejecting limit before any was charged). The binding limit, the longest delay, the reject
+/// status and shadow mode are applied here, so a local evaluation and a store's (Redis) make the
+/// same PolicyDecision from the same per-limit decisions.
+PolicyDecision combineDecisions(const RateLimitPolicySpec& spec, const Hash128& key,
+                                std::span<const Decision> evaluated) noexcept;
+
 class RateLimitPolicy {
  public:
   /// Builds the policy, or returns nullptr and sets `error` if the spec is invalid (every

@@ -46,6 +46,22 @@ enum class HeaderStyle : std::uint8_t {
   kBoth,
 };
 
+/// Where a policy's counters live.
+enum class StoreKind : std::uint8_t {
+  kLocal,  ///< in the gateway process (per instance)
+  kRedis,  ///< in Redis, shared by every gateway instance (redis_script.hpp); the simulator
+           ///< evaluates such a policy locally with the same arithmetic
+};
+
+/// What a Redis-stored policy decides when the store does not answer (down, timeout, error).
+enum class StoreFailure : std::uint8_t {
+  kAllow,   ///< fail open: the request passes unlimited (Kong's fault_tolerant)
+  kReject,  ///< fail closed: the request is rejected with the policy's reject status
+};
+
+const char* toString(StoreKind s) noexcept;
+const char* toString(StoreFailure f) noexcept;
+
 struct RateLimitPolicySpec {
   std::string name;                         ///< unique in the config; used in metrics and events
   std::vector<KeyComponent> key;            ///< at least one component
@@ -56,6 +72,8 @@ struct RateLimitPolicySpec {
   bool shadow = false;                      ///< dry run: decide and count, never reject or delay
   std::uint64_t maxKeys = 100'000;          ///< tracked keys per limit; least recently used evicted
   HeaderStyle headers = HeaderStyle::kBoth;
+  StoreKind store = StoreKind::kLocal;
+  StoreFailure onStoreError = StoreFailure::kAllow;  ///< kRedis only
 };
 
 }  // namespace gatelab::core::ratelimit
