@@ -28,7 +28,10 @@ using detail::at;
 using detail::inQuotes;
 
 // Allowed top-level keys, in documentation order.
-constexpr std::array<std::string_view, 6> kTopKeys{"version", "listen", "admin", "compression", "services", "routes"};
+constexpr std::array<std::string_view, 8> kTopKeys{"version", "listen", "admin",    "tls",
+                                                   "compression", "redis", "services", "routes"};
+constexpr std::array<std::string_view, 7> kRedisKeys{"address", "username", "password", "database",
+                                                     "timeout", "connect_timeout", "key_prefix"};
 constexpr std::array<std::string_view, 3> kCompressionKeys{"types", "min_size", "level"};
 
 void readCompression(Sink& sink, const Mapping& top, GatewayConfig& config) {
@@ -64,6 +67,80 @@ void readCompression(Sink& sink, const Mapping& top, GatewayConfig& config) {
     if (auto i = detail::readInt(sink, *v, 1, 9)) c.level = static_cast<int>(*i);
   }
   if (sink.count() == before) config.compression = std::move(c);
+}
+
+void readRedis(Sink& sink, const Mapping& top, GatewayConfig& config) {
+  auto n = top.get("redis");
+  if (!n) return;
+  auto m = Mapping::open(sink, *n, kRedisKeys, "the redis settings");
+  if (!m) return;
+  const std::size_t before = sink.count();
+  RedisConfig r;
+  if (auto a = m->require(sink, "address", std::string(kHostPortAllowed))) {
+    if (auto text = detail::readString(sink, *a, kHostPortAllowed)) {
+      auto parsed = parseHostPort(*text);
+      if (!parsed) {
+        sink.error(a->mark, a->path, parsed.error().message, parsed.error().allowed);
+      } else if (parsed.value().port == 0) {
+        sink.error(a->mark, a->path, "port 0 is not a Redis server's port", "HOST:PORT with a port 1-65535, e.g. 127.0.0.1:6379");
+      } else {
+        r.address = parsed.value();
+      }
+    }
+  }
+  constexpr std::string_view kCredential = "a string without spaces or control characters";
+  auto credential = [&](std::string_view key, std::string& out) {
+    auto v = m->get(key);
+    if (!v) return;
+    auto text = detail::readString(sink, *v, kCredential);
+    if (!text) return;
+    const bool ok = !text->empty() && std::none_of(text->begin(), text->end(), [](char c) {
+      return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+    });
+    if (!ok) {
+      sink.error(v->mark, v->path, "invalid " + std::string(key), std::string(kCredential));
+      return;
+    }
+    out = *text;
+  };
+  credential("username", r.username);
+  credential("password", r.password);
+  if (!r.username.empty() && r.password.empty()) {
+    const Node u = *m->get("username");
+    sink.error(u.mark, u.path, "a username needs a password", "username and password together, or password alone");
+  }
+  if (auto v = m->get("database")) {
+    if (auto i = detail::readInt(sink, *v, 0, 1'000'000)) r.database = static_cast<int>(*i);
+  }
+  auto duration = [&](std::string_view key, core::Duration max, core::Duration& out) {
+    auto v = m->get(key);
+    if (!v) return;
+    auto d = detail::readPositiveDuration(sink, *v);
+    if (!d) return;
+    if (*d > max) {
+      sink.error(v->mark, v->path, std::string(key) + " " + core::formatDuration(*d) + " is too long",
+                 "a duration up to " + core::formatDuration(max));
+      return;
+    }
+    out = *d;
+  };
+  duration("timeout", std::chrono::seconds(10), r.timeout);
+  duration("connect_timeout", std::chrono::seconds(60), r.connectTimeout);
+  if (auto v = m->get("key_prefix")) {
+    constexpr std::string_view kPrefixAllowed = "1-64 characters of A-Z a-z 0-9 _ - . :";
+    if (auto text = detail::readString(sink, *v, kPrefixAllowed)) {
+      const bool ok = !text->empty() && text->size() <= 64 && std::all_of(text->begin(), text->end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+               c == '.' || c == ':';
+      });
+      if (ok) {
+        r.keyPrefix = *text;
+      } else {
+        sink.error(v->mark, v->path, "invalid key_prefix " + inQuotes(*text), std::string(kPrefixAllowed));
+      }
+    }
+  }
+  if (sink.count() == before) config.redis = std::move(r);
 }
 
 void readVersion(Sink& sink, const Mapping& top, GatewayConfig& config) {
@@ -183,6 +260,8 @@ void validate(Sink& sink, const YAML::Node& root, GatewayConfig& config) {
   readAddress(sink, *top, "listen", config.listen);
   readAddress(sink, *top, "admin", config.admin);
   readCompression(sink, *top, config);
+  readRedis(sink, *top, config);
+  detail::readTls(sink, *top, config);
   if (top->has("listen") || top->has("admin")) {
     if (config.listen == config.admin && config.listen.port != 0) {
       sink.error(top->keyMark(top->has("admin") ? "admin" : "listen"), top->has("admin") ? "admin" : "listen",
@@ -211,6 +290,14 @@ void validate(Sink& sink, const YAML::Node& root, GatewayConfig& config) {
   checkUnique(sink, policyNames, "policy");
   checkServiceRefs(sink, services, routes);
   checkDuplicateMatches(sink, routes);
+  if (!top->has("redis")) {
+    for (const RouteDraft& r : routes) {
+      for (const Located& store : r.redisStores) {
+        sink.error(store.mark, store.path, "store: redis needs a top-level redis section (where the Redis server is)",
+                   "redis: { address: HOST:PORT } at the top level, or store: local");
+      }
+    }
+  }
 
   for (ServiceDraft& s : services) config.services.push_back(std::move(s.config));
   for (RouteDraft& r : routes) config.routes.push_back(std::move(r.config));

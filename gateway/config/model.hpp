@@ -97,6 +97,13 @@ struct HealthCheckConfig {
   std::uint32_t unhealthyThreshold = 3;  ///< consecutive failures that mark an up target down
 };
 
+/// `tls:` of a service: how the proxy talks TLS to its https:// targets.
+struct UpstreamTlsConfig {
+  bool verify = true;      ///< check the target's certificate chain and name
+  std::string caFile;      ///< PEM bundle of trusted CAs; empty: the system's default store
+  std::string serverName;  ///< SNI and the name verified; empty: each target's host
+};
+
 /// An upstream service: a named group of targets and how calls to them are protected.
 struct ServiceConfig {
   std::string name;             ///< unique, [A-Za-z0-9_.-]+
@@ -108,6 +115,8 @@ struct ServiceConfig {
   std::optional<core::resilience::OutlierConfig> outlierDetection;  ///< absent: no ejection
   LoadBalancerConfig loadBalancer;
   std::optional<HealthCheckConfig> healthChecks;  ///< absent: every target counts as healthy
+  /// TLS settings for https:// targets (defaults when the service has https targets and no `tls`).
+  std::optional<UpstreamTlsConfig> tls;
 
   /// The targets as the core's TargetSet takes them: name = the URL (http://host:port), weight.
   [[nodiscard]] std::vector<core::resilience::TargetSpec> targetSpecs() const;
@@ -136,11 +145,46 @@ struct CompressionConfig {
   int level = 6;                 ///< zlib level 1 (fastest) .. 9 (smallest)
 };
 
+/// Where `store: redis` rate-limit policies keep their counters (Kong's redis_host/redis_port,
+/// redis_timeout, redis_database; APISIX's limit-count redis_*).
+struct RedisConfig {
+  HostPort address{"127.0.0.1", 6379};
+  std::string username;  ///< ACL user (AUTH username password); empty: AUTH password only
+  std::string password;  ///< empty: no AUTH
+  int database = 0;      ///< SELECT; 0..15 on a default Redis
+  /// How long a request waits for its decision before the policy's on_store_error applies.
+  core::Duration timeout = std::chrono::milliseconds(50);
+  core::Duration connectTimeout = std::chrono::seconds(1);
+  std::string keyPrefix = "gatelab";  ///< every key starts with it, then ":rl:"
+};
+
+/// One certificate of the TLS listener.
+struct TlsCertificate {
+  std::string certFile;  ///< PEM: the certificate, then its chain
+  std::string keyFile;   ///< PEM private key
+  /// Host names it serves (SNI), lower case; "*.example.com" matches one label. Empty: the names
+  /// in the certificate (subject alternative names, else the common name).
+  std::vector<std::string> serverNames;
+};
+
+enum class TlsVersion : std::uint8_t { kTls12, kTls13 };
+
+/// The TLS listener (termination): `tls:` at the top level.
+struct TlsConfig {
+  HostPort listen{"127.0.0.1", 8443};
+  std::vector<TlsCertificate> certificates;  ///< at least one; the first is the default
+  TlsVersion minVersion = TlsVersion::kTls12;
+  /// The plain `listen` listener answers every request with 308 to the same URL on https.
+  bool redirectHttp = false;
+};
+
 struct GatewayConfig {
   int version = kSupportedVersion;
   HostPort listen{"127.0.0.1", 8080};  ///< where the proxy accepts client traffic
   HostPort admin{"127.0.0.1", 9901};   ///< where the admin API (/metrics, /healthz, reload) listens
   std::optional<CompressionConfig> compression;  ///< absent: the proxy never compresses
+  std::optional<RedisConfig> redis;  ///< required when a rate-limit policy says store: redis
+  std::optional<TlsConfig> tls;      ///< absent: no TLS listener
   std::vector<ServiceConfig> services;  ///< in file order, names unique
   std::vector<RouteConfig> routes;      ///< in file order, names unique
   std::string source;                   ///< display name of the file it came from

@@ -8,6 +8,7 @@
 #include "gateway/config/units.hpp"
 #include "gateway/core/rate_limit/limiter.hpp"
 #include "gateway/core/rate_limit/policy.hpp"
+#include "gateway/core/rate_limit/redis_script.hpp"
 
 namespace gatelab::config::detail {
 namespace {
@@ -22,9 +23,9 @@ using core::ratelimit::RateLimitPolicySpec;
 using core::ratelimit::WindowAlign;
 
 // Allowed keys, in documentation order.
-constexpr std::array<std::string_view, 17> kRateLimitKeys{
-    "name",  "algorithm", "refill",   "limit", "limits",         "burst",  "nodelay", "delay",  "align",
-    "count_rejected", "key", "on_missing_key", "cost", "status", "shadow", "max_keys", "headers"};
+constexpr std::array<std::string_view, 19> kRateLimitKeys{
+    "name",     "algorithm", "refill", "limit",  "limits",   "burst",   "nodelay", "delay",          "align", "count_rejected",
+    "key",      "on_missing_key",      "cost",   "status",   "shadow",  "max_keys", "headers",       "store", "on_store_error"};
 
 constexpr std::array<EnumName<Algorithm>, 6> kAlgorithms{{
     {"token_bucket", Algorithm::kTokenBucket},
@@ -48,6 +49,12 @@ constexpr std::array<EnumName<HeaderStyle>, 4> kHeaderStyles{{{"none", HeaderSty
                                                                {"legacy", HeaderStyle::kLegacy},
                                                                {"ietf", HeaderStyle::kIetf},
                                                                {"both", HeaderStyle::kBoth}}};
+
+constexpr std::array<EnumName<core::ratelimit::StoreKind>, 2> kStores{
+    {{"local", core::ratelimit::StoreKind::kLocal}, {"redis", core::ratelimit::StoreKind::kRedis}}};
+
+constexpr std::array<EnumName<core::ratelimit::StoreFailure>, 2> kStoreFailures{
+    {{"allow", core::ratelimit::StoreFailure::kAllow}, {"reject", core::ratelimit::StoreFailure::kReject}}};
 
 constexpr std::array<std::string_view, 7> kKeyParts{"ip", "consumer", "route", "service", "global", "header:NAME",
                                                     "jwt:CLAIM"};
@@ -390,6 +397,20 @@ BuiltPolicy buildRateLimitPolicy(Sink& sink, const Node& body, const PolicyConte
   }
   if (auto n = m->get("headers")) spec.headers = readEnum(sink, *n, kHeaderStyles).value_or(spec.headers);
 
+  // store, on_store_error
+  std::optional<Node> storeNode = m->get("store");
+  if (storeNode) spec.store = readEnum(sink, *storeNode, kStores).value_or(spec.store);
+  if (auto n = m->get("on_store_error")) {
+    if (spec.store != core::ratelimit::StoreKind::kRedis) {
+      sink.error(n->mark, n->path, "on_store_error applies only to a policy with store: redis",
+                 "remove on_store_error, or set store: redis");
+    } else {
+      spec.onStoreError = readEnum(sink, *n, kStoreFailures).value_or(spec.onStoreError);
+    }
+  }
+  if (storeNode && spec.store == core::ratelimit::StoreKind::kRedis)
+    built.redisStore = Located{"redis", storeNode->mark, storeNode->path};
+
   // Build one LimitSpec per rate, then the cross-field rules that need the final values.
   if (known) {
     for (const RateAt& r : rates) {
@@ -443,6 +464,12 @@ BuiltPolicy buildRateLimitPolicy(Sink& sink, const Node& body, const PolicyConte
         if (auto why = core::ratelimit::validateLimitSpec(spec.limits[i], spec.cost)) {
           sink.error(rates[i].node.mark, rates[i].node.path, "limit " + rates[i].text() + ": " + *why,
                      "a limit the core can enforce exactly (smaller burst, shorter period or lower rate)");
+        } else if (spec.store == core::ratelimit::StoreKind::kRedis) {
+          if (auto whyRedis = core::ratelimit::redis::validateForRedis(spec.limits[i], spec.cost)) {
+            sink.error(rates[i].node.mark, rates[i].node.path,
+                       "limit " + rates[i].text() + " cannot be kept in Redis exactly: " + *whyRedis,
+                       "a limit within the Redis store's range (docs/rate-limiting.md#redis-store), or store: local");
+          }
         }
       }
     }

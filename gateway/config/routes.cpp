@@ -368,6 +368,7 @@ void readPolicies(Sink& sink, const Node& node, RouteDraft& draft) {
     }
     BuiltPolicy built = p->kind->build(sink, p->body, context);
     if (built.name) draft.policyNames.push_back(std::move(*built.name));
+    if (built.redisStore) draft.redisStores.push_back(std::move(*built.redisStore));
     if (built.spec) draft.config.policies.push_back(std::move(*built.spec));
   }
 }

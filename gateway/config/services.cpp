@@ -1,5 +1,6 @@
 // The `services:` section: upstream services and their targets.
 
+#include <algorithm>
 #include <array>
 
 #include "gateway/config/detail/sections.hpp"
@@ -9,9 +10,10 @@ namespace gatelab::config::detail {
 namespace {
 
 // Allowed keys, in documentation order. The resilience keys are read in service_resilience.cpp.
-constexpr std::array<std::string_view, 9> kServiceKeys{"name",          "targets",           "timeout",
-                                                       "timeouts",      "retries",           "circuit_breaker",
-                                                       "outlier_detection", "load_balancer", "health_checks"};
+constexpr std::array<std::string_view, 10> kServiceKeys{"name",          "targets",           "timeout",
+                                                        "timeouts",      "retries",           "circuit_breaker",
+                                                        "outlier_detection", "load_balancer", "health_checks",
+                                                        "tls"};
 constexpr std::array<std::string_view, 2> kTargetKeys{"url", "weight"};
 
 constexpr std::int64_t kMinWeight = 1;
@@ -97,7 +99,20 @@ ServiceDraft readService(Sink& sink, const Mapping& m) {
       }
     }
   }
-  readServiceResilience(sink, m, draft.config, targetsRead && sink.count() == beforeTargets);
+  const bool targetsValid = targetsRead && sink.count() == beforeTargets;
+  readServiceResilience(sink, m, draft.config, targetsValid);
+  if (auto n = m.get("tls")) {
+    if (auto tls = readUpstreamTls(sink, *n)) {
+      const bool https = std::any_of(draft.config.targets.begin(), draft.config.targets.end(),
+                                     [](const Target& t) { return t.url.scheme == "https"; });
+      if (targetsValid && !https) {
+        sink.error(n->mark, n->path, "tls applies to https:// targets and this service has none",
+                   "https://HOST[:PORT] targets, or no tls");
+      } else {
+        draft.config.tls = *tls;
+      }
+    }
+  }
   return draft;
 }
 

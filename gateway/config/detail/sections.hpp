@@ -33,6 +33,13 @@ struct ServiceDraft {
 /// `targetsValid`: the service's targets were read without errors (else rules on them are skipped).
 void readServiceResilience(Sink& sink, const Mapping& service, ServiceConfig& config, bool targetsValid);
 
+/// Reads the top-level `tls:` (the TLS listener) into `config.tls` when it is valid (tls.cpp).
+/// Call after `listen` and `admin` are read (they must differ from tls.listen).
+void readTls(Sink& sink, const Mapping& top, GatewayConfig& config);
+
+/// Reads a service's `tls:` (TLS to its https:// targets) (tls.cpp).
+[[nodiscard]] std::optional<UpstreamTlsConfig> readUpstreamTls(Sink& sink, const Node& node);
+
 /// Reads `services:`; one draft per list item that is a mapping.
 [[nodiscard]] std::vector<ServiceDraft> readServices(Sink& sink, const Node& list);
 
@@ -44,6 +51,7 @@ struct RouteDraft {
   std::string matchPath;
   std::vector<Located> serviceRefs;  ///< service names the route forwards to
   std::vector<Located> policyNames;  ///< names of its policies (explicit or defaulted)
+  std::vector<Located> redisStores;  ///< its policies' `store: redis` keys
 };
 
 /// Reads `routes:`; one draft per list item that is a mapping.
@@ -61,6 +69,7 @@ struct PolicyContext {
 struct BuiltPolicy {
   std::optional<PolicySpec> spec;  ///< set when the policy is valid
   std::optional<Located> name;     ///< its name (explicit or default), when known
+  std::optional<Located> redisStore;  ///< where it says `store: redis` (needs a top-level redis section)
 };
 
 /// Builds one policy of a kind from its body (the mapping under the kind's key).

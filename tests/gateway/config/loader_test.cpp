@@ -223,7 +223,7 @@ TEST(ConfigLoader, UnknownKeyListsTheAllowedKeys) {
   EXPECT_EQ(d->message, "unknown key \"burts\" (did you mean 'burst'?)");
   EXPECT_EQ(d->allowed,
             "keys name, algorithm, refill, limit, limits, burst, nodelay, delay, align, count_rejected, key, "
-            "on_missing_key, cost, status, shadow, max_keys, headers");
+            "on_missing_key, cost, status, shadow, max_keys, headers, store, on_store_error");
 }
 
 // ---- routes -----------------------------------------------------------------------------------
@@ -767,6 +767,67 @@ TEST(ConfigLoader, CompressionSectionIsOptionalAndChecked) {
       {"negative size", "compression: { min_size: -1 }\n" + kCompressionBase, "compression.min_size", "-1", false, "-1"},
       {"unknown key", "compression: { gzip_level: 5 }\n" + kCompressionBase, "compression.gzip_level", "gzip_level", false,
        "unknown key"},
+  };
+  for (const ErrorCase& c : cases) expectError(c);
+}
+
+const std::string kStoreBase =
+    "version: 1\nservices:\n  - name: s\n    targets: [http://a:1]\nroutes:\n  - name: r\n    match: { path_prefix: / }\n"
+    "    service: s\n    policies:\n";
+
+TEST(ConfigLoader, RedisSectionAndStoreKeysAreCheckedTogether) {
+  const LoadResult ok = loadConfigString(
+      "redis: { address: 'redis.internal:6380', password: s3cret, database: 2, timeout: 20ms, key_prefix: 'gw:eu' }\n" +
+          kStoreBase +
+          "      - rate_limit: { algorithm: fixed_window, limit: 10/s, store: redis, on_store_error: reject }\n"
+          "      - rate_limit: { name: here, algorithm: fixed_window, limit: 100/min }\n",
+      kFile);
+  ASSERT_TRUE(ok.ok()) << ok.errorText();
+  ASSERT_TRUE(ok.config->redis.has_value());
+  EXPECT_EQ(ok.config->redis->address.host, "redis.internal");
+  EXPECT_EQ(ok.config->redis->address.port, 6380);
+  EXPECT_EQ(ok.config->redis->password, "s3cret");
+  EXPECT_EQ(ok.config->redis->database, 2);
+  EXPECT_EQ(ok.config->redis->timeout, std::chrono::milliseconds(20));
+  EXPECT_EQ(ok.config->redis->connectTimeout, std::chrono::seconds(1));
+  EXPECT_EQ(ok.config->redis->keyPrefix, "gw:eu");
+  const auto policies = ok.config->rateLimitPolicies();
+  ASSERT_EQ(policies.size(), 2u);
+  EXPECT_EQ(policies[0]->store, core::ratelimit::StoreKind::kRedis);
+  EXPECT_EQ(policies[0]->onStoreError, core::ratelimit::StoreFailure::kReject);
+  EXPECT_EQ(policies[1]->store, core::ratelimit::StoreKind::kLocal);
+  // Fail open is the default, as Kong's fault_tolerant.
+  const LoadResult open = loadConfigString("redis: { address: 127.0.0.1:6379 }\n" + kStoreBase +
+                                               "      - rate_limit: { algorithm: fixed_window, limit: 10/s, store: redis }\n",
+                                           kFile);
+  ASSERT_TRUE(open.ok()) << open.errorText();
+  EXPECT_EQ(open.config->rateLimitPolicies()[0]->onStoreError, core::ratelimit::StoreFailure::kAllow);
+
+  const std::vector<ErrorCase> cases = {
+      {"store: redis without a redis section", kStoreBase + "      - rate_limit: { algorithm: fixed_window, limit: 10/s, store: redis }\n",
+       "routes[0].policies[0].rate_limit.store", "redis }", false, "needs a top-level redis section"},
+      {"unknown store", "redis: { address: 127.0.0.1:6379 }\n" + kStoreBase + "      - rate_limit: { algorithm: fixed_window, limit: 10/s, store: memcached }\n",
+       "routes[0].policies[0].rate_limit.store", "memcached", false, "memcached"},
+      {"on_store_error on a local policy", kStoreBase + "      - rate_limit: { algorithm: fixed_window, limit: 10/s, on_store_error: reject }\n",
+       "routes[0].policies[0].rate_limit.on_store_error", "reject }", false, "only to a policy with store: redis"},
+      {"bad failure mode", "redis: { address: 127.0.0.1:6379 }\n" + kStoreBase +
+                               "      - rate_limit: { algorithm: fixed_window, limit: 10/s, store: redis, on_store_error: maybe }\n",
+       "routes[0].policies[0].rate_limit.on_store_error", "maybe", false, "maybe"},
+      {"redis without address", "redis: { timeout: 10ms }\n" + kStoreBase + "      - rate_limit: { algorithm: fixed_window, limit: 10/s }\n",
+       "redis.address", "{ timeout", false, "address"},
+      {"redis port 0", "redis: { address: 127.0.0.1:0 }\n" + kStoreBase + "      - rate_limit: { algorithm: fixed_window, limit: 10/s }\n",
+       "redis.address", "127.0.0.1:0", false, "port 0"},
+      {"redis timeout too long", "redis: { address: 127.0.0.1:6379, timeout: 1h }\n" + kStoreBase +
+                                     "      - rate_limit: { algorithm: fixed_window, limit: 10/s }\n",
+       "redis.timeout", "1h", false, "too long"},
+      {"username without password", "redis: { address: 127.0.0.1:6379, username: app }\n" + kStoreBase +
+                                        "      - rate_limit: { algorithm: fixed_window, limit: 10/s }\n",
+       "redis.username", "app", false, "needs a password"},
+      {"bad key prefix", "redis: { address: 127.0.0.1:6379, key_prefix: 'a b' }\n" + kStoreBase +
+                             "      - rate_limit: { algorithm: fixed_window, limit: 10/s }\n",
+       "redis.key_prefix", "'a b'", false, "invalid key_prefix"},
+      {"unknown redis key", "redis: { address: 127.0.0.1:6379, host: x }\n" + kStoreBase + "      - rate_limit: { algorithm: fixed_window, limit: 10/s }\n",
+       "redis.host", "host", false, "unknown key"},
   };
   for (const ErrorCase& c : cases) expectError(c);
 }

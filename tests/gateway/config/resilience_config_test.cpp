@@ -632,7 +632,7 @@ TEST(ResilienceConfig, TyposAreReportedOnceWithExactPositionAndSuggestion) {
   EXPECT_EQ(formatDiagnostic(r.diagnostics[0]),
             "test.yaml:5:5: services[0].circuit_braker: unknown key \"circuit_braker\" (did you mean "
             "'circuit_breaker'?); allowed: keys name, targets, timeout, timeouts, retries, circuit_breaker, "
-            "outlier_detection, load_balancer, health_checks");
+            "outlier_detection, load_balancer, health_checks, tls");
   EXPECT_EQ(formatDiagnostic(r.diagnostics[1]),
             "test.yaml:8:23: services[1].circuit_breaker.consecutive_failure: unknown key \"consecutive_failure\" (did "
             "you mean 'consecutive_failures'?); allowed: keys consecutive_failures, failure_rate, slow_call_rate, "
