@@ -58,7 +58,7 @@ const char* statusClassName(std::size_t index) noexcept {
   return index < kStatusClassCount ? kNames[index] : "other";
 }
 
-RequestFlow::RequestFlow(config::GatewayRuntime& runtime) : runtime_(runtime) {
+RequestFlow::RequestFlow(config::GatewayRuntime& runtime, StoreMode stores) : runtime_(runtime), askStores_(stores == StoreMode::kAsk) {
   services_.resize(runtime.services.size());
   for (std::size_t s = 0; s < runtime.services.size(); ++s) {
     config::ServiceRuntime& rt = runtime.services[s];
@@ -111,35 +111,7 @@ Step RequestFlow::start(FlowRequest& r, const core::RequestView& request, TimePo
   r.service = serviceIndex;
   const ServiceInfo& service = services_[serviceIndex];
 
-  // Rate limiting: every policy of the route, in order; the first reject answers.
-  core::Duration delay{0};
-  auto& policies = runtime_.routes[routeIndex].rateLimits;
-  if (!policies.empty()) {
-    const core::ratelimit::KeyContext ctx{spec.name, service.runtime->config->name};
-    for (std::size_t p = 0; p < policies.size(); ++p) {
-      core::ratelimit::RateLimitPolicy& policy = *policies[p];
-      const core::ratelimit::PolicyDecision d = policy.evaluate(request, ctx, now, keyScratch_);
-      if (!d.applied) continue;
-      RateLimitEvaluation ev;
-      ev.route = routeIndex;
-      ev.policy = static_cast<std::uint32_t>(p);
-      ev.cost = policy.spec().cost;
-      ev.spec = &policy;
-      ev.decision = &d;
-      hooks.onRateLimit(ev);
-      if (policy.spec().shadow && d.wouldBe == core::ratelimit::Verdict::kReject) r.shadowRejected = true;
-      if (d.verdict == core::ratelimit::Verdict::kReject) {
-        Step s = answer(r, d.status, Outcome::kRateLimited);
-        s.rejectingPolicy = static_cast<std::uint32_t>(p);
-        return s;
-      }
-      if (d.verdict == core::ratelimit::Verdict::kDelay) delay = std::max(delay, d.delay);
-    }
-  }
-
-  const std::string_view upstreamPath = match.upstreamPath;
   r.idempotent = core::resilience::isIdempotentMethod(request.method);
-  r.rateLimitDelay = delay;
   if (service.algorithm == core::resilience::LbAlgorithm::kConsistentHash) {
     std::string_view key = request.clientAddress;
     if (service.hashOnHeader) {
@@ -147,17 +119,86 @@ Step RequestFlow::start(FlowRequest& r, const core::RequestView& request, TimePo
     }
     r.lbHash = core::hash128(key).lo;
   }
-  if (delay > core::Duration::zero()) {
+  Step s = runPolicies(r, request, 0, now, draws, hooks);
+  s.upstreamPath = match.upstreamPath;
+  return s;
+}
+
+Step RequestFlow::runPolicies(FlowRequest& r, const core::RequestView& request, std::uint32_t from, TimePoint now,
+                              FlowDraws& draws, FlowHooks& hooks) {
+  // Rate limiting: every policy of the route, in order; the first reject answers.
+  auto& policies = runtime_.routes[r.route].rateLimits;
+  if (from < policies.size()) {
+    const core::RouteSpec& spec = runtime_.router.routes()[r.route];
+    const core::ratelimit::KeyContext ctx{spec.name, services_[r.service].runtime->config->name};
+    for (std::size_t p = from; p < policies.size(); ++p) {
+      core::ratelimit::RateLimitPolicy& policy = *policies[p];
+      if (askStores_ && policy.spec().store != core::ratelimit::StoreKind::kLocal) {
+        if (!core::ratelimit::buildKey(policy.spec().key, policy.spec().onMissingKey, request, ctx, keyScratch_))
+          continue;
+        r.storeKey = core::hash128(keyScratch_);
+        r.storePolicy = static_cast<std::uint32_t>(p);
+        r.phase = FlowPhase::kStore;
+        Step s;
+        s.kind = StepKind::kAskStore;
+        s.storePolicy = static_cast<std::uint32_t>(p);
+        return s;
+      }
+      const core::ratelimit::PolicyDecision d = policy.evaluate(request, ctx, now, keyScratch_);
+      if (!d.applied) continue;
+      if (auto s = applyDecision(r, static_cast<std::uint32_t>(p), d, hooks)) return *s;
+    }
+  }
+  return admitted(r, now, draws, hooks);
+}
+
+std::optional<Step> RequestFlow::applyDecision(FlowRequest& r, std::uint32_t p,
+                                               const core::ratelimit::PolicyDecision& d, FlowHooks& hooks) {
+  const core::ratelimit::RateLimitPolicy& policy = *runtime_.routes[r.route].rateLimits[p];
+  RateLimitEvaluation ev;
+  ev.route = r.route;
+  ev.policy = p;
+  ev.cost = policy.spec().cost;
+  ev.spec = &policy;
+  ev.decision = &d;
+  hooks.onRateLimit(ev);
+  if (policy.spec().shadow && d.wouldBe == core::ratelimit::Verdict::kReject) r.shadowRejected = true;
+  if (d.verdict == core::ratelimit::Verdict::kReject) {
+    Step s = answer(r, d.status, Outcome::kRateLimited);
+    s.rejectingPolicy = p;
+    return s;
+  }
+  if (d.verdict == core::ratelimit::Verdict::kDelay) r.rateLimitDelay = std::max(r.rateLimitDelay, d.delay);
+  return std::nullopt;
+}
+
+Step RequestFlow::storeAnswered(FlowRequest& r, const core::RequestView& request,
+                                const core::ratelimit::PolicyDecision* decision, TimePoint now, FlowDraws& draws,
+                                FlowHooks& hooks) {
+  if (r.phase != FlowPhase::kStore) invariantBroken("storeAnswered() without a pending store step");
+  const std::uint32_t p = r.storePolicy;
+  const core::ratelimit::RateLimitPolicy& policy = *runtime_.routes[r.route].rateLimits[p];
+  r.phase = FlowPhase::kNew;
+  if (decision != nullptr) {
+    if (auto s = applyDecision(r, p, *decision, hooks)) return *s;
+  } else if (policy.spec().onStoreError == core::ratelimit::StoreFailure::kReject) {
+    Step s = answer(r, policy.spec().rejectStatus, Outcome::kRateLimited);
+    s.rejectingPolicy = p;
+    s.storeFailed = true;
+    return s;
+  }
+  return runPolicies(r, request, p + 1, now, draws, hooks);
+}
+
+Step RequestFlow::admitted(FlowRequest& r, TimePoint now, FlowDraws& draws, FlowHooks& hooks) {
+  if (r.rateLimitDelay > core::Duration::zero()) {
     r.phase = FlowPhase::kDelayed;
     Step s;
     s.kind = StepKind::kWait;
-    s.until = now + delay;
-    s.upstreamPath = upstreamPath;
+    s.until = now + r.rateLimitDelay;
     return s;
   }
-  Step s = startUpstream(r, now, draws, hooks);
-  s.upstreamPath = upstreamPath;
-  return s;
+  return startUpstream(r, now, draws, hooks);
 }
 
 Step RequestFlow::resume(FlowRequest& r, TimePoint now, FlowDraws& draws, FlowHooks& hooks) {
@@ -284,6 +325,10 @@ Step RequestFlow::tryDone(FlowRequest& r, const CallOutcome& outcome, TimePoint 
 
 void RequestFlow::abandon(FlowRequest& r) {
   if (r.phase == FlowPhase::kDone || r.phase == FlowPhase::kNew) return;
+  if (r.phase == FlowPhase::kStore) {  // nothing held yet: the upstream phase had not begun
+    r.phase = FlowPhase::kDone;
+    return;
+  }
   if (r.phase == FlowPhase::kInTry) {
     config::ServiceRuntime& service = *services_[r.service].runtime;
     service.targets->onRequestEnd(r.target);

@@ -11,7 +11,8 @@
 //               the route in order (each applied decision goes to FlowHooks::onRateLimit; the first
 //               reject answers with its status, kRateLimited; kDelay holds the request for the
 //               longest delay). Then either kWait (a delay: call resume() when it is over) or the
-//               upstream phase starts at once.
+//               upstream phase starts at once. With StoreMode::kAsk, a policy kept in a shared
+//               store (Redis) stops the walk with kAskStore; storeAnswered() continues it.
 //   upstream    starts when the delay is over: overall deadline = that time + timeouts.overall;
 //               retry budget onRequestStart; then a try.
 //   a try       load-balancer pick avoiding the previous try's target (none: 503 kNoTarget),
@@ -37,9 +38,11 @@
 // by their owner). FlowRequest is the per-request state the host keeps between calls.
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "gateway/config/runtime.hpp"
+#include "gateway/core/hash.hpp"
 #include "gateway/core/rate_limit/policy.hpp"
 #include "gateway/core/request.hpp"
 #include "gateway/core/resilience/circuit_breaker.hpp"
@@ -79,6 +82,15 @@ enum class StepKind : std::uint8_t {
   kAnswer,   ///< respond to the client: the request is finished
   kWait,     ///< wait until `until`, then call resume()
   kSendTry,  ///< send a try to `target` of the request's service, then call tryDone()
+  kAskStore, ///< decide rate-limit policy `storePolicy` of the request's route in its store for
+             ///< FlowRequest::storeKey, then call storeAnswered() (only with StoreMode::kAsk)
+};
+
+/// Who decides rate-limit policies whose counters live in a shared store (`store: redis`).
+enum class StoreMode : std::uint8_t {
+  kLocal,  ///< the flow evaluates them with their local limiters (the simulator: the same
+           ///< arithmetic the store's script reproduces, docs/rate-limiting.md#redis-store)
+  kAsk,    ///< the flow stops with kAskStore and the host asks the store (the live proxy)
 };
 
 struct Step {
@@ -91,6 +103,11 @@ struct Step {
   /// kRateLimited: index of the rejecting policy within its route (its decision, for Retry-After
   /// and the limit headers, went to FlowHooks::onRateLimit just before).
   std::uint32_t rejectingPolicy = 0;
+  /// kRateLimited: the store did not answer and the policy fails closed (on_store_error: reject);
+  /// no decision went to FlowHooks::onRateLimit.
+  bool storeFailed = false;
+  // kAskStore
+  std::uint32_t storePolicy = 0;  ///< index within the route's policies
   // kWait
   core::TimePoint until{};
   // kSendTry
@@ -101,7 +118,7 @@ struct Step {
   core::TimePoint deadline{};  ///< core::resilience::kNoDeadline: none
 };
 
-enum class FlowPhase : std::uint8_t { kNew, kDelayed, kInTry, kBackoff, kDone };
+enum class FlowPhase : std::uint8_t { kNew, kStore, kDelayed, kInTry, kBackoff, kDone };
 
 /// The per-request state the host keeps between calls (a value; no pointers into the host).
 struct FlowRequest {
@@ -111,6 +128,8 @@ struct FlowRequest {
   core::TimePoint tryStart{};
   core::Duration rateLimitDelay{0};  ///< longest kDelay of the route's policies
   std::uint64_t lbHash = 0;          ///< consistent_hash key, hashed at start()
+  core::Hash128 storeKey{};          ///< kAskStore: the client key to decide for
+  std::uint32_t storePolicy = 0;     ///< kAskStore: the policy asked
   core::resilience::Permit permit;
   core::resilience::CircuitBreaker* breaker = nullptr;  ///< of the try in flight
   std::uint32_t route = kNoRouteIndex;
@@ -153,11 +172,19 @@ class RequestFlow {
  public:
   /// `runtime` must outlive the flow. Aborts if a route names a service the runtime lacks (the
   /// config validator rules that out).
-  explicit RequestFlow(config::GatewayRuntime& runtime);
+  explicit RequestFlow(config::GatewayRuntime& runtime, StoreMode stores = StoreMode::kLocal);
 
   /// A request arriving at `now`. The view is not kept.
   Step start(FlowRequest& r, const core::RequestView& request, core::TimePoint now, FlowDraws& draws,
              FlowHooks& hooks);
+  /// The store answered the kAskStore step at `now`: `decision` is the policy's decision for
+  /// FlowRequest::storeKey (as RateLimitPolicy::evaluateKey would make it), or nullptr when the
+  /// store failed (down, timeout, bad reply): the policy's on_store_error decides (allow: as if
+  /// the policy did not apply; reject: its reject status, Step::storeFailed). The remaining
+  /// policies run, then the request proceeds as after start(). `request` is the view given to
+  /// start() (still valid: the host keeps the request).
+  Step storeAnswered(FlowRequest& r, const core::RequestView& request, const core::ratelimit::PolicyDecision* decision,
+                     core::TimePoint now, FlowDraws& draws, FlowHooks& hooks);
   /// The kWait step's time has come: the upstream phase starts (after a rate-limit delay) or the
   /// next try (after a back-off). Precondition: the last step was kWait.
   Step resume(FlowRequest& r, core::TimePoint now, FlowDraws& draws, FlowHooks& hooks);
@@ -184,6 +211,11 @@ class RequestFlow {
     std::string hashHeader;
   };
 
+  Step runPolicies(FlowRequest& r, const core::RequestView& request, std::uint32_t from, core::TimePoint now,
+                   FlowDraws& draws, FlowHooks& hooks);
+  std::optional<Step> applyDecision(FlowRequest& r, std::uint32_t policy, const core::ratelimit::PolicyDecision& d,
+                                    FlowHooks& hooks);
+  Step admitted(FlowRequest& r, core::TimePoint now, FlowDraws& draws, FlowHooks& hooks);
   Step startUpstream(FlowRequest& r, core::TimePoint now, FlowDraws& draws, FlowHooks& hooks);
   Step startTry(FlowRequest& r, core::TimePoint now, FlowDraws& draws, FlowHooks& hooks);
   Step answer(FlowRequest& r, std::uint16_t status, Outcome outcome);
@@ -193,6 +225,7 @@ class RequestFlow {
   std::vector<ServiceInfo> services_;
   std::string pathScratch_;
   std::string keyScratch_;
+  bool askStores_ = false;
 };
 
 }  // namespace gatelab::flow

@@ -1,6 +1,8 @@
 #include "sim/gateway/sim_gateway.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "sim/engine/check.hpp"
@@ -132,6 +134,11 @@ void SimGateway::apply(std::uint32_t slot, const flow::Step& step) {
       }
       return;
     }
+    case flow::StepKind::kAskStore:
+      // The simulated gateway's flow evaluates stored policies in place (StoreMode::kLocal), so
+      // this step never comes; reaching it is a bug in the wiring, not in the input.
+      std::fprintf(stderr, "gatelab: SimGateway: a store step from a flow built with StoreMode::kLocal\n");
+      std::abort();
   }
 }
 
