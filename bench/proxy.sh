@@ -5,12 +5,14 @@
 #   plain       route everything to the upstream over pooled keep-alive connections
 #   rate-limit  the same plus a per-client-IP limit high enough never to reject (the limiter's cost
 #               on every request): gatelab token_bucket 10^6/s, nginx limit_req 10^6 r/s + burst
+#   redis       gatelab only (nginx has no shared-store limiter): the rate-limit case with
+#               `store: redis`, against a local redis-server (one EVALSHA per request, pipelined)
 # Requests/s and wrk's latency percentiles (p50, p99) go to standard output and
 # out/bench/proxy.txt; the figures in docs/performance.md come from here.
 #
 #   bench/proxy.sh                                  1 proxy thread, 32 connections, 10 s per case
 #   THREADS=2 CONNECTIONS=64 DURATION=20 bench/proxy.sh
-# Needs wrk and nginx (Debian packages wrk, nginx); installs them with apt when missing and root.
+# Needs wrk, nginx and redis-server (Debian packages); installs them with apt when missing and root.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -23,18 +25,18 @@ if [[ ! -x "$bin" ]]; then
   cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DGATELAB_BUILD_TESTS=OFF >/dev/null
   cmake --build build-release --target gatelab -j "$(nproc)"
 fi
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || ! command -v redis-server >/dev/null; then
   if [[ $(id -u) -eq 0 ]]; then
-    apt-get install -y -qq --no-install-recommends wrk nginx >/dev/null
+    apt-get install -y -qq --no-install-recommends wrk nginx redis-server >/dev/null
   else
-    echo "proxy.sh: needs wrk and nginx (apt-get install wrk nginx)" >&2
+    echo "proxy.sh: needs wrk, nginx and redis-server (apt-get install wrk nginx redis-server)" >&2
     exit 1
   fi
 fi
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 work="$here/out/bench/proxy"
 mkdir -p "$work/logs"
-up_port=19080 nginx_port=19081 gl_port=19082 gl_admin=19083
+up_port=19080 nginx_port=19081 gl_port=19082 gl_admin=19083 redis_port=19084
 
 pids=()
 cleanup() {
@@ -85,11 +87,12 @@ http {
 CONF
 }
 
-gatelab_config() {  # NAME POLICY_LINES
+gatelab_config() {  # NAME POLICY_LINES [TOP_LEVEL_LINES]
   cat > "$work/$1.yaml" <<YAML
 version: 1
 listen: 127.0.0.1:$gl_port
 admin: 127.0.0.1:$gl_admin
+${3:-}
 services:
   - name: upstream
     targets: [http://127.0.0.1:$up_port]
@@ -133,17 +136,8 @@ report="$work/../proxy.txt"
   printf '%-10s %-11s %12s %10s %10s\n' proxy case requests/s p50_ms p99_ms
 } | tee "$report"
 
-run_case() {  # CASE NGINX_HTTP NGINX_LOCATION GATELAB_POLICY
-  nginx_proxy "nginx-$1" "$2" "$3"
-  "$nginx_bin" -p "$work" -c "$work/nginx-$1.conf" -g 'daemon off;' &
-  local np=$!
-  wait_port $nginx_port
-  wrk -t1 -c"$connections" -d1s "http://127.0.0.1:$nginx_port/" >/dev/null 2>&1  # warm-up
-  read -r rps p50 p99 < <(measure $nginx_port)
-  printf '%-10s %-11s %12s %10s %10s\n' nginx "$1" "$rps" "$p50" "$p99" | tee -a "$report"
-  kill $np; wait $np 2>/dev/null || true
-
-  gatelab_config "gatelab-$1" "$4"
+run_gatelab() {  # CASE GATELAB_POLICY [TOP_LEVEL_LINES]
+  gatelab_config "gatelab-$1" "$2" "${3:-}"
   "$bin" serve "$work/gatelab-$1.yaml" --threads "$threads" 2>"$work/logs/gatelab-$1.err" &
   local gp=$!
   wait_port $gl_port
@@ -153,9 +147,30 @@ run_case() {  # CASE NGINX_HTTP NGINX_LOCATION GATELAB_POLICY
   kill -TERM $gp; wait $gp 2>/dev/null || true
 }
 
+run_case() {  # CASE NGINX_HTTP NGINX_LOCATION GATELAB_POLICY
+  nginx_proxy "nginx-$1" "$2" "$3"
+  "$nginx_bin" -p "$work" -c "$work/nginx-$1.conf" -g 'daemon off;' &
+  local np=$!
+  wait_port $nginx_port
+  wrk -t1 -c"$connections" -d1s "http://127.0.0.1:$nginx_port/" >/dev/null 2>&1  # warm-up
+  read -r rps p50 p99 < <(measure $nginx_port)
+  printf '%-10s %-11s %12s %10s %10s\n' nginx "$1" "$rps" "$p50" "$p99" | tee -a "$report"
+  kill $np; wait $np 2>/dev/null || true
+  run_gatelab "$1" "$4"
+}
+
 run_case plain "" "" ""
 run_case rate-limit \
   "limit_req_zone \$binary_remote_addr zone=perip:10m rate=1000000r/s;" \
   "limit_req zone=perip burst=1000000 nodelay;" \
   "    policies:
       - rate_limit: { name: per-ip, algorithm: token_bucket, limit: 1000000/s, burst: 1000000, key: ip }"
+
+redis-server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+  >"$work/logs/redis.log" 2>&1 &
+pids+=($!)
+wait_port $redis_port
+run_gatelab redis \
+  "    policies:
+      - rate_limit: { name: per-ip, algorithm: token_bucket, limit: 1000000/s, burst: 1000000, key: ip, store: redis }" \
+  "redis: { address: 127.0.0.1:$redis_port }"

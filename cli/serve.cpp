@@ -52,8 +52,10 @@ int runServe(const ServeOptions& options) {
     std::cerr << "gatelab serve: " << err << (err.back() == '\n' ? "" : "\n");
     return 1;
   }
-  std::cerr << "gatelab: serving " << options.config << " on " << so.listenHost << ':' << server.port() << ", admin on "
-            << so.adminHost << ':' << server.adminPort() << " (/metrics /healthz /readyz)\n";
+  std::cerr << "gatelab: serving " << options.config << " on " << so.listenHost << ':' << server.port();
+  if (loaded.config->tls) std::cerr << ", TLS on " << loaded.config->tls->listen.host << ':' << server.tlsPort();
+  if (loaded.config->redis) std::cerr << ", rate-limit store redis " << loaded.config->redis->address.toString();
+  std::cerr << ", admin on " << so.adminHost << ':' << server.adminPort() << " (/metrics /healthz /readyz)\n";
   while (true) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;

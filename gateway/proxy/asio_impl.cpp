@@ -3,4 +3,5 @@
 // and BOOST_BEAST_SEPARATE_COMPILATION, set on the gatelab::proxy target, and does not recompile
 // them). Keeps incremental builds of the proxy fast.
 #include <boost/asio/impl/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>
 #include <boost/beast/src.hpp>

@@ -15,6 +15,13 @@ flow::Step LiveGateway::start(Ticket& t, const core::RequestView& request, core:
   return t.generation->flow->start(t.request, request, now, draws_, hooks);
 }
 
+flow::Step LiveGateway::storeAnswered(Ticket& t, const core::RequestView& request,
+                                      const core::ratelimit::PolicyDecision* decision, core::TimePoint now,
+                                      flow::FlowHooks& hooks) {
+  const std::lock_guard lock(mutex_);
+  return t.generation->flow->storeAnswered(t.request, request, decision, now, draws_, hooks);
+}
+
 flow::Step LiveGateway::resume(Ticket& t, core::TimePoint now, flow::FlowHooks& hooks) {
   const std::lock_guard lock(mutex_);
   return t.generation->flow->resume(t.request, now, draws_, hooks);

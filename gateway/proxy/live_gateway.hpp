@@ -73,6 +73,9 @@ class LiveGateway {
 
   /// Starts a request on the current generation (the ticket keeps it).
   flow::Step start(Ticket& t, const core::RequestView& request, core::TimePoint now, flow::FlowHooks& hooks);
+  /// The store (Redis) answered the ticket's kAskStore step (nullptr: it failed).
+  flow::Step storeAnswered(Ticket& t, const core::RequestView& request, const core::ratelimit::PolicyDecision* decision,
+                           core::TimePoint now, flow::FlowHooks& hooks);
   flow::Step resume(Ticket& t, core::TimePoint now, flow::FlowHooks& hooks);
   flow::Step tryDone(Ticket& t, const core::resilience::CallOutcome& outcome, core::TimePoint now,
                      flow::FlowHooks& hooks);

@@ -148,6 +148,22 @@ void ProxyMetrics::rateLimit(unsigned shard, std::uint32_t policyId, core::ratel
   ++s.bucket.decisions[{policyId, static_cast<int>(wouldBe)}];
 }
 
+const char* ProxyMetrics::toString(StoreResult r) noexcept {
+  switch (r) {
+    case StoreResult::kOk: return "ok";
+    case StoreResult::kTimeout: return "timeout";
+    case StoreResult::kUnavailable: return "unavailable";
+    case StoreResult::kError: return "error";
+  }
+  return "unknown";
+}
+
+void ProxyMetrics::storeCall(unsigned shard, std::uint32_t policyId, StoreResult result) {
+  Shard& s = *shards_[shard % shards_.size()];
+  const std::lock_guard lock(s.mutex);
+  ++s.storeCalls[{policyId, static_cast<int>(result)}];
+}
+
 void ProxyMetrics::upstreamTry(unsigned shard, std::uint32_t serviceId, std::uint32_t targetId,
                                core::resilience::OutcomeKind outcome, bool retry, bool failed) {
   Shard& s = *shards_[shard % shards_.size()];
@@ -382,6 +398,7 @@ std::string ProxyMetrics::render() const {
   std::map<std::pair<std::uint32_t, unsigned>, std::uint64_t> requests;
   std::map<std::uint32_t, Histogram> latency;
   std::map<std::pair<std::uint32_t, int>, std::uint64_t> decisions;
+  std::map<std::pair<std::uint32_t, int>, std::uint64_t> storeCalls;
   std::map<std::pair<std::uint32_t, int>, std::uint64_t> tries;
   std::map<std::uint32_t, std::uint64_t> retries;
   std::array<std::uint64_t, 2> connections{};
@@ -395,6 +412,7 @@ std::string ProxyMetrics::render() const {
       m.sum += h.sum;
     }
     for (const auto& [k, v] : s.decisions) decisions[k] += v;
+    for (const auto& [k, v] : s.storeCalls) storeCalls[k] += v;
     for (const auto& [k, v] : s.tries) tries[k] += v;
     for (const auto& [k, v] : s.retries) retries[k] += v;
     connections[0] += s.connections[0];
@@ -445,6 +463,16 @@ std::string ProxyMetrics::render() const {
            escapeLabelValue(p.name) + "\",result=\"" + verdictName(verdict) + "\",shadow=\"" +
            (p.shadow ? "true" : "false") + "\"} " + std::to_string(v) + "\n";
   }
+  header(out, "gatelab_ratelimit_store_calls_total", "counter",
+         "Calls of store: redis rate-limit policies to Redis, by how they ended (all but ok applied on_store_error).");
+  for (const auto& [k, v] : storeCalls) {
+    const auto [policy, result] = k;
+    if (policy >= policies.size()) continue;
+    const PolicyName& p = policies[policy];
+    out += "gatelab_ratelimit_store_calls_total{route=\"" + escapeLabelValue(routeName(p.route)) + "\",policy=\"" +
+           escapeLabelValue(p.name) + "\",result=\"" + toString(static_cast<StoreResult>(result)) + "\"} " +
+           std::to_string(v) + "\n";
+  }
   header(out, "gatelab_upstream_tries_total", "counter", "Upstream tries by service, target and how they ended.");
   for (const auto& [k, v] : tries) {
     const auto [target, outcome] = k;
@@ -472,6 +500,9 @@ std::string ProxyMetrics::render() const {
   out += "gatelab_connections_active " + std::to_string(connectionsActive_.load()) + "\n";
   header(out, "gatelab_connections_refused_total", "counter", "Client connections closed at accept: over max_connections.");
   out += "gatelab_connections_refused_total " + std::to_string(connectionsRefused_.load()) + "\n";
+  header(out, "gatelab_tls_handshake_failures_total", "counter",
+         "TLS handshakes on the TLS listener that failed or timed out (the connection was closed).");
+  out += "gatelab_tls_handshake_failures_total " + std::to_string(tlsHandshakeFailures_.load()) + "\n";
 
   const std::lock_guard lock(eventsMutex_);
   header(out, "gatelab_circuit_breaker_state", "gauge",

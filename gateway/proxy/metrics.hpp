@@ -7,6 +7,9 @@
 //   gatelab_ratelimit_decisions_total{route,policy,result,shadow}  result: allowed|delayed|rejected
 //                                                      (what enforcement decided; shadow="true" for
 //                                                      dry-run policies)
+//   gatelab_ratelimit_store_calls_total{route,policy,result}  store: redis policies' calls to
+//                                                      Redis; result: ok|timeout|unavailable|error
+//                                                      (all but ok applied on_store_error)
 //   gatelab_upstream_tries_total{service,target,outcome}  outcome: response|connect_failure|timeout|reset
 //   gatelab_upstream_retries_total{service}
 //   gatelab_upstream_connections_total{reused}         new ("false") and pooled ("true") connections used
@@ -16,6 +19,7 @@
 //   gatelab_upstream_healthy{service,target}           1 up, 0 down (targets under active health checks)
 //   gatelab_connections_total, gatelab_connections_active, gatelab_connections_refused_total
 //   gatelab_config_reloads_total{result}               ok|failed
+//   gatelab_tls_handshake_failures_total               TLS listener handshakes that failed or timed out
 //
 // Thread safety: the per-request calls take a shard (the I/O thread's index) and lock only that
 // shard's mutex (uncontended except while /metrics reads it); onEvent() (called by the runtime
@@ -73,12 +77,17 @@ class ProxyMetrics final : public core::EventSink {
   static constexpr int kRefused = static_cast<int>(flow::kOutcomeCount);
   void request(unsigned shard, std::uint32_t routeId, unsigned status, core::Duration latency, int outcome);
   void rateLimit(unsigned shard, std::uint32_t policyId, core::ratelimit::Verdict wouldBe);
+  /// How a call to a policy's shared store (Redis) ended.
+  enum class StoreResult : int { kOk, kTimeout, kUnavailable, kError };
+  static const char* toString(StoreResult r) noexcept;
+  void storeCall(unsigned shard, std::uint32_t policyId, StoreResult result);
   void upstreamTry(unsigned shard, std::uint32_t serviceId, std::uint32_t targetId, core::resilience::OutcomeKind outcome,
                    bool retry, bool failed);
   void upstreamConnection(unsigned shard, bool reused);
   void connectionOpened() noexcept { ++connectionsTotal_, ++connectionsActive_; }
   void connectionClosed() noexcept { --connectionsActive_; }
   void connectionRefused() noexcept { ++connectionsRefused_; }
+  void tlsHandshakeFailed() noexcept { ++tlsHandshakeFailures_; }
   void reloaded(bool ok) noexcept { ++(ok ? reloadsOk_ : reloadsFailed_); }
   /// Active health checks' verdict for a target (targets of checked services start up).
   void targetHealth(const std::string& service, const std::string& url, bool up);
@@ -137,6 +146,7 @@ class ProxyMetrics final : public core::EventSink {
     std::map<std::pair<std::uint32_t, unsigned>, std::uint64_t> requests;  // (route id, code)
     std::map<std::uint32_t, Histogram> latency;                             // route id
     std::map<std::pair<std::uint32_t, int>, std::uint64_t> decisions;       // (policy id, verdict)
+    std::map<std::pair<std::uint32_t, int>, std::uint64_t> storeCalls;      // (policy id, StoreResult)
     std::map<std::pair<std::uint32_t, int>, std::uint64_t> tries;           // (target id, outcome)
     std::map<std::uint32_t, std::uint64_t> retries;                         // service id
     std::array<std::uint64_t, 2> connections{};                             // [reused]
@@ -179,6 +189,7 @@ class ProxyMetrics final : public core::EventSink {
   std::atomic<std::uint64_t> connectionsTotal_{0};
   std::atomic<std::int64_t> connectionsActive_{0};
   std::atomic<std::uint64_t> connectionsRefused_{0};
+  std::atomic<std::uint64_t> tlsHandshakeFailures_{0};
   std::atomic<std::uint64_t> reloadsOk_{0};
   std::atomic<std::uint64_t> reloadsFailed_{0};
 };

@@ -14,6 +14,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <atomic>
@@ -38,6 +40,8 @@
 #include "gateway/proxy/http_fields.hpp"
 #include "gateway/proxy/live_gateway.hpp"
 #include "gateway/proxy/metrics.hpp"
+#include "gateway/proxy/redis_client.hpp"
+#include "gateway/proxy/tls.hpp"
 
 namespace gatelab::proxy {
 
@@ -151,6 +155,11 @@ struct TargetAddress {
   std::string port;
   std::string hostHeader;  ///< host[:port] as the URL wrote it (port omitted when default)
   std::string key;         ///< pool key
+  /// https:// targets: the client context (owned by the generation; a connection keeps its
+  /// OpenSSL context alive by itself) and the name for SNI and verification.
+  std::shared_ptr<asio::ssl::context> tls;
+  std::string serverName;
+  bool verify = true;
 };
 
 TargetAddress parseTarget(const std::string& url) {
@@ -161,8 +170,10 @@ TargetAddress parseTarget(const std::string& url) {
   if (scheme != std::string_view::npos) s.remove_prefix(scheme + 3);
   const std::size_t colon = s.rfind(':');
   std::string_view host = s.substr(0, colon);
-  const std::string_view port = colon == std::string_view::npos ? std::string_view{"80"} : s.substr(colon + 1);
-  a.hostHeader = std::string(host) + (port == "80" ? "" : ":" + std::string(port));
+  const bool https = url.starts_with("https://");
+  const std::string_view defaultPort = https ? "443" : "80";
+  const std::string_view port = colon == std::string_view::npos ? defaultPort : s.substr(colon + 1);
+  a.hostHeader = std::string(host) + (port == defaultPort ? "" : ":" + std::string(port));
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   a.host = std::string(host);
   a.port = std::string(port);
@@ -175,9 +186,65 @@ TargetAddress parseTarget(const std::string& url) {
 struct GenerationHost {
   std::vector<std::vector<TargetAddress>> serviceTargets;  // [service][target]
   ProxyMetrics::Ids ids;
+  std::shared_ptr<ServerTls> serverTls;      // config tls: the listener's certificates
+  std::shared_ptr<UpstreamTls> upstreamTls;  // https:// targets' client contexts
 };
 
 const GenerationHost& hostOf(const Generation& g) { return *static_cast<const GenerationHost*>(g.host.get()); }
+
+/// One connection to an upstream target: plain, or TLS over TCP (https:// targets).
+struct UpstreamConn {
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  static std::unique_ptr<UpstreamConn> make(asio::io_context& ioc, asio::ssl::context* ctx) {
+    auto c = std::make_unique<UpstreamConn>();
+    if (ctx != nullptr) {
+      c->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, *ctx);
+    } else {
+      c->plain = std::make_unique<beast::tcp_stream>(ioc);
+    }
+    return c;
+  }
+};
+
+/// TLS to an upstream after the TCP connect: SNI (not for IP literals), then the name check when
+/// verifying. Returns the handshake's error.
+asio::awaitable<beast::error_code> upstreamHandshake(beast::ssl_stream<beast::tcp_stream>& stream,
+                                                     const std::string& serverName, bool verify) {
+  beast::error_code addrEc;
+  (void)asio::ip::make_address(serverName, addrEc);
+  SSL* ssl = stream.native_handle();
+  if (addrEc && !serverName.empty())  // SSL_set_tlsext_host_name, without the macro's C cast
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(serverName.c_str()));
+  if (verify) {
+    if (!addrEc) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), serverName.c_str());
+    } else {
+      SSL_set1_host(ssl, serverName.c_str());
+    }
+  }
+  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kAwait);
+  co_return ec;
+}
+
+/// Writes `request` on the connection, then reads one response into `parser`: the write's error
+/// (the read is skipped) and the read's.
+asio::awaitable<std::pair<beast::error_code, beast::error_code>> writeThenRead(
+    UpstreamConn& conn, const std::string& request, beast::flat_buffer& buffer,
+    http::response_parser<http::string_body>& parser) {
+  auto exchange = [&](auto& stream) -> asio::awaitable<std::pair<beast::error_code, beast::error_code>> {
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(request), kAwait);
+    (void)wn;
+    if (wec) co_return std::pair{wec, beast::error_code{}};
+    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kAwait);
+    (void)rn;
+    co_return std::pair{beast::error_code{}, rec};
+  };
+  // (Not `c ? co_await a : co_await b`: GCC 12 miscompiles co_await in a conditional operator.)
+  if (conn.tls) co_return co_await exchange(*conn.tls);
+  co_return co_await exchange(*conn.plain);
+}
 
 /// Idle keep-alive connections to upstream targets, for one I/O thread.
 class UpstreamPool {
@@ -187,7 +254,7 @@ class UpstreamPool {
 
   // Streams are held by pointer: moving a beast::tcp_stream allocates a new state for the
   // moved-from object, which costs more than the pointer.
-  using Stream = std::unique_ptr<beast::tcp_stream>;
+  using Stream = std::unique_ptr<UpstreamConn>;
 
   Stream take(const std::string& key) {
     auto it = idle_.find(key);
@@ -197,9 +264,9 @@ class UpstreamPool {
     while (!list.empty()) {
       Idle entry = std::move(list.back());  // newest first: the most likely still open
       list.pop_back();
-      if (now - entry.since < idleTimeout_ && entry.stream->socket().is_open()) return std::move(entry.stream);
+      if (now - entry.since < idleTimeout_ && entry.stream->lowest().socket().is_open()) return std::move(entry.stream);
       beast::error_code ignored;
-      entry.stream->socket().close(ignored);
+      entry.stream->lowest().socket().close(ignored);
     }
     return nullptr;
   }
@@ -208,10 +275,10 @@ class UpstreamPool {
     auto& list = idle_[key];
     if (list.size() >= maxIdle_) {
       beast::error_code ignored;
-      list.front().stream->socket().close(ignored);
+      list.front().stream->lowest().socket().close(ignored);
       list.pop_front();
     }
-    stream->expires_never();
+    stream->lowest().expires_never();
     list.push_back(Idle{std::move(stream), SteadyClock::now()});
   }
 
@@ -224,7 +291,7 @@ class UpstreamPool {
     for (auto& [key, list] : idle_) {
       for (auto& e : list) {
         beast::error_code ignored;
-        e.stream->socket().close(ignored);
+        e.stream->lowest().socket().close(ignored);
       }
     }
     idle_.clear();
@@ -257,6 +324,7 @@ struct RequestInfo {
   const char* outcome = nullptr;                // flow::toString, or a reading-stage reason
   int outcomeIndex = ProxyMetrics::kRefused;    // flow::Outcome, or refused while reading
   std::string requestId;
+  const char* storeFailure = nullptr;  // a store: redis policy's call failed: ProxyMetrics::toString(result)
   struct Decision {
     const std::string* policy = nullptr;
     core::ratelimit::Verdict result = core::ratelimit::Verdict::kAllow;
@@ -277,6 +345,22 @@ struct Worker {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
   std::unique_ptr<UpstreamPool> pool;
+  /// The Redis connection of this thread (store: redis policies), made on first use and remade
+  /// when a reload changes the redis settings.
+  std::unique_ptr<RedisClient> redis;
+  core::ratelimit::redis::Call redisCall;  // reused arguments
+  RedisClient& redisFor(const config::RedisConfig& cfg) {
+    RedisEndpoint ep;
+    ep.host = cfg.address.host;
+    ep.port = cfg.address.port;
+    ep.username = cfg.username;
+    ep.password = cfg.password;
+    ep.database = cfg.database;
+    ep.connectTimeout = cfg.connectTimeout;
+    ep.stuckAfter = std::max<core::Duration>(std::chrono::seconds(1), cfg.timeout * 10);
+    if (!redis || !(redis->endpoint() == ep)) redis = std::make_unique<RedisClient>(ioc, std::move(ep));
+    return *redis;
+  }
 };
 
 }  // namespace
@@ -297,6 +381,7 @@ struct Server::Impl {
     timelineTimer.reset();
     adminAcceptor.reset();
     acceptor.reset();
+    tlsAcceptor.reset();
     workers.clear();
   }
   Impl(const Impl&) = delete;
@@ -352,20 +437,35 @@ struct Server::Impl {
 
 
 
-  asio::awaitable<void> acceptLoop();
+  /// Accepts on `listener` and hands connections to the I/O threads in turn; `tls`: the TLS
+  /// listener (sessions start with a handshake on the current certificates).
+  asio::awaitable<void> acceptLoop(tcp::acceptor& listener, bool tls);
   /// /metrics: the shared counters plus the pools' idle connections, asked of each I/O thread on
   /// its own thread at scrape time (nothing on the request path); a busy thread that does not
   /// answer within 100 ms is left out of the gauge.
   std::string renderMetrics();
   asio::awaitable<void> adminLoop();
   asio::awaitable<void> adminSession(tcp::socket socket);
-  asio::awaitable<void> session(tcp::socket socket, Worker& worker);
-  asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info);
+  asio::awaitable<void> session(tcp::socket socket, Worker& worker, std::shared_ptr<ServerTls> tls);
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& stream, Worker& worker, const std::string& peer, bool secure);
+  asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info,
+                                   bool secure);
+  // TLS listener (config `tls`): its acceptor, and the certificates new connections get (those of
+  // the latest generation that has a tls section).
+  std::optional<tcp::acceptor> tlsAcceptor;
+  std::uint16_t tlsBoundPort = 0;
+  std::mutex tlsMutex;
+  std::shared_ptr<ServerTls> serverTls;
+  std::uint16_t redirectPort = 0;  // the TLS port as clients reach it (config tls.listen)
+  bool redirectToTls = false;      // the plain listener answers 308 to https
+  Response redirectResponse(const Request& req) const;
   std::atomic<std::size_t> openTunnels{0};
   asio::awaitable<core::resilience::CallOutcome> upgradeTry(Worker& worker, const TargetAddress& target,
                                                            const std::string& wire, core::TimePoint deadline,
                                                            Response& out, RequestInfo& info);
-  asio::awaitable<void> relay(beast::tcp_stream& client, beast::flat_buffer& clientBuffer, RequestInfo& info);
+  template <class ClientStream>
+  asio::awaitable<void> relay(ClientStream& client, beast::flat_buffer& clientBuffer, RequestInfo& info);
   asio::awaitable<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target,
                                                         const std::string& wire, bool headRequest,
                                                         core::TimePoint deadline, Response& out);
@@ -373,10 +473,10 @@ struct Server::Impl {
 
 // ---- Accepting --------------------------------------------------------------------------------
 
-asio::awaitable<void> Server::Impl::acceptLoop() {
+asio::awaitable<void> Server::Impl::acceptLoop(tcp::acceptor& listener, bool tls) {
   while (!stopped) {
     Worker& worker = *workers[nextWorker++ % workers.size()];
-    auto [ec, socket] = co_await acceptor->async_accept(worker.ioc, kAwait);
+    auto [ec, socket] = co_await listener.async_accept(worker.ioc, kAwait);
     if (ec) {
       if (stopped || ec == asio::error::operation_aborted) co_return;
       // A failed accept (out of file descriptors, say) does not stop the listener; pausing keeps it
@@ -392,13 +492,38 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
       continue;
     }
     ++openConnections;
-    asio::co_spawn(worker.ioc, session(std::move(socket), worker), asio::detached);
+    std::shared_ptr<ServerTls> certificates;
+    if (tls) {
+      const std::lock_guard lock(tlsMutex);
+      certificates = serverTls;
+    }
+    asio::co_spawn(worker.ioc, session(std::move(socket), worker, std::move(certificates)), asio::detached);
   }
+}
+
+Response Server::Impl::redirectResponse(const Request& req) const {
+  // The same URL on https: the Host without its port, the TLS listener's port unless 443.
+  std::string_view host = req[http::field::host];
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  if (host.empty()) {
+    return plainResponse(req.version(), http::status::bad_request, "a redirect to https needs a Host field", true);
+  }
+  std::string location = "https://";
+  location += host;
+  if (redirectPort != 443) location += ":" + std::to_string(redirectPort);
+  location += req.target();
+  Response res = plainResponse(req.version(), http::status::permanent_redirect, "use https: " + location, false);
+  res.set(http::field::location, location);
+  return res;
 }
 
 // ---- One client connection ----------------------------------------------------------------------
 
-asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
+asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker, std::shared_ptr<ServerTls> tls) {
   metrics->connectionOpened();
   {
     const std::lock_guard lock(drainMutex);
@@ -418,11 +543,31 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
   const auto remote = socket.remote_endpoint(ec);
   const std::string peer = ec ? std::string{} : remote.address().to_string();
   socket.set_option(tcp::no_delay(true), ec);  // answers are written whole: never wait for an ACK
-  beast::tcp_stream stream(std::move(socket));
+  if (!tls) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await serve(stream, worker, peer, false);
+    co_return;
+  }
+  // TLS: the handshake under the header timeout (a client that connects and says nothing is
+  // dropped as a slow header would be), then the same session over the encrypted stream.
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls->context());
+  beast::get_lowest_layer(stream).expires_after(options.headerTimeout);
+  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kAwait);
+  if (hec) {
+    metrics->tlsHandshakeFailed();
+    co_return;
+  }
+  beast::get_lowest_layer(stream).expires_never();
+  co_await serve(stream, worker, peer, true);
+}
+
+template <class Stream>
+asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string& peer, bool secure) {
+  auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   asio::steady_timer timer(worker.ioc);
   bool first = true;
-  SessionState self{&stream.socket(), true};
+  SessionState self{&lowest.socket(), true};
   std::size_t served = 0;
   worker.sessions.insert(&self);
   struct Unregister {
@@ -441,7 +586,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     bool timedOut = false;
   };
   auto watch = std::make_shared<Watch>();
-  watch->socket = &stream.socket();
+  watch->socket = &lowest.socket();
   struct Disarm {
     Watch& w;
     ~Disarm() {
@@ -482,7 +627,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
                      res.result_int(), took, info.outcomeIndex);
     if (accessLog.isOpen()) logLine(current, peer, res, info, arrivalWall, took);
     serialize(res, writeBuffer);
-    stream.expires_after(options.idleTimeout);
+    lowest.expires_after(options.idleTimeout);
     auto [wec, n] = co_await asio::async_write(stream, asio::buffer(writeBuffer), kAwait);
     (void)n;
     co_return !wec;
@@ -553,7 +698,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     if (beast::iequals(head[http::field::expect], "100-continue")) {
       Response cont{http::status::continue_, head.version()};
       http::response_serializer<http::string_body> sr{cont};
-      stream.expires_after(options.idleTimeout);
+      lowest.expires_after(options.idleTimeout);
       auto [cec, cn] = co_await http::async_write_header(stream, sr, kAwait);
       (void)cn;
       if (cec) break;
@@ -579,7 +724,13 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     Request req = parser.release();
     current = &req;
     const bool clientKeepAlive = req.keep_alive();
-    Response res = co_await handle(req, peer, worker, info);
+    Response res;
+    if (redirectToTls && !secure) {
+      res = redirectResponse(req);
+      info.outcome = "redirect";
+    } else {
+      res = co_await handle(req, peer, worker, info, secure);
+    }
     if (info.tunnel && res.result() == http::status::switching_protocols) {
       // The WebSocket handshake succeeded: write the 101 as it came, then this connection is a tunnel.
       if (co_await write(res)) {
@@ -594,8 +745,14 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker) 
     if (!co_await writeAndMaybeClose(std::move(res))) break;
   }
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.socket().close(ignored);
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    if (lowest.socket().is_open()) {  // close_notify, briefly: a client gone away is not waited for
+      lowest.expires_after(std::chrono::seconds(1));
+      co_await stream.async_shutdown(kAwait);
+    }
+  }
+  lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  lowest.socket().close(ignored);
 }
 
 // ---- One request through the flow ---------------------------------------------------------------
@@ -657,7 +814,7 @@ class SessionHooks final : public flow::FlowHooks {
 }  // namespace
 
 asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& peer, Worker& worker,
-                                               RequestInfo& info) {
+                                               RequestInfo& info, bool secure) {
   // The core's view of the request: fields as received, path and query split from the target.
   std::vector<core::Header> headers;
   headers.reserve(16);
@@ -729,7 +886,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     }
     head += "X-Forwarded-For: ";
     head += appendForwardedFor(req["x-forwarded-for"], peer);
-    head += "\r\nX-Forwarded-Proto: http\r\n";
+    head += secure ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n";
     if (req.count(http::field::host) > 0) {
       head += "X-Forwarded-Host: ";
       head += req[http::field::host];
@@ -786,6 +943,9 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             co_return finish(std::move(res));
           }
           case flow::Outcome::kRateLimited:
+            if (step.storeFailed)
+              co_return finish(plainResponse(req.version(), static_cast<http::status>(step.status),
+                                             "rate limit store unavailable", false));
             co_return finish(plainResponse(req.version(), static_cast<http::status>(step.status), "rate limit exceeded", false));
           case flow::Outcome::kNotFound:
             co_return finish(plainResponse(req.version(), http::status::not_found, "no route matched", false));
@@ -810,6 +970,45 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             co_return finish(plainResponse(req.version(), http::status::gateway_timeout, "upstream timed out", false));
         }
         co_return finish(plainResponse(req.version(), http::status::internal_server_error, "", true));
+      }
+      case flow::StepKind::kAskStore: {
+        const config::GatewayConfig& cfg = *ticket.generation->config;
+        const core::ratelimit::RateLimitPolicy& policy =
+            *ticket.generation->runtime->routes[fr.route].rateLimits[step.storePolicy];
+        const core::TimePoint asked = now();
+        core::ratelimit::redis::buildCall(policy.spec(), cfg.redis->keyPrefix, fr.storeKey, asked, worker.redisCall);
+        // The reply, or the deadline (redis.timeout), whichever comes first; a late reply lands
+        // in the shared slot and is dropped with it.
+        struct Slot {
+          explicit Slot(asio::io_context& ioc) : timer(ioc) {}
+          asio::steady_timer timer;
+          std::optional<RedisReply> reply;
+        };
+        auto slot = std::make_shared<Slot>(worker.ioc);
+        slot->timer.expires_after(cfg.redis->timeout);
+        worker.redisFor(*cfg.redis).evalScript(worker.redisCall, [slot](RedisReply&& r) {
+          slot->reply = std::move(r);
+          slot->timer.cancel();
+        });
+        co_await slot->timer.async_wait(kAwait);
+        std::optional<core::ratelimit::PolicyDecision> decision;
+        ProxyMetrics::StoreResult result = ProxyMetrics::StoreResult::kOk;
+        if (!slot->reply) {
+          result = ProxyMetrics::StoreResult::kTimeout;
+        } else if (slot->reply->status == RedisReply::Status::kUnavailable) {
+          result = ProxyMetrics::StoreResult::kUnavailable;
+        } else if (slot->reply->status == RedisReply::Status::kError) {
+          result = ProxyMetrics::StoreResult::kError;
+        } else {
+          std::string error;
+          decision = core::ratelimit::redis::parseReply(policy.spec(), fr.storeKey, slot->reply->values, error);
+          if (!decision) result = ProxyMetrics::StoreResult::kError;
+        }
+        if (step.storePolicy < host.ids.policies[fr.route].size())
+          metrics->storeCall(worker.index, host.ids.policies[fr.route][step.storePolicy], result);
+        if (!decision) info.storeFailure = ProxyMetrics::toString(result);
+        step = gateway->storeAnswered(ticket, view, decision ? &*decision : nullptr, asked, hooks);
+        break;
       }
       case flow::StepKind::kWait: {
         wait.expires_at(toSteady(step.until));
@@ -837,9 +1036,12 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
           co_return finish(plainResponse(req.version(), http::status::service_unavailable,
                                          "too many open WebSocket tunnels", false));
         }
-        const core::resilience::CallOutcome outcome =
-            websocket ? co_await upgradeTry(worker, target, wire, step.deadline, last, info)
-                      : co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last);
+        core::resilience::CallOutcome outcome;  // (no co_await inside ?: — see writeThenRead)
+        if (websocket) {
+          outcome = co_await upgradeTry(worker, target, wire, step.deadline, last, info);
+        } else {
+          outcome = co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last);
+        }
         info.upstreamStatus = outcome.kind == core::resilience::OutcomeKind::kResponse ? outcome.status : 0;
         metrics->upstreamTry(worker.index, host.ids.services[fr.service], host.ids.targets[fr.service][step.target],
                              outcome.kind, retry, outcome.isServerError());
@@ -904,6 +1106,7 @@ void Server::Impl::logLine(const Request* req, const std::string& peer, const Re
   line += ",\"tries\":" + std::to_string(info.tries);
   str("outcome", info.outcome != nullptr ? info.outcome : (res.result_int() >= 400 ? "refused" : "upstream"));
   if (!info.requestId.empty()) str("request_id", info.requestId);
+  if (info.storeFailure != nullptr) str("store_error", info.storeFailure);
   line += ",\"rate_limit\":[";
   for (std::size_t i = 0; i < info.decisions.size(); ++i) {
     const auto& d = info.decisions[i];
@@ -928,6 +1131,10 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& 
   using core::resilience::CallOutcome;
   const core::TimePoint started = monotonicNow();
   auto took = [&] { return monotonicNow() - started; };
+  if (target.tls != nullptr) {
+    // WebSocket tunnels to https:// targets are not implemented (docs/operations.md): a 502.
+    co_return CallOutcome::connectFailure(took());
+  }
   auto stream = std::make_unique<beast::tcp_stream>(worker.ioc);
   if (deadline != core::resilience::kNoDeadline)
     stream->expires_at(toSteady(deadline));
@@ -958,7 +1165,8 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& 
   co_return CallOutcome::response(static_cast<std::uint16_t>(out.result_int()), took());
 }
 
-asio::awaitable<void> Server::Impl::relay(beast::tcp_stream& client, beast::flat_buffer& clientBuffer, RequestInfo& info) {
+template <class ClientStream>
+asio::awaitable<void> Server::Impl::relay(ClientStream& client, beast::flat_buffer& clientBuffer, RequestInfo& info) {
   // Bytes both ways until either side closes or nothing moves for tunnelIdleTimeout. Frames are
   // relayed as they are (the tunnel does not parse them), as nginx and Envoy do.
   ++openTunnels;
@@ -967,24 +1175,24 @@ asio::awaitable<void> Server::Impl::relay(beast::tcp_stream& client, beast::flat
     ~Closed() { --n; }
   } closedOnExit{openTunnels};
   beast::tcp_stream& upstream = *info.tunnel;
-  auto pump = [this](beast::tcp_stream& from, beast::tcp_stream& to, std::string pending) -> asio::awaitable<void> {
+  auto pump = [this](auto& from, auto& to, std::string pending) -> asio::awaitable<void> {
     std::array<char, 16 * 1024> chunk{};
     while (true) {
       if (!pending.empty()) {
-        to.expires_after(options.tunnelIdleTimeout);
+        beast::get_lowest_layer(to).expires_after(options.tunnelIdleTimeout);
         auto [wec, wn] = co_await asio::async_write(to, asio::buffer(pending), kAwait);
         (void)wn;
         if (wec) break;
         pending.clear();
       }
-      from.expires_after(options.tunnelIdleTimeout);
+      beast::get_lowest_layer(from).expires_after(options.tunnelIdleTimeout);
       auto [rec, n] = co_await from.async_read_some(asio::buffer(chunk), kAwait);
       if (rec) break;
       pending.assign(chunk.data(), n);
     }
     beast::error_code ignored;
-    from.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    to.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(from).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(to).socket().shutdown(tcp::socket::shutdown_both, ignored);
   };
   std::string fromClient(static_cast<const char*>(clientBuffer.data().data()), clientBuffer.size());
   clientBuffer.consume(clientBuffer.size());
@@ -1027,8 +1235,8 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
   for (int attempt = 0; attempt < 2; ++attempt) {
     UpstreamPool::Stream pooled = attempt == 0 ? worker.pool->take(target.key) : nullptr;
     const bool reused = pooled != nullptr;
-    UpstreamPool::Stream owned = reused ? std::move(pooled) : std::make_unique<beast::tcp_stream>(worker.ioc);
-    beast::tcp_stream& stream = *owned;
+    UpstreamPool::Stream owned = reused ? std::move(pooled) : UpstreamConn::make(worker.ioc, target.tls.get());
+    beast::tcp_stream& stream = owned->lowest();
     metrics->upstreamConnection(worker.index, reused);
     if (!reused) {
       setExpiry(stream);
@@ -1039,25 +1247,28 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
       (void)ep;
       if (cec) co_return cec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::connectFailure(took());
       stream.socket().set_option(tcp::no_delay(true));
+      if (owned->tls) {
+        // A failed handshake (bad certificate, wrong name, no common protocol) is a connect failure.
+        const beast::error_code hec = co_await upstreamHandshake(*owned->tls, target.serverName, target.verify);
+        if (hec) co_return hec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::connectFailure(took());
+      }
     }
     setExpiry(stream);
-    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), kAwait);
-    (void)wn;
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(options.maxUpstreamBodyBytes);
+    if (headRequest) parser.skip(true);
+    const auto [wec, rec] = co_await writeThenRead(*owned, wire, buffer, parser);
     if (wec) {
       if (wec == beast::error::timeout) co_return CallOutcome::timeout(took());
       if (reused) continue;
       co_return CallOutcome::reset(took());
     }
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(options.maxUpstreamBodyBytes);
-    if (headRequest) parser.skip(true);
-    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kAwait);
-    (void)rn;
     if (rec) {
       if (rec == beast::error::timeout) co_return CallOutcome::timeout(took());
       if (reused && buffer.size() == 0 && !parser.got_some() &&
-          (rec == http::error::end_of_stream || rec == asio::error::connection_reset || rec == asio::error::eof))
+          (rec == http::error::end_of_stream || rec == asio::error::connection_reset || rec == asio::error::eof ||
+           rec == asio::ssl::error::stream_truncated))
         continue;
       co_return CallOutcome::reset(took());
     }
@@ -1156,7 +1367,8 @@ void Server::Impl::startHealthChecks(const Generation& g) {
 
 asio::awaitable<std::string> Server::Impl::probe(const TargetAddress& address, const config::HealthCheckConfig& check) {
   // One GET on its own connection (not the pool's: a check must see what a new connection sees).
-  beast::tcp_stream stream(acceptContext);
+  auto conn = UpstreamConn::make(acceptContext, address.tls.get());
+  beast::tcp_stream& stream = conn->lowest();
   stream.expires_after(check.timeout);
   tcp::resolver resolver(acceptContext);
   auto [rec, results] = co_await resolver.async_resolve(address.host, address.port, kAwait);
@@ -1164,16 +1376,17 @@ asio::awaitable<std::string> Server::Impl::probe(const TargetAddress& address, c
   auto [cec, ep] = co_await stream.async_connect(results, kAwait);
   (void)ep;
   if (cec) co_return cec == beast::error::timeout ? std::string("connect timed out") : "connect failed: " + cec.message();
+  if (conn->tls) {
+    const beast::error_code tec = co_await upstreamHandshake(*conn->tls, address.serverName, address.verify);
+    if (tec) co_return "TLS handshake failed: " + tec.message();
+  }
   const std::string request = "GET " + check.path + " HTTP/1.1\r\nHost: " + address.hostHeader +
                               "\r\nUser-Agent: gatelab-health-check\r\nConnection: close\r\n\r\n";
-  auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(request), kAwait);
-  (void)wn;
-  if (wec) co_return wec == beast::error::timeout ? std::string("timed out") : "write failed: " + wec.message();
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024);
-  auto [hec, hn] = co_await http::async_read(stream, buffer, parser, kAwait);
-  (void)hn;
+  const auto [wec, hec] = co_await writeThenRead(*conn, request, buffer, parser);
+  if (wec) co_return wec == beast::error::timeout ? std::string("timed out") : "write failed: " + wec.message();
   beast::error_code ignored;
   stream.socket().close(ignored);
   if (hec) co_return hec == beast::error::timeout ? std::string("timed out") : "no valid answer: " + hec.message();
@@ -1392,12 +1605,28 @@ std::shared_ptr<Generation> Server::Impl::buildGeneration(std::shared_ptr<const 
   auto g = std::make_shared<Generation>();
   g->config = cfg;
   g->runtime = std::move(built.runtime);
-  g->flow = std::make_unique<flow::RequestFlow>(*g->runtime);
+  g->flow = std::make_unique<flow::RequestFlow>(*g->runtime, cfg->redis ? flow::StoreMode::kAsk : flow::StoreMode::kLocal);
   auto host = std::make_shared<GenerationHost>();
   for (const auto& service : cfg->services) {
     std::vector<TargetAddress> targets;
     for (const auto& t : service.targets) targets.push_back(parseTarget(t.url.toString()));
     host->serviceTargets.push_back(std::move(targets));
+  }
+  if (cfg->tls) {
+    host->serverTls = ServerTls::load(*cfg->tls, error);
+    if (!host->serverTls) return nullptr;
+  }
+  host->upstreamTls = UpstreamTls::load(*cfg, error);
+  if (!host->upstreamTls) return nullptr;
+  for (std::size_t sv = 0; sv < cfg->services.size(); ++sv) {
+    const config::UpstreamTlsConfig tls = cfg->services[sv].tls.value_or(config::UpstreamTlsConfig{});
+    for (std::size_t t = 0; t < cfg->services[sv].targets.size(); ++t) {
+      if (cfg->services[sv].targets[t].url.scheme != "https") continue;
+      TargetAddress& a = host->serviceTargets[sv][t];
+      a.tls = host->upstreamTls->context(sv);
+      a.serverName = tls.serverName.empty() ? a.host : tls.serverName;
+      a.verify = tls.verify;
+    }
   }
   host->ids = metrics->registerConfig(*cfg);
   g->host = std::move(host);
@@ -1466,6 +1695,29 @@ std::string Server::start() {
     s.adminBoundPort = s.adminAcceptor->local_endpoint().port();
   }
 
+  if (s.config->tls) {
+    const config::HostPort& tl = s.config->tls->listen;
+    asio::ip::address tlsAddress = asio::ip::make_address(tl.host, ec);
+    if (ec) {
+      tcp::resolver resolver(s.acceptContext);
+      const auto results = resolver.resolve(tl.host, std::to_string(tl.port), ec);
+      if (ec || results.empty()) return "cannot resolve tls.listen host \"" + tl.host + "\"";
+      tlsAddress = results.begin()->endpoint().address();
+    }
+    const tcp::endpoint tlsEndpoint(tlsAddress, tl.port);
+    s.tlsAcceptor.emplace(s.acceptContext);
+    s.tlsAcceptor->open(tlsEndpoint.protocol(), ec);
+    if (!ec) s.tlsAcceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && tlsAddress.is_v6()) s.tlsAcceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) s.tlsAcceptor->bind(tlsEndpoint, ec);
+    if (!ec) s.tlsAcceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return "cannot listen (tls) on " + tl.toString() + ": " + ec.message();
+    s.tlsBoundPort = s.tlsAcceptor->local_endpoint().port();
+    s.serverTls = hostOf(*s.gateway->current()).serverTls;
+    s.redirectPort = tl.port != 0 ? tl.port : s.tlsBoundPort;
+    s.redirectToTls = s.config->tls->redirectHttp;
+  }
+
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->index = i;
@@ -1478,8 +1730,9 @@ std::string Server::start() {
     Worker* worker = w.get();
     worker->thread = std::thread([worker] { worker->ioc.run(); });
   }
-  asio::co_spawn(s.acceptContext, s.acceptLoop(), asio::detached);
+  asio::co_spawn(s.acceptContext, s.acceptLoop(*s.acceptor, false), asio::detached);
   if (s.adminAcceptor) asio::co_spawn(s.acceptContext, s.adminLoop(), asio::detached);
+  if (s.tlsAcceptor) asio::co_spawn(s.acceptContext, s.acceptLoop(*s.tlsAcceptor, true), asio::detached);
   s.timelineTimer.emplace(s.acceptContext);
   s.scheduleTimeline();
   s.startHealthChecks(*s.gateway->current());
@@ -1520,11 +1773,20 @@ Server::ReloadResult Server::reload(std::shared_ptr<const config::GatewayConfig>
               " start fresh";
   if (!(next->listen == before->config->listen) || !(next->admin == before->config->admin))
     r.message += "; listen/admin addresses changed: they take effect at the next start";
+  if (s.tlsAcceptor && next->tls) {
+    const std::lock_guard tl(s.tlsMutex);
+    s.serverTls = hostOf(*s.gateway->current()).serverTls;  // new TLS connections get the new certificates
+    r.message += "; TLS certificates reloaded";
+  }
+  if (static_cast<bool>(s.tlsAcceptor) != next->tls.has_value() ||
+      (next->tls && before->config->tls && !(next->tls->listen == before->config->tls->listen)))
+    r.message += "; the TLS listener (added, removed or moved) changes at the next start";
   return r;
 }
 
 std::uint16_t Server::port() const noexcept { return impl_->boundPort; }
 std::uint16_t Server::adminPort() const noexcept { return impl_->adminBoundPort; }
+std::uint16_t Server::tlsPort() const noexcept { return impl_->tlsBoundPort; }
 std::string Server::metricsText() const { return impl_->metrics ? impl_->renderMetrics() : std::string{}; }
 
 bool Server::drain(std::chrono::milliseconds timeout) {
@@ -1535,6 +1797,7 @@ bool Server::drain(std::chrono::milliseconds timeout) {
   asio::post(s.acceptContext, [&s] {
     beast::error_code ignored;
     if (s.acceptor) s.acceptor->close(ignored);
+    if (s.tlsAcceptor) s.tlsAcceptor->close(ignored);
   });
   for (auto& w : s.workers) {
     Worker* worker = w.get();
@@ -1565,6 +1828,7 @@ void Server::stop() {
       beast::error_code ignored;
       s.acceptor->close(ignored);
       if (s.adminAcceptor) s.adminAcceptor->close(ignored);
+      if (s.tlsAcceptor) s.tlsAcceptor->close(ignored);
       if (s.wakeTimer) s.wakeTimer->cancel();
       if (s.timelineTimer) s.timelineTimer->cancel();
     });
@@ -1576,6 +1840,7 @@ void Server::stop() {
     beast::error_code ignored;
     if (s.acceptor) s.acceptor->close(ignored);
     if (s.adminAcceptor) s.adminAcceptor->close(ignored);
+    if (s.tlsAcceptor) s.tlsAcceptor->close(ignored);
   }
   for (auto& w : s.workers) {
     // Close every client and pooled connection first (peers see it at once), then stop the loop;

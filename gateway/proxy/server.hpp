@@ -114,6 +114,8 @@ class Server {
   /// The bound ports (after start()); adminPort() is 0 without the admin listener.
   [[nodiscard]] std::uint16_t port() const noexcept;
   [[nodiscard]] std::uint16_t adminPort() const noexcept;
+  /// The bound port of the TLS listener (config `tls`), 0 without one.
+  [[nodiscard]] std::uint16_t tlsPort() const noexcept;
   /// The /metrics text (Prometheus exposition format).
   [[nodiscard]] std::string metricsText() const;
   /// Graceful stop: stops accepting, closes connections waiting for a request, lets the requests

@@ -181,7 +181,7 @@ class TestClient {
     ::setsockopt(stream_.socket().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   }
   Response send(Request req) {
-    req.set(http::field::host, "gateway.test");
+    if (req.count(http::field::host) == 0) req.set(http::field::host, "gateway.test");
     req.prepare_payload();
     stream_.expires_after(timeout_);
     http::write(stream_, req);

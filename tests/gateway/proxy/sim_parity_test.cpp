@@ -1,7 +1,8 @@
 // The proxy and the simulator decide the same: one timed sequence of requests (several clients,
 // several rate-limit policies and algorithms, keys from headers) goes through the live proxy on
 // loopback with a manual clock, and through the simulated gateway in virtual time; every request
-// gets the same verdict (forwarded or rejected, and with which status) in both.
+// gets the same verdict (forwarded or rejected, and with which status) in both — with the
+// counters in the proxy's memory, and with them in Redis (store: redis, a redis-server per test).
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include "sim/engine/simulation.hpp"
 #include "sim/gateway/sim_gateway.hpp"
 #include "tests/gateway/proxy/proxy_test_support.hpp"
+#include "tests/support/redis_server.hpp"
 
 namespace gatelab::proxy {
 namespace {
@@ -23,16 +25,21 @@ namespace {
 using namespace testing;
 using namespace std::chrono_literals;
 
-std::string configFor(const std::string& url) {
-  return "version: 1\nservices:\n  - name: app\n    targets: [" + url +
+/// The config; with `redisPort`, every policy keeps its counters in that Redis (store: redis).
+std::string configFor(const std::string& url, std::uint16_t redisPort = 0) {
+  const std::string store = redisPort == 0 ? "" : ", store: redis";
+  const std::string redis =
+      redisPort == 0 ? "" : "redis: { address: 127.0.0.1:" + std::to_string(redisPort) + ", key_prefix: parity }\n";
+  return "version: 1\n" + redis + "services:\n  - name: app\n    targets: [" + url +
          "]\nroutes:\n"
          "  - name: api\n    match: { path_prefix: /api }\n    service: app\n    policies:\n"
-         "      - rate_limit: { name: burst, algorithm: token_bucket, limit: 5/s, burst: 3, key: 'header:x-client' }\n"
+         "      - rate_limit: { name: burst, algorithm: token_bucket, limit: 5/s, burst: 3, key: 'header:x-client'" +
+         store + " }\n"
          "      - rate_limit: { name: tenant, algorithm: sliding_window_counter, limit: 12/2s, key: 'header:x-tenant', "
-         "status: 503 }\n"
+         "status: 503" + store + " }\n"
          "  - name: login\n    match: { path: /login }\n    service: app\n    policies:\n"
-         "      - rate_limit: { name: login, algorithm: fixed_window, limit: 2/s, key: 'header:x-client' }\n"
-         "      - rate_limit: { name: gcra, algorithm: gcra, limit: 4/s, burst: 2, key: global }\n";
+         "      - rate_limit: { name: login, algorithm: fixed_window, limit: 2/s, key: 'header:x-client'" + store + " }\n"
+         "      - rate_limit: { name: gcra, algorithm: gcra, limit: 4/s, burst: 2, key: global" + store + " }\n";
 }
 
 struct Timed {
@@ -95,10 +102,10 @@ std::vector<unsigned> simulate(const std::string& yaml, const std::vector<Timed>
   return statuses;
 }
 
-TEST(ProxySimParity, SameTimedRequestsGetTheSameRateLimitVerdicts) {
+void expectParity(std::uint16_t redisPort) {
   const std::vector<Timed> requests = sequence();
   TestUpstream up;
-  const std::string yaml = configFor(up.url());
+  const std::string yaml = configFor(up.url(), redisPort);
   const std::vector<unsigned> simulated = simulate(yaml, requests);
   ASSERT_EQ(simulated.size(), requests.size());
 
@@ -129,6 +136,24 @@ TEST(ProxySimParity, SameTimedRequestsGetTheSameRateLimitVerdicts) {
   EXPECT_LT(rejected, requests.size());
   EXPECT_NE(std::find(simulated.begin(), simulated.end(), 503u), simulated.end());
   EXPECT_NE(std::find(simulated.begin(), simulated.end(), 429u), simulated.end());
+  if (redisPort != 0) {  // every decision came from Redis, none from a fallback
+    const std::string m = proxy.server->metricsText();
+    EXPECT_EQ(m.find("result=\"timeout\""), std::string::npos) << m;
+    EXPECT_EQ(m.find("result=\"unavailable\""), std::string::npos) << m;
+    EXPECT_EQ(m.find("result=\"error\""), std::string::npos) << m;
+    EXPECT_NE(m.find("gatelab_ratelimit_store_calls_total{route=\"api\",policy=\"burst\",result=\"ok\"}"),
+              std::string::npos);
+  }
+}
+
+TEST(ProxySimParity, SameTimedRequestsGetTheSameRateLimitVerdicts) { expectParity(0); }
+
+// The same with every policy's counters in Redis: the store's Lua script decides live, the
+// simulator evaluates the policies in-process, and every verdict agrees.
+TEST(ProxySimParity, SameVerdictsWhenTheCountersLiveInRedis) {
+  gatelab::testing::RedisServer redis;
+  ASSERT_TRUE(redis.running()) << redis.error();
+  expectParity(redis.port());
 }
 
 }  // namespace

@@ -1,0 +1,374 @@
+#include "gateway/proxy/redis_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <hiredis/hiredis.h>
+#include <hiredis/read.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <deque>
+
+namespace gatelab::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+constexpr auto kFirstBackoff = std::chrono::milliseconds(50);
+constexpr auto kMaxBackoff = std::chrono::seconds(2);
+
+void appendBulk(std::string& out, std::string_view arg) {
+  char len[24];
+  auto [end, ec] = std::to_chars(len, len + sizeof len, arg.size());
+  (void)ec;
+  out += '$';
+  out.append(len, end);
+  out += "\r\n";
+  out += arg;
+  out += "\r\n";
+}
+
+void appendArrayHeader(std::string& out, std::size_t n) {
+  char len[24];
+  auto [end, ec] = std::to_chars(len, len + sizeof len, n);
+  (void)ec;
+  out += '*';
+  out.append(len, end);
+  out += "\r\n";
+}
+
+/// hiredis replies are freed with freeReplyObject.
+struct ReplyDeleter {
+  void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+struct ReaderDeleter {
+  void operator()(redisReader* r) const noexcept { redisReaderFree(r); }
+};
+
+}  // namespace
+
+struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
+  enum class State : std::uint8_t { kDisconnected, kConnecting, kReady, kClosed };
+  enum class Kind : std::uint8_t { kSetup, kScript };
+
+  struct Pending {
+    Kind kind = Kind::kScript;
+    Callback done;
+    std::string tail;  ///< numkeys, keys and args as RESP bulk strings (for a NOSCRIPT re-send)
+    std::size_t tailCount = 0;
+    bool resent = false;
+    SteadyClock::time_point queued;
+  };
+
+  Impl(asio::io_context& context, RedisEndpoint ep) : ioc(context), endpoint(std::move(ep)), socket(context) {
+    script = std::string(core::ratelimit::redis::script());
+  }
+
+  asio::io_context& ioc;
+  RedisEndpoint endpoint;
+  tcp::socket socket;
+  State state = State::kDisconnected;
+  std::uint64_t connection = 0;  ///< incremented per connection: stale coroutines stop
+  std::string script;
+  std::string sha;  ///< from SCRIPT LOAD
+  std::deque<Pending> pending;       ///< sent (or queued to send), awaiting replies, in order
+  std::string outbox;                ///< bytes not yet handed to a write
+  std::string writing;               ///< bytes of the write in flight
+  bool writeInFlight = false;
+  std::deque<Pending> waitingForConnection;  ///< calls made while connecting
+  SteadyClock::time_point retryAt{};
+  SteadyClock::duration backoff = kFirstBackoff;
+
+  void fail(Callback& done, RedisReply::Status status, std::string error) {
+    RedisReply r;
+    r.status = status;
+    r.error = std::move(error);
+    asio::post(ioc, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+  }
+
+  void call(const core::ratelimit::redis::Call& c, Callback done) {
+    if (state == State::kClosed) return fail(done, RedisReply::Status::kUnavailable, "client closed");
+    const auto now = SteadyClock::now();
+    if (state == State::kReady && !pending.empty() && now - pending.front().queued > endpoint.stuckAfter) {
+      drop("no reply for " +
+           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - pending.front().queued).count()) +
+           " ms; reconnecting");
+    }
+    if (pending.size() + waitingForConnection.size() >= endpoint.maxPending)
+      return fail(done, RedisReply::Status::kUnavailable, "too many calls waiting for Redis");
+    if (state == State::kDisconnected) {
+      if (now < retryAt) return fail(done, RedisReply::Status::kUnavailable, lastError);
+      connect();
+    }
+    Pending p;
+    p.kind = Kind::kScript;
+    p.done = std::move(done);
+    p.queued = now;
+    p.tailCount = 1 + c.keys.size() + c.argv.size();
+    p.tail.reserve(32 + 40 * p.tailCount);
+    char n[24];
+    auto [end, ec] = std::to_chars(n, n + sizeof n, c.keys.size());
+    (void)ec;
+    appendBulk(p.tail, std::string_view(n, static_cast<std::size_t>(end - n)));
+    for (const std::string& k : c.keys) appendBulk(p.tail, k);
+    for (const std::string& a : c.argv) appendBulk(p.tail, a);
+    if (state == State::kConnecting) {
+      waitingForConnection.push_back(std::move(p));
+      return;
+    }
+    send(std::move(p));
+  }
+
+  void send(Pending p) {
+    appendArrayHeader(outbox, 2 + p.tailCount);
+    if (p.resent) {
+      appendBulk(outbox, "EVAL");
+      appendBulk(outbox, script);
+    } else {
+      appendBulk(outbox, "EVALSHA");
+      appendBulk(outbox, sha);
+    }
+    outbox += p.tail;
+    pending.push_back(std::move(p));
+    flush();
+  }
+
+  void flush() {
+    if (writeInFlight || outbox.empty() || state != State::kReady) return;
+    writeInFlight = true;
+    writing.swap(outbox);
+    outbox.clear();
+    auto self = shared_from_this();
+    const std::uint64_t conn = connection;
+    asio::async_write(socket, asio::buffer(writing), [self, conn](boost::system::error_code ec, std::size_t) {
+      if (conn != self->connection) return;
+      self->writeInFlight = false;
+      self->writing.clear();
+      if (ec) return self->drop("write failed: " + ec.message());
+      self->flush();
+    });
+  }
+
+  std::string lastError = "not connected";
+
+  /// Fails everything pending and closes; the next call after the back-off reconnects.
+  void drop(const std::string& why) {
+    lastError = "Redis " + endpoint.host + ":" + std::to_string(endpoint.port) + ": " + why;
+    ++connection;
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    writeInFlight = false;
+    writing.clear();
+    outbox.clear();
+    if (state != State::kClosed) state = State::kDisconnected;
+    retryAt = SteadyClock::now() + backoff;
+    backoff = std::min<SteadyClock::duration>(backoff * 2, kMaxBackoff);
+    auto failAll = [this](std::deque<Pending>& q) {
+      std::deque<Pending> taken;
+      taken.swap(q);
+      for (Pending& p : taken) {
+        if (p.done) fail(p.done, RedisReply::Status::kUnavailable, lastError);
+      }
+    };
+    failAll(pending);
+    failAll(waitingForConnection);
+  }
+
+  void connect() {
+    state = State::kConnecting;
+    ++connection;
+    asio::co_spawn(ioc, connectAndRead(shared_from_this(), connection), asio::detached);
+  }
+
+  static asio::awaitable<void> connectAndRead(std::shared_ptr<Impl> self, std::uint64_t conn) {
+    // Resolve and connect, bounded by connect_timeout.
+    asio::steady_timer deadline(self->ioc);
+    deadline.expires_after(self->endpoint.connectTimeout);
+    // Shared with the handler: it may run after the connect finished (both completed in one poll).
+    auto flags = std::make_shared<std::pair<bool, bool>>(false, false);  // connected, timed out
+    deadline.async_wait([self, conn, flags](boost::system::error_code ec) {
+      if (ec || flags->first || conn != self->connection) return;
+      flags->second = true;
+      boost::system::error_code ignored;
+      self->socket.close(ignored);
+    });
+    tcp::resolver resolver(self->ioc);
+    auto [rec, endpoints] =
+        co_await resolver.async_resolve(self->endpoint.host, std::to_string(self->endpoint.port), kAwait);
+    if (conn != self->connection) co_return;
+    if (rec) {
+      deadline.cancel();
+      self->drop("cannot resolve: " + rec.message());
+      co_return;
+    }
+    self->socket = tcp::socket(self->ioc);
+    auto [cec, ep] = co_await asio::async_connect(self->socket, endpoints, kAwait);
+    (void)ep;
+    if (conn != self->connection) co_return;
+    if (cec || flags->second) {
+      deadline.cancel();
+      self->drop(flags->second ? "connect timed out" : "cannot connect: " + cec.message());
+      co_return;
+    }
+    boost::system::error_code ignored;
+    self->socket.set_option(tcp::no_delay(true), ignored);
+
+    // AUTH, SELECT and SCRIPT LOAD in one write; their replies come first.
+    std::string hello;
+    std::size_t setupReplies = 0;
+    if (!self->endpoint.password.empty()) {
+      appendArrayHeader(hello, self->endpoint.username.empty() ? 2 : 3);
+      appendBulk(hello, "AUTH");
+      if (!self->endpoint.username.empty()) appendBulk(hello, self->endpoint.username);
+      appendBulk(hello, self->endpoint.password);
+      ++setupReplies;
+    }
+    if (self->endpoint.database != 0) {
+      appendArrayHeader(hello, 2);
+      appendBulk(hello, "SELECT");
+      appendBulk(hello, std::to_string(self->endpoint.database));
+      ++setupReplies;
+    }
+    appendArrayHeader(hello, 3);
+    appendBulk(hello, "SCRIPT");
+    appendBulk(hello, "LOAD");
+    appendBulk(hello, self->script);
+    ++setupReplies;
+    auto [wec, wn] = co_await asio::async_write(self->socket, asio::buffer(hello), kAwait);
+    (void)wn;
+    if (conn != self->connection) co_return;
+    if (wec) {
+      self->drop("write failed: " + wec.message());
+      co_return;
+    }
+
+    std::unique_ptr<redisReader, ReaderDeleter> reader(redisReaderCreate());
+    std::vector<char> buf(16 * 1024);
+    bool ready = false;
+    while (true) {
+      auto [ec, n] = co_await self->socket.async_read_some(asio::buffer(buf), kAwait);
+      if (conn != self->connection) co_return;
+      if (ec) {
+        self->drop(!ready && flags->second ? "no answer to AUTH/SELECT/SCRIPT LOAD within connect_timeout"
+                   : ec == asio::error::eof ? "connection closed by Redis"
+                                            : "read failed: " + ec.message());
+        co_return;
+      }
+      if (redisReaderFeed(reader.get(), buf.data(), n) != REDIS_OK) {
+        self->drop("unreadable reply");
+        co_return;
+      }
+      while (true) {
+        void* raw = nullptr;
+        if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK) {
+          self->drop(std::string("protocol error: ") + reader->errstr);
+          co_return;
+        }
+        if (raw == nullptr) break;
+        ReplyPtr reply(static_cast<redisReply*>(raw));
+        if (!ready) {
+          if (reply->type == REDIS_REPLY_ERROR) {
+            self->drop("setup refused: " + std::string(reply->str, reply->len));
+            co_return;
+          }
+          if (--setupReplies > 0) continue;
+          if (reply->type != REDIS_REPLY_STRING) {
+            self->drop("SCRIPT LOAD did not return a SHA1");
+            co_return;
+          }
+          self->sha.assign(reply->str, reply->len);
+          ready = true;
+          flags->first = true;  // connected and set up: the connect deadline no longer applies
+          deadline.cancel();
+          self->onReady();
+          continue;
+        }
+        if (self->pending.empty()) {
+          self->drop("a reply nobody asked for");
+          co_return;
+        }
+        self->deliver(std::move(reply));
+        if (conn != self->connection) co_return;
+      }
+    }
+  }
+
+  void onReady() {
+    state = State::kReady;
+    backoff = kFirstBackoff;
+    lastError.clear();
+    std::deque<Pending> waiting;
+    waiting.swap(waitingForConnection);
+    for (Pending& p : waiting) send(std::move(p));
+  }
+
+  void deliver(ReplyPtr reply) {
+    Pending p = std::move(pending.front());
+    pending.pop_front();
+    RedisReply out;
+    if (reply->type == REDIS_REPLY_ERROR) {
+      std::string_view text(reply->str, reply->len);
+      if (text.starts_with("NOSCRIPT") && !p.resent) {
+        p.resent = true;
+        send(std::move(p));
+        return;
+      }
+      out.status = RedisReply::Status::kError;
+      out.error = std::string(text);
+    } else if (reply->type == REDIS_REPLY_ARRAY) {
+      out.status = RedisReply::Status::kOk;
+      out.values.reserve(reply->elements);
+      for (std::size_t i = 0; i < reply->elements; ++i) {
+        const redisReply* e = reply->element[i];
+        if (e->type != REDIS_REPLY_INTEGER) {
+          out.status = RedisReply::Status::kError;
+          out.error = "the script returned a non-integer element";
+          out.values.clear();
+          break;
+        }
+        out.values.push_back(static_cast<std::int64_t>(e->integer));
+      }
+    } else {
+      out.status = RedisReply::Status::kError;
+      out.error = "the script returned a reply of type " + std::to_string(reply->type);
+    }
+    if (p.done) p.done(std::move(out));
+  }
+
+  void close() {
+    state = State::kClosed;
+    drop("client closed");
+    state = State::kClosed;
+  }
+};
+
+RedisClient::RedisClient(asio::io_context& ioc, RedisEndpoint endpoint)
+    : impl_(std::make_shared<Impl>(ioc, std::move(endpoint))) {}
+
+RedisClient::~RedisClient() { impl_->close(); }
+
+void RedisClient::evalScript(const core::ratelimit::redis::Call& call, Callback done) {
+  impl_->call(call, std::move(done));
+}
+
+const RedisEndpoint& RedisClient::endpoint() const noexcept { return impl_->endpoint; }
+bool RedisClient::connected() const noexcept { return impl_->state == Impl::State::kReady; }
+std::size_t RedisClient::pending() const noexcept { return impl_->pending.size() + impl_->waitingForConnection.size(); }
+
+}  // namespace gatelab::proxy
