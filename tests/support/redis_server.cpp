@@ -1,5 +1,9 @@
 #include "tests/support/redis_server.hpp"
 
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -28,10 +32,15 @@ constexpr auto kReadyBound = 10s;
 constexpr auto kStopBound = 10s;
 constexpr int kPortAttempts = 5;
 
-/// A short pause between polls of an external process (not a test's time source).
-void pausePoll() {
-  timespec ts{0, 5'000'000};
-  ::nanosleep(&ts, nullptr);
+/// Waits until child `pid` exits or `bound` passes (poll on a pidfd: an event with a deadline,
+/// never a plain sleep). True when it exited (not yet reaped).
+bool waitForExit(pid_t pid, std::chrono::milliseconds bound) {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return false;
+  pollfd p{fd, POLLIN, 0};
+  const int n = ::poll(&p, 1, static_cast<int>(bound.count()));
+  ::close(fd);
+  return n > 0;
 }
 
 timeval toTimeval(std::chrono::milliseconds d) {
@@ -196,7 +205,7 @@ bool RedisServer::launch(std::uint16_t port, std::string& why) {
       return false;
     }
     if (answersPing(port, 100ms)) return true;
-    pausePoll();
+    (void)waitForExit(pid_, 5ms);  // not listening yet: give it until it exits or 5 ms pass
   }
   why = "redis-server on port " + portText + " did not answer PING within 10 s";
   stop();
@@ -214,7 +223,7 @@ void RedisServer::stop() {
       ::waitpid(pid_, &status, 0);
       break;
     }
-    pausePoll();
+    (void)waitForExit(pid_, std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()) + 1ms);
   }
   pid_ = -1;
 }
