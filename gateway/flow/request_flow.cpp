@@ -287,7 +287,11 @@ Step RequestFlow::tryDone(FlowRequest& r, const CallOutcome& outcome, TimePoint 
     if (auto at = service.outlierDetector->nextReturnAt()) hooks.wakeAt(r.service, *at);
   }
 
-  if (service.retryPolicy) {
+  if (service.retryPolicy && !r.replayable && r.budgetHeld) {  // this try was a retry; no other follows
+    service.retryBudget->onRetryEnd();
+    r.budgetHeld = false;
+  }
+  if (service.retryPolicy && r.replayable) {
     core::resilience::RetryQuery q;
     q.outcome = outcome;
     q.retriesDone = r.retriesDone;

@@ -139,6 +139,9 @@ struct FlowRequest {
   std::uint32_t tries = 0;
   FlowPhase phase = FlowPhase::kNew;
   bool idempotent = true;
+  /// The host can send the request again: false once a try consumed a body it did not keep (a
+  /// streamed request body). Then no retry follows, whatever the retry policy says.
+  bool replayable = true;
   bool shadowRejected = false;  ///< a shadow (dry-run) policy would have rejected it
   bool budgetHeld = false;      ///< the pending retry holds a retry-budget slot
   bool budgetStarted = false;   ///< onRequestStart was called on the service's budget

@@ -215,6 +215,26 @@ TEST(RequestFlow, OpenBreakerFailsFastWithItsFallbackAndAnnouncesTheHalfOpenWake
   EXPECT_EQ(f.start(probe, "/fragile", t0 + 1ms + 5s).kind, StepKind::kSendTry);
 }
 
+// A try that consumed a streamed body cannot be repeated: the failure is the answer, and a retry's
+// budget place is given back.
+TEST(RequestFlow, ANonReplayableRequestIsNotRetriedAfterItsTry) {
+  Fixture f;
+  const TimePoint t0 = atOffset(4s);
+  FlowRequest r;
+  ASSERT_EQ(f.start(r, "/api/upload", t0, "203.0.113.9", "PUT").kind, StepKind::kSendTry);
+  // Before the body is consumed a connect failure is retried as usual (nothing left the gateway).
+  ASSERT_EQ(f.done(r, CallOutcome::connectFailure(1ms), t0 + 1ms).kind, StepKind::kSendTry);
+  EXPECT_EQ(f.service("api").retryBudget->activeRetries(), 1u);
+  r.replayable = false;  // the host streamed the body on this try
+  const Step s = f.done(r, CallOutcome::timeout(100ms), t0 + 101ms);
+  EXPECT_EQ(s.kind, StepKind::kAnswer);
+  EXPECT_EQ(s.status, 504);
+  EXPECT_EQ(s.outcome, Outcome::kTimeout);
+  EXPECT_EQ(r.tries, 2u);
+  EXPECT_EQ(f.service("api").retryBudget->activeRetries(), 0u);
+  EXPECT_EQ(f.service("api").retryBudget->activeRequests(), 0u);
+}
+
 TEST(RequestFlow, AbandonReleasesTheTryInFlightAndTheBudget) {
   Fixture f;
   const TimePoint t0 = atOffset(20s);
