@@ -503,6 +503,13 @@ std::string ProxyMetrics::render() const {
   header(out, "gatelab_tls_handshake_failures_total", "counter",
          "TLS handshakes on the TLS listener that failed or timed out (the connection was closed).");
   out += "gatelab_tls_handshake_failures_total " + std::to_string(tlsHandshakeFailures_.load()) + "\n";
+  header(out, "gatelab_streamed_bodies_total", "counter",
+         "Bodies larger than the body buffer, streamed through in blocks (request: to an upstream; response: to a client).");
+  out += "gatelab_streamed_bodies_total{direction=\"request\"} " + std::to_string(streamedRequests_.load()) + "\n";
+  out += "gatelab_streamed_bodies_total{direction=\"response\"} " + std::to_string(streamedResponses_.load()) + "\n";
+  header(out, "gatelab_upstream_stream_cuts_total", "counter",
+         "Streamed answers the upstream broke off or stalled past the body timeout (the client got a cut body).");
+  out += "gatelab_upstream_stream_cuts_total " + std::to_string(streamCuts_.load()) + "\n";
 
   const std::lock_guard lock(eventsMutex_);
   header(out, "gatelab_circuit_breaker_state", "gauge",

@@ -88,6 +88,10 @@ class ProxyMetrics final : public core::EventSink {
   void connectionClosed() noexcept { --connectionsActive_; }
   void connectionRefused() noexcept { ++connectionsRefused_; }
   void tlsHandshakeFailed() noexcept { ++tlsHandshakeFailures_; }
+  /// A body larger than the body buffer streamed through (request: to the upstream; response: to
+  /// the client), and a streamed answer the upstream broke off (the client got a cut body).
+  void streamed(bool request) noexcept { ++(request ? streamedRequests_ : streamedResponses_); }
+  void streamCut(unsigned /*shard*/) noexcept { ++streamCuts_; }
   void reloaded(bool ok) noexcept { ++(ok ? reloadsOk_ : reloadsFailed_); }
   /// Active health checks' verdict for a target (targets of checked services start up).
   void targetHealth(const std::string& service, const std::string& url, bool up);
@@ -190,6 +194,9 @@ class ProxyMetrics final : public core::EventSink {
   std::atomic<std::int64_t> connectionsActive_{0};
   std::atomic<std::uint64_t> connectionsRefused_{0};
   std::atomic<std::uint64_t> tlsHandshakeFailures_{0};
+  std::atomic<std::uint64_t> streamedRequests_{0};
+  std::atomic<std::uint64_t> streamedResponses_{0};
+  std::atomic<std::uint64_t> streamCuts_{0};
   std::atomic<std::uint64_t> reloadsOk_{0};
   std::atomic<std::uint64_t> reloadsFailed_{0};
 };

@@ -18,11 +18,13 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <future>
 #include <set>
 #include <map>
@@ -42,6 +44,7 @@
 #include "gateway/proxy/metrics.hpp"
 #include "gateway/proxy/redis_client.hpp"
 #include "gateway/proxy/tls.hpp"
+#include "gateway/proxy/upstream.hpp"
 
 namespace gatelab::proxy {
 
@@ -107,8 +110,8 @@ void appendFields(std::string& out, const http::fields& fields) {
   out += "\r\n";
 }
 
-void serialize(const Response& res, std::string& out) {
-  out.clear();
+/// The start line and fields (and the blank line) of `res`, appended to `out`.
+void serializeHead(const Response& res, std::string& out) {
   out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
   out += std::to_string(res.result_int());
   out += ' ';
@@ -116,6 +119,11 @@ void serialize(const Response& res, std::string& out) {
   out += reason.empty() ? std::string_view{"Unknown"} : reason;
   out += "\r\n";
   appendFields(out, res.base());
+}
+
+void serialize(const Response& res, std::string& out) {
+  out.clear();
+  serializeHead(res, out);
   out += res.body();
 }
 
@@ -192,125 +200,23 @@ struct GenerationHost {
 
 const GenerationHost& hostOf(const Generation& g) { return *static_cast<const GenerationHost*>(g.host.get()); }
 
-/// One connection to an upstream target: plain, or TLS over TCP (https:// targets).
-struct UpstreamConn {
-  std::unique_ptr<beast::tcp_stream> plain;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
-  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
-  static std::unique_ptr<UpstreamConn> make(asio::io_context& ioc, asio::ssl::context* ctx) {
-    auto c = std::make_unique<UpstreamConn>();
-    if (ctx != nullptr) {
-      c->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, *ctx);
-    } else {
-      c->plain = std::make_unique<beast::tcp_stream>(ioc);
-    }
-    return c;
-  }
-};
-
-/// TLS to an upstream after the TCP connect: SNI (not for IP literals), then the name check when
-/// verifying. Returns the handshake's error.
-asio::awaitable<beast::error_code> upstreamHandshake(beast::ssl_stream<beast::tcp_stream>& stream,
-                                                     const std::string& serverName, bool verify) {
-  beast::error_code addrEc;
-  (void)asio::ip::make_address(serverName, addrEc);
-  SSL* ssl = stream.native_handle();
-  if (addrEc && !serverName.empty())  // SSL_set_tlsext_host_name, without the macro's C cast
-    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(serverName.c_str()));
-  if (verify) {
-    if (!addrEc) {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), serverName.c_str());
-    } else {
-      SSL_set1_host(ssl, serverName.c_str());
-    }
-  }
-  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kAwait);
-  co_return ec;
-}
-
-/// Writes `request` on the connection, then reads one response into `parser`: the write's error
-/// (the read is skipped) and the read's.
-asio::awaitable<std::pair<beast::error_code, beast::error_code>> writeThenRead(
-    UpstreamConn& conn, const std::string& request, beast::flat_buffer& buffer,
-    http::response_parser<http::string_body>& parser) {
-  auto exchange = [&](auto& stream) -> asio::awaitable<std::pair<beast::error_code, beast::error_code>> {
-    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(request), kAwait);
-    (void)wn;
-    if (wec) co_return std::pair{wec, beast::error_code{}};
-    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kAwait);
-    (void)rn;
-    co_return std::pair{beast::error_code{}, rec};
-  };
-  // (Not `c ? co_await a : co_await b`: GCC 12 miscompiles co_await in a conditional operator.)
-  if (conn.tls) co_return co_await exchange(*conn.tls);
-  co_return co_await exchange(*conn.plain);
-}
-
-/// Idle keep-alive connections to upstream targets, for one I/O thread.
-class UpstreamPool {
- public:
-  UpstreamPool(std::size_t maxIdlePerTarget, std::chrono::milliseconds idleTimeout)
-      : maxIdle_(maxIdlePerTarget), idleTimeout_(idleTimeout) {}
-
-  // Streams are held by pointer: moving a beast::tcp_stream allocates a new state for the
-  // moved-from object, which costs more than the pointer.
-  using Stream = std::unique_ptr<UpstreamConn>;
-
-  Stream take(const std::string& key) {
-    auto it = idle_.find(key);
-    if (it == idle_.end()) return nullptr;
-    auto& list = it->second;
-    const auto now = SteadyClock::now();
-    while (!list.empty()) {
-      Idle entry = std::move(list.back());  // newest first: the most likely still open
-      list.pop_back();
-      if (now - entry.since < idleTimeout_ && entry.stream->lowest().socket().is_open()) return std::move(entry.stream);
-      beast::error_code ignored;
-      entry.stream->lowest().socket().close(ignored);
-    }
-    return nullptr;
-  }
-
-  void give(const std::string& key, Stream stream) {
-    auto& list = idle_[key];
-    if (list.size() >= maxIdle_) {
-      beast::error_code ignored;
-      list.front().stream->lowest().socket().close(ignored);
-      list.pop_front();
-    }
-    stream->lowest().expires_never();
-    list.push_back(Idle{std::move(stream), SteadyClock::now()});
-  }
-
-  /// Idle connections per target (on the pool's own thread).
-  void countIdle(std::map<std::string, std::size_t>& out) const {
-    for (const auto& [key, list] : idle_) out[key] += list.size();
-  }
-
-  void closeAll() {
-    for (auto& [key, list] : idle_) {
-      for (auto& e : list) {
-        beast::error_code ignored;
-        e.stream->lowest().socket().close(ignored);
-      }
-    }
-    idle_.clear();
-  }
-
- private:
-  struct Idle {
-    Stream stream;
-    SteadyClock::time_point since;
-  };
-  std::size_t maxIdle_;
-  std::chrono::milliseconds idleTimeout_;
-  std::map<std::string, std::deque<Idle>> idle_;
-};
-
 /// A client connection as drain() sees it (touched only on its worker's thread).
 struct SessionState {
   tcp::socket* socket = nullptr;
   bool idle = true;  ///< waiting for the next request (no request being read or answered)
+};
+
+/// The rest of a request body still on the client connection, when it is larger than the body
+/// buffer: the first try relays it to the upstream in blocks.
+struct ClientBody {
+  std::optional<std::uint64_t> length;  ///< Content-Length; none: chunked
+  /// Reads the next block (upstream::readBodySome on the client connection, under bodyTimeout).
+  std::function<asio::awaitable<std::pair<beast::error_code, std::size_t>>(char*, std::size_t)> read;
+  std::function<bool()> done;  ///< the whole body was read
+  bool started = false;        ///< a block was read past the buffered part: it cannot be sent again
+  /// Set when reading failed: the answer for the client (408, 413, 400; null: the client is gone).
+  std::optional<Response> failure;
+  bool failed = false;
 };
 
 /// What the access log says about one request beyond the request itself.
@@ -344,7 +250,7 @@ struct Worker {
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
-  std::unique_ptr<UpstreamPool> pool;
+  std::unique_ptr<upstream::Pool> pool;
   /// The Redis connection of this thread (store: redis policies), made on first use and remade
   /// when a reload changes the redis settings.
   std::unique_ptr<RedisClient> redis;
@@ -449,8 +355,11 @@ struct Server::Impl {
   asio::awaitable<void> session(tcp::socket socket, Worker& worker, std::shared_ptr<ServerTls> tls);
   template <class Stream>
   asio::awaitable<void> serve(Stream& stream, Worker& worker, const std::string& peer, bool secure);
+  /// Runs one request through the flow to its answer. `more`: the rest of a body larger than the
+  /// buffer, still on the client connection (null: req.body() is all of it). `pending`: set when
+  /// the answer's body is larger than the buffer (its first block is in the answer's body).
   asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info,
-                                   bool secure);
+                                   bool secure, ClientBody* more, std::unique_ptr<upstream::PendingBody>& pending);
   // TLS listener (config `tls`): its acceptor, and the certificates new connections get (those of
   // the latest generation that has a tls section).
   std::optional<tcp::acceptor> tlsAcceptor;
@@ -466,9 +375,14 @@ struct Server::Impl {
                                                            Response& out, RequestInfo& info);
   template <class ClientStream>
   asio::awaitable<void> relay(ClientStream& client, beast::flat_buffer& clientBuffer, RequestInfo& info);
+  /// One try: the request (`wire`: head and buffered body; `more`: the rest of a large body,
+  /// relayed with `framing`), then the answer's header and a body that fits the buffer into
+  /// `out`; a larger body's first block goes to `out`, the rest stays in `pending`.
   asio::awaitable<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target,
                                                         const std::string& wire, bool headRequest,
-                                                        core::TimePoint deadline, Response& out);
+                                                        core::TimePoint deadline, Response& out, ClientBody* more,
+                                                        upstream::Framing framing,
+                                                        std::unique_ptr<upstream::PendingBody>& pending);
 };
 
 // ---- Accepting --------------------------------------------------------------------------------
@@ -618,22 +532,33 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
   RequestInfo info;
   const Request* current = nullptr;  // the request being answered, once its header parsed
   std::string writeBuffer;  // reused for every answer on this connection
+  bool linger = false;      // the client may still be sending when we close: see the end
   // Counted when the answer is ready, before it is written (a client that has read it sees it
   // counted in /metrics).
   // Counts, logs and writes one answer; true when it was written.
-  auto write = [&](const Response& res) -> asio::awaitable<bool> {
+  // A streamed answer (`streamed`): its head and the body's first block in `framing`; the
+  // latency counted is the time to that first block.
+  auto write = [&](const Response& res, upstream::Framing framing, bool streamed) -> asio::awaitable<bool> {
     const core::Duration took = now() - arrival;
     metrics->request(worker.index, info.generation ? hostOf(*info.generation).ids.route(info.route) : 0,
                      res.result_int(), took, info.outcomeIndex);
     if (accessLog.isOpen()) logLine(current, peer, res, info, arrivalWall, took);
-    serialize(res, writeBuffer);
+    if (streamed) {
+      writeBuffer.clear();
+      serializeHead(res, writeBuffer);
+      upstream::appendFramed(writeBuffer, res.body(), framing);
+    } else {
+      serialize(res, writeBuffer);
+    }
     lowest.expires_after(options.idleTimeout);
     auto [wec, n] = co_await asio::async_write(stream, asio::buffer(writeBuffer), kAwait);
     (void)n;
     co_return !wec;
   };
   // Writes an answer; true when the connection stays open for the next request.
-  auto writeAndMaybeClose = [&](Response res) -> asio::awaitable<bool> { co_return co_await write(res) && res.keep_alive(); };
+  auto writeAndMaybeClose = [&](Response res) -> asio::awaitable<bool> {
+    co_return co_await write(res, upstream::Framing::kLength, false) && res.keep_alive();
+  };
 
   while (!stopped && !draining) {
     self.idle = true;
@@ -692,6 +617,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
       break;
     }
     if (parser.content_length() && *parser.content_length() > options.maxBodyBytes) {
+      linger = true;
       co_await writeAndMaybeClose(plainResponse(head.version(), http::status::payload_too_large, "request body too large", true));
       break;
     }
@@ -703,46 +629,136 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
       (void)cn;
       if (cec) break;
     }
-    if (!parser.is_done()) {
-      arm(options.headerTimeout);
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kAwait);
-      (void)bn;
-      disarm();
-      if (bec) {
-        if (timedOut) {
-          co_await writeAndMaybeClose(plainResponse(head.version(), http::status::request_timeout, "request body timeout", true));
-        } else if (bec == http::error::body_limit) {
-          co_await writeAndMaybeClose(
-              plainResponse(head.version(), http::status::payload_too_large, "request body too large", true));
-        } else if (bec != http::error::end_of_stream && bec != asio::error::connection_reset) {
-          co_await writeAndMaybeClose(plainResponse(head.version(), http::status::bad_request, "malformed request body", true));
+    // The body. One that fits the body buffer is read whole before the request is handled (it can
+    // be retried and goes upstream with a length). A larger one is read up to the buffer; the
+    // rest stays on the connection and the first try relays it block by block (bounded memory;
+    // once it flows the request cannot be retried). Reads of a body have the body timeout each.
+    const unsigned version = head.version();
+    auto bodyFailure = [&](const beast::error_code& bec) -> std::optional<Response> {
+      if (timedOut) return plainResponse(version, http::status::request_timeout, "request body timeout", true);
+      if (bec == http::error::body_limit)
+        return plainResponse(version, http::status::payload_too_large, "request body too large", true);
+      if (bec == asio::error::connection_reset || bec == asio::error::eof || bec == http::error::end_of_stream)
+        return std::nullopt;  // the client is gone
+      return plainResponse(version, http::status::bad_request, "malformed request body", true);
+    };
+    std::optional<http::request_parser<http::buffer_body>> rest;
+    ClientBody more;
+    Request req;
+    if (parser.is_done()) {
+      req = parser.release();
+    } else {
+      const auto declared = parser.content_length();
+      rest.emplace(std::move(parser));
+      std::string prefix(declared ? std::min<std::uint64_t>(*declared, options.bodyBufferBytes) : options.bodyBufferBytes,
+                         '\0');
+      std::size_t got = 0;
+      beast::error_code bec;
+      while (!rest->is_done() && got < prefix.size()) {
+        arm(options.bodyTimeout);
+        auto [ec, n] = co_await upstream::readBodySome(stream, buffer, *rest, prefix.data() + got, prefix.size() - got);
+        disarm();
+        got += n;
+        if (ec) {
+          bec = ec;
+          break;
         }
+      }
+      if (bec) {
+        current = nullptr;
+        linger = true;
+        if (auto failure = bodyFailure(bec)) co_await writeAndMaybeClose(std::move(*failure));
         break;
       }
+      prefix.resize(got);
+      req = Request(rest->get().base());
+      req.body() = std::move(prefix);
+      if (rest->is_done()) {
+        rest.reset();
+      } else {
+        if (declared) more.length = *declared;
+        more.read = [&](char* data, std::size_t capacity) -> asio::awaitable<std::pair<beast::error_code, std::size_t>> {
+          arm(options.bodyTimeout);
+          auto r = co_await upstream::readBodySome(stream, buffer, *rest, data, capacity);
+          disarm();
+          if (r.first) more.failure = bodyFailure(r.first);
+          co_return r;
+        };
+        more.done = [&] { return rest->is_done(); };
+      }
     }
-
-    Request req = parser.release();
     current = &req;
     const bool clientKeepAlive = req.keep_alive();
     Response res;
+    std::unique_ptr<upstream::PendingBody> pending;  // a streamed answer's body still upstream
     if (redirectToTls && !secure) {
       res = redirectResponse(req);
       info.outcome = "redirect";
     } else {
-      res = co_await handle(req, peer, worker, info, secure);
+      res = co_await handle(req, peer, worker, info, secure, rest ? &more : nullptr, pending);
     }
     if (info.tunnel && res.result() == http::status::switching_protocols) {
       // The WebSocket handshake succeeded: write the 101 as it came, then this connection is a tunnel.
-      if (co_await write(res)) {
+      if (co_await write(res, upstream::Framing::kLength, false)) {
         self.idle = false;
         co_await relay(stream, buffer, info);
       }
       break;
     }
     ++served;
-    // Draining, or the connection's request budget used up: this answer is its last.
-    res.keep_alive(clientKeepAlive && res.keep_alive() && !draining && served < options.maxRequestsPerConnection);
-    if (!co_await writeAndMaybeClose(std::move(res))) break;
+    // Draining, or the connection's request budget used up: this answer is its last; so is the
+    // answer to a request whose body was not read to its end (a reject before a large upload).
+    const bool bodyLeft = rest && !rest->is_done();
+    linger = linger || bodyLeft;
+    res.keep_alive(clientKeepAlive && res.keep_alive() && !draining && served < options.maxRequestsPerConnection &&
+                   !bodyLeft);
+    if (!pending) {
+      if (!co_await writeAndMaybeClose(std::move(res))) break;
+      continue;
+    }
+
+    // A body larger than the buffer: the header and the first block now, then block by block as
+    // it arrives (a slow or endless stream such as server-sent events flows as it comes). Its own
+    // length when the upstream gave one, else chunked (HTTP/1.1) or the end of the connection.
+    upstream::Framing framing = upstream::Framing::kLength;
+    if (!pending->parser.content_length()) {
+      if (req.version() >= 11) {
+        framing = upstream::Framing::kChunked;
+        res.set(http::field::transfer_encoding, "chunked");
+      } else {
+        framing = upstream::Framing::kClose;
+        res.keep_alive(false);
+      }
+    }
+    metrics->streamed(false);
+    bool complete = co_await write(res, framing, true);
+    std::string block(options.bodyBufferBytes, '\0');
+    std::string framed;
+    while (complete && !pending->parser.is_done()) {
+      pending->conn->lowest().expires_after(options.bodyTimeout);
+      auto [uec, n] = co_await pending->readSome(block.data(), block.size());
+      if (uec) {  // the upstream broke off: the client sees a cut body (no last chunk / short length)
+        complete = false;
+        metrics->streamCut(worker.index);
+        break;
+      }
+      framed.clear();
+      upstream::appendFramed(framed, std::string_view(block.data(), n), framing);
+      if (pending->parser.is_done()) framed += upstream::bodyEnd(framing);
+      if (framed.empty()) continue;
+      lowest.expires_after(options.idleTimeout);
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(framed), kAwait);
+      (void)wn;
+      if (wec) complete = false;
+    }
+    if (complete && pending->parser.keep_alive() && pending->buffer.size() == 0) {
+      worker.pool->give(pending->poolKey, std::move(pending->conn));
+    } else {
+      beast::error_code ignored;
+      pending->conn->lowest().socket().close(ignored);
+    }
+    pending.reset();
+    if (!complete || !res.keep_alive()) break;
   }
   beast::error_code ignored;
   if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
@@ -752,6 +768,20 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
     }
   }
   lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  // Lingering close (as nginx's lingering_close): a client still sending (a body we did not read,
+  // after a 413 or a reject) would get a reset for its unread bytes, and a reset can destroy our
+  // answer in its receive buffer before it reads it. So after our FIN, its bytes are read and
+  // dropped until it closes, for at most lingerTimeout and lingerBytes.
+  if (lowest.socket().is_open() && (linger || lowest.socket().available(ignored) > 0)) {
+    lowest.expires_after(options.lingerTimeout);
+    std::array<char, 4096> sink{};
+    std::size_t dropped = 0;
+    while (dropped < options.lingerBytes) {
+      auto [lec, n] = co_await lowest.async_read_some(asio::buffer(sink), kAwait);
+      if (lec) break;
+      dropped += n;
+    }
+  }
   lowest.socket().close(ignored);
 }
 
@@ -814,7 +844,8 @@ class SessionHooks final : public flow::FlowHooks {
 }  // namespace
 
 asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& peer, Worker& worker,
-                                               RequestInfo& info, bool secure) {
+                                               RequestInfo& info, bool secure, ClientBody* more,
+                                               std::unique_ptr<upstream::PendingBody>& pending) {
   // The core's view of the request: fields as received, path and query split from the target.
   std::vector<core::Header> headers;
   headers.reserve(16);
@@ -909,10 +940,13 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     head += formatTraceParent(tp);
     head += "\r\n";
   };
-  // A body is framed with Content-Length (chunked request bodies were read whole); so is an empty
-  // one for the methods that normally carry one.
+  // A body read whole is framed with Content-Length (a chunked one too); so is an empty one for the
+  // methods that normally carry one. A streamed body keeps its framing: the client's length, or
+  // chunked.
   const bool lengthLine = !req.body().empty() || req.method() == http::verb::post || req.method() == http::verb::put ||
-                          req.method() == http::verb::patch;
+                          req.method() == http::verb::patch || more != nullptr;
+  const upstream::Framing requestFraming =
+      more != nullptr && !more->length ? upstream::Framing::kChunked : upstream::Framing::kLength;
   std::string wire;
 
   Response last;
@@ -920,6 +954,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
   while (true) {
     switch (step.kind) {
       case flow::StepKind::kAnswer: {
+        if (step.outcome != flow::Outcome::kUpstream) pending.reset();  // not the answer that had it
         switch (step.outcome) {
           case flow::Outcome::kUpstream: {
             Response res = std::move(last);
@@ -934,9 +969,9 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             for (const auto& c : connectionOptions(res[http::field::connection])) drop.push_back(c);
             for (const auto& d : drop) res.erase(d);
             res.keep_alive(true);
-            // The body was read whole: frame it with a length (HEAD keeps the upstream's, which
-            // describes the body a GET would have had).
-            if (req.method() != http::verb::head) {
+            // A body read whole is framed with a length (HEAD keeps the upstream's, which
+            // describes the body a GET would have had); a streamed one is framed by the session.
+            if (req.method() != http::verb::head && !pending) {
               compress(*ticket.generation->config, req, res);
               res.prepare_payload();
             }
@@ -1022,13 +1057,16 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         wire.assign(head);
         wire += "Host: ";
         wire += target.hostHeader;
-        if (lengthLine) {
+        if (requestFraming == upstream::Framing::kChunked) {
+          wire += "\r\nTransfer-Encoding: chunked";
+        } else if (lengthLine) {
           wire += "\r\nContent-Length: ";
-          wire += std::to_string(req.body().size());
+          wire += std::to_string(more != nullptr ? *more->length : req.body().size());
         }
         wire += "\r\n\r\n";
-        wire += req.body();
+        upstream::appendFramed(wire, req.body(), requestFraming);
         last = Response{};
+        pending.reset();  // a streamed answer of an earlier try that is not the answer (closed)
         const bool retry = fr.retriesDone > 0;
         if (websocket && openTunnels.load() >= options.maxTunnels) {
           gateway->abandon(ticket);
@@ -1036,12 +1074,27 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
           co_return finish(plainResponse(req.version(), http::status::service_unavailable,
                                          "too many open WebSocket tunnels", false));
         }
-        core::resilience::CallOutcome outcome;  // (no co_await inside ?: — see writeThenRead)
+        core::resilience::CallOutcome outcome;  // (no co_await inside ?:, which GCC 12 miscompiles)
         if (websocket) {
           outcome = co_await upgradeTry(worker, target, wire, step.deadline, last, info);
         } else {
-          outcome = co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last);
+          outcome = co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last, more,
+                                     requestFraming, pending);
         }
+        if (more != nullptr && more->failed) {
+          // The client's body broke off (timeout, over the limit, malformed, gone): its answer,
+          // and the try is not held against the target.
+          gateway->abandon(ticket);
+          pending.reset();
+          Response res = more->failure ? std::move(*more->failure)
+                                       : plainResponse(req.version(), http::status::bad_request, "", true);
+          res.keep_alive(false);
+          Response answered = finish(std::move(res));
+          info.outcome = "client_body_error";
+          info.outcomeIndex = ProxyMetrics::kRefused;
+          co_return answered;
+        }
+        if (more != nullptr && more->started) ticket.request.replayable = false;
         info.upstreamStatus = outcome.kind == core::resilience::OutcomeKind::kResponse ? outcome.status : 0;
         metrics->upstreamTry(worker.index, host.ids.services[fr.service], host.ids.targets[fr.service][step.target],
                              outcome.kind, retry, outcome.isServerError());
@@ -1218,10 +1271,12 @@ asio::awaitable<void> Server::Impl::relay(ClientStream& client, beast::flat_buff
 
 asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const TargetAddress& target,
                                                                     const std::string& wire, bool headRequest,
-                                                                    core::TimePoint deadline, Response& out) {
+                                                                    core::TimePoint deadline, Response& out,
+                                                                    ClientBody* more, upstream::Framing framing,
+                                                                    std::unique_ptr<upstream::PendingBody>& pending) {
   using core::resilience::CallOutcome;
   const core::TimePoint started = monotonicNow();
-  const bool hasDeadline = deadline != core::resilience::kNoDeadline;
+  bool hasDeadline = deadline != core::resilience::kNoDeadline;
   auto took = [&] { return monotonicNow() - started; };
   auto setExpiry = [&](beast::tcp_stream& s) {
     if (hasDeadline)
@@ -1229,13 +1284,22 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     else
       s.expires_never();
   };
+  auto closeConn = [](upstream::Conn& c) {
+    beast::error_code ignored;
+    c.lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    c.lowest().socket().close(ignored);
+  };
+  auto failed = [&](const beast::error_code& ec) {
+    return ec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
+  };
 
   // A pooled connection may have been closed by the upstream meanwhile: if it fails before any
-  // byte of an answer arrived, the request is sent once more on a new connection (not a new try).
+  // byte of an answer arrived, the request is sent once more on a new connection (not a new try),
+  // unless part of a streamed body is already gone.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    UpstreamPool::Stream pooled = attempt == 0 ? worker.pool->take(target.key) : nullptr;
+    upstream::Pool::Stream pooled = attempt == 0 ? worker.pool->take(target.key) : nullptr;
     const bool reused = pooled != nullptr;
-    UpstreamPool::Stream owned = reused ? std::move(pooled) : UpstreamConn::make(worker.ioc, target.tls.get());
+    upstream::Pool::Stream owned = reused ? std::move(pooled) : upstream::Conn::make(worker.ioc, target.tls.get());
     beast::tcp_stream& stream = owned->lowest();
     metrics->upstreamConnection(worker.index, reused);
     if (!reused) {
@@ -1249,37 +1313,96 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
       stream.socket().set_option(tcp::no_delay(true));
       if (owned->tls) {
         // A failed handshake (bad certificate, wrong name, no common protocol) is a connect failure.
-        const beast::error_code hec = co_await upstreamHandshake(*owned->tls, target.serverName, target.verify);
+        const beast::error_code hec = co_await upstream::handshake(*owned->tls, target.serverName, target.verify);
         if (hec) co_return hec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::connectFailure(took());
       }
     }
     setExpiry(stream);
+    const beast::error_code wec = co_await upstream::write(*owned, wire);
+    if (wec) {
+      if (wec == beast::error::timeout) co_return CallOutcome::timeout(took());
+      if (reused && (more == nullptr || !more->started)) continue;
+      co_return CallOutcome::reset(took());
+    }
+
+    // The rest of a large request body, block by block from the client to the upstream. Each
+    // write has the body timeout; the try's own deadline starts again once the body is sent (the
+    // upload's length says nothing about the upstream's health), as Envoy's route timeout does.
+    if (more != nullptr && !more->done()) {
+      if (!more->started) metrics->streamed(true);
+      more->started = true;
+      const core::TimePoint uploadStart = monotonicNow();
+      std::string block(options.bodyBufferBytes, '\0');
+      std::string framed;
+      while (!more->done()) {
+        auto [rec, n] = co_await more->read(block.data(), block.size());
+        if (rec) {
+          more->failed = true;  // the client's fault: the caller answers it, the target is not blamed
+          closeConn(*owned);
+          co_return CallOutcome::reset(took());
+        }
+        framed.clear();
+        upstream::appendFramed(framed, std::string_view(block.data(), n), framing);
+        if (more->done()) framed += upstream::bodyEnd(framing);
+        if (framed.empty()) continue;
+        stream.expires_after(options.bodyTimeout);
+        const beast::error_code bec = co_await upstream::write(*owned, framed);
+        if (bec) co_return failed(bec);
+      }
+      if (hasDeadline) deadline += monotonicNow() - uploadStart;
+      setExpiry(stream);
+    }
+
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.maxUpstreamBodyBytes);
     if (headRequest) parser.skip(true);
-    const auto [wec, rec] = co_await writeThenRead(*owned, wire, buffer, parser);
-    if (wec) {
-      if (wec == beast::error::timeout) co_return CallOutcome::timeout(took());
-      if (reused) continue;
-      co_return CallOutcome::reset(took());
-    }
+    const beast::error_code rec = co_await upstream::readHeader(*owned, buffer, parser);
     if (rec) {
       if (rec == beast::error::timeout) co_return CallOutcome::timeout(took());
-      if (reused && buffer.size() == 0 && !parser.got_some() &&
+      if (reused && (more == nullptr || !more->started) && buffer.size() == 0 && !parser.got_some() &&
           (rec == http::error::end_of_stream || rec == asio::error::connection_reset || rec == asio::error::eof ||
            rec == asio::ssl::error::stream_truncated))
         continue;
       co_return CallOutcome::reset(took());
     }
-    out = parser.release();
+    if (parser.is_done()) {  // no body (204, 304, HEAD, Content-Length: 0)
+      out = parser.release();
+    } else {
+      const auto length = parser.content_length();
+      if (length && *length <= options.bodyBufferBytes) {
+        // A body that fits: read whole.
+        const beast::error_code bec = co_await upstream::readWhole(*owned, buffer, parser);
+        if (bec) co_return failed(bec);
+        out = parser.release();
+      } else {
+        // Larger or of unknown length (chunked, or until close): read up to the buffer; what
+        // does not fit stays on the connection for the session to relay.
+        auto rest = std::make_unique<upstream::PendingBody>(std::move(owned), std::move(buffer), std::move(parser),
+                                                            target.key);
+        std::string prefix(options.bodyBufferBytes, '\0');
+        std::size_t got = 0;
+        while (!rest->parser.is_done() && got < prefix.size()) {
+          auto [bec, n] = co_await rest->readSome(prefix.data() + got, prefix.size() - got);
+          if (bec) co_return failed(bec);
+          got += n;
+        }
+        prefix.resize(got);
+        out = Response(rest->parser.get().base());
+        out.body() = std::move(prefix);
+        if (!rest->parser.is_done()) {
+          pending = std::move(rest);
+          co_return CallOutcome::response(static_cast<std::uint16_t>(out.result_int()), took());
+        }
+        owned = std::move(rest->conn);
+        buffer = std::move(rest->buffer);
+      }
+    }
     const bool keep = out.keep_alive() && buffer.size() == 0;
     if (keep) {
       worker.pool->give(target.key, std::move(owned));
     } else {
-      beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      stream.socket().close(ignored);
+      closeConn(*owned);
     }
     CallOutcome o = CallOutcome::response(static_cast<std::uint16_t>(out.result_int()), took());
     if (out.count(http::field::retry_after) > 0) {
@@ -1367,7 +1490,7 @@ void Server::Impl::startHealthChecks(const Generation& g) {
 
 asio::awaitable<std::string> Server::Impl::probe(const TargetAddress& address, const config::HealthCheckConfig& check) {
   // One GET on its own connection (not the pool's: a check must see what a new connection sees).
-  auto conn = UpstreamConn::make(acceptContext, address.tls.get());
+  auto conn = upstream::Conn::make(acceptContext, address.tls.get());
   beast::tcp_stream& stream = conn->lowest();
   stream.expires_after(check.timeout);
   tcp::resolver resolver(acceptContext);
@@ -1377,7 +1500,7 @@ asio::awaitable<std::string> Server::Impl::probe(const TargetAddress& address, c
   (void)ep;
   if (cec) co_return cec == beast::error::timeout ? std::string("connect timed out") : "connect failed: " + cec.message();
   if (conn->tls) {
-    const beast::error_code tec = co_await upstreamHandshake(*conn->tls, address.serverName, address.verify);
+    const beast::error_code tec = co_await upstream::handshake(*conn->tls, address.serverName, address.verify);
     if (tec) co_return "TLS handshake failed: " + tec.message();
   }
   const std::string request = "GET " + check.path + " HTTP/1.1\r\nHost: " + address.hostHeader +
@@ -1385,7 +1508,9 @@ asio::awaitable<std::string> Server::Impl::probe(const TargetAddress& address, c
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024);
-  const auto [wec, hec] = co_await writeThenRead(*conn, request, buffer, parser);
+  const beast::error_code wec = co_await upstream::write(*conn, request);
+  beast::error_code hec;
+  if (!wec) hec = co_await upstream::readWhole(*conn, buffer, parser);
   if (wec) co_return wec == beast::error::timeout ? std::string("timed out") : "write failed: " + wec.message();
   beast::error_code ignored;
   stream.socket().close(ignored);
@@ -1722,7 +1847,7 @@ std::string Server::start() {
     auto w = std::make_unique<Worker>();
     w->index = i;
     w->ids = SplitMix64(seed ^ (0xD1B54A32D192ED03ULL * (i + 1)));
-    w->pool = std::make_unique<UpstreamPool>(s.options.maxIdlePerTarget, s.options.upstreamIdleTimeout);
+    w->pool = std::make_unique<upstream::Pool>(s.options.maxIdlePerTarget, s.options.upstreamIdleTimeout);
     w->work.emplace(w->ioc.get_executor());
     s.workers.push_back(std::move(w));
   }

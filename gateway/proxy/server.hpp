@@ -12,7 +12,9 @@
 // with limits — header bytes (431), body bytes (413), the time to receive a request's header (408,
 // then close) and idle keep-alive time (close). A malformed request gets 400 and the connection is
 // closed; so does any request with both Content-Length and Transfer-Encoding, or a duplicate or
-// invalid Content-Length (request-smuggling defences).
+// invalid Content-Length (request-smuggling defences). Bodies up to bodyBufferBytes are read
+// whole; larger ones stream through in blocks both ways (a streamed request is not retried once its
+// body flowed; a streamed answer keeps its length, or goes chunked / close-delimited).
 //
 // Admin listener (its own port, loopback by default): GET /metrics (ProxyMetrics, Prometheus text
 // format), /healthz (200 while the process serves), /readyz (200 once listening, 503 while stopping),
@@ -51,7 +53,21 @@ struct ServerOptions {
   unsigned threads = 0;                  ///< I/O threads; 0: one per core
   std::size_t maxHeaderBytes = 16 * 1024;      ///< request line + header fields (431 above)
   std::size_t maxBodyBytes = 8 * 1024 * 1024;  ///< request body (413 above)
-  std::size_t maxUpstreamBodyBytes = 64 * 1024 * 1024;  ///< upstream response body (502 above)
+  /// Upstream response body: a longer declared length is a 502; a streamed body that outgrows it
+  /// is cut and the client connection closed.
+  std::size_t maxUpstreamBodyBytes = std::size_t{1} << 30;
+  /// Bodies up to this size are read whole before they go on (a request can then be retried, a
+  /// response compressed); larger ones stream through in blocks of this size. Per direction and
+  /// request, so a connection holds at most about twice this much body.
+  std::size_t bodyBufferBytes = 64 * 1024;
+  /// Between two reads of a body (request from the client: 408; streamed response from the
+  /// upstream: the client connection is cut), like nginx's client_body_timeout / proxy_read_timeout.
+  std::chrono::milliseconds bodyTimeout{60'000};
+  /// Closing while the client may still be sending (a body not read): after our answer and FIN,
+  /// its bytes are read and dropped until it closes, for at most this long and this many bytes, so
+  /// that a reset does not destroy the answer before the client reads it (nginx lingering_close).
+  std::chrono::milliseconds lingerTimeout{5'000};
+  std::size_t lingerBytes = 1024 * 1024;
   std::chrono::milliseconds headerTimeout{10'000};  ///< to receive a request's header (408)
   std::chrono::milliseconds idleTimeout{60'000};    ///< keep-alive idle before closing
   std::chrono::milliseconds upstreamIdleTimeout{30'000};  ///< pooled upstream connection idle

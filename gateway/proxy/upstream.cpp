@@ -1,0 +1,87 @@
+#include "gateway/proxy/upstream.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
+namespace gatelab::proxy::upstream {
+
+/// TLS to an upstream after the TCP connect: SNI (not for IP literals), then the name check when
+/// verifying. Returns the handshake's error.
+asio::awaitable<beast::error_code> handshake(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& serverName,
+                                             bool verify) {
+  beast::error_code addrEc;
+  (void)asio::ip::make_address(serverName, addrEc);
+  SSL* ssl = stream.native_handle();
+  if (addrEc && !serverName.empty())  // SSL_set_tlsext_host_name, without the macro's C cast
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(serverName.c_str()));
+  if (verify) {
+    if (!addrEc) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), serverName.c_str());
+    } else {
+      SSL_set1_host(ssl, serverName.c_str());
+    }
+  }
+  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kAwait);
+  co_return ec;
+}
+
+
+namespace {
+// Each operation picks the stream once. (Not `c ? co_await a : co_await b`: GCC 12 miscompiles
+// co_await inside a conditional operator.)
+template <class F>
+asio::awaitable<beast::error_code> onStream(Conn& conn, F&& f) {
+  if (conn.tls) co_return co_await f(*conn.tls);
+  co_return co_await f(*conn.plain);
+}
+}  // namespace
+
+asio::awaitable<beast::error_code> write(Conn& conn, std::string_view bytes) {
+  co_return co_await onStream(conn, [bytes](auto& s) -> asio::awaitable<beast::error_code> {
+    auto [ec, n] = co_await asio::async_write(s, asio::buffer(bytes.data(), bytes.size()), kAwait);
+    (void)n;
+    co_return ec;
+  });
+}
+
+asio::awaitable<beast::error_code> readHeader(Conn& conn, beast::flat_buffer& buffer,
+                                              http::response_parser<http::string_body>& parser) {
+  co_return co_await onStream(conn, [&buffer, &parser](auto& s) -> asio::awaitable<beast::error_code> {
+    auto [ec, n] = co_await http::async_read_header(s, buffer, parser, kAwait);
+    (void)n;
+    co_return ec;
+  });
+}
+
+asio::awaitable<beast::error_code> readWhole(Conn& conn, beast::flat_buffer& buffer,
+                                             http::response_parser<http::string_body>& parser) {
+  co_return co_await onStream(conn, [&buffer, &parser](auto& s) -> asio::awaitable<beast::error_code> {
+    auto [ec, n] = co_await http::async_read(s, buffer, parser, kAwait);
+    (void)n;
+    co_return ec;
+  });
+}
+
+void appendFramed(std::string& out, std::string_view data, Framing framing) {
+  if (framing != Framing::kChunked) {
+    out += data;
+    return;
+  }
+  if (data.empty()) return;
+  char size[20];
+  int len = 0;
+  for (std::size_t n = data.size(); n != 0; n >>= 4) size[len++] = "0123456789abcdef"[n & 0xF];
+  while (len > 0) out += size[--len];
+  out += "\r\n";
+  out += data;
+  out += "\r\n";
+}
+
+std::string_view bodyEnd(Framing framing) noexcept { return framing == Framing::kChunked ? "0\r\n\r\n" : ""; }
+
+asio::awaitable<std::pair<beast::error_code, std::size_t>> PendingBody::readSome(char* data, std::size_t capacity) {
+  if (conn->tls) co_return co_await readBodySome(*conn->tls, buffer, parser, data, capacity);
+  co_return co_await readBodySome(*conn->plain, buffer, parser, data, capacity);
+}
+
+}  // namespace gatelab::proxy::upstream

@@ -1,0 +1,180 @@
+#pragma once
+// Upstream connections of the proxy (internal to gateway/proxy, not a public header): one
+// connection to a target (plain or TLS), the per-thread pool of idle keep-alive connections, and
+// the framing and block reads that stream a body through the proxy with a bounded buffer.
+//
+// Everything here runs on one I/O thread (the connection's); nothing is shared between threads.
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace gatelab::proxy::upstream {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+inline constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+/// One connection to an upstream target: plain, or TLS over TCP (https:// targets).
+struct Conn {
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  static std::unique_ptr<Conn> make(asio::io_context& ioc, asio::ssl::context* ctx) {
+    auto c = std::make_unique<Conn>();
+    if (ctx != nullptr) {
+      c->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, *ctx);
+    } else {
+      c->plain = std::make_unique<beast::tcp_stream>(ioc);
+    }
+    return c;
+  }
+};
+
+/// TLS to an upstream after the TCP connect: SNI (not for IP literals), then the name check when
+/// verifying. Returns the handshake's error.
+asio::awaitable<beast::error_code> handshake(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& serverName,
+                                             bool verify);
+
+/// Writes `bytes` on the connection (plain or TLS).
+asio::awaitable<beast::error_code> write(Conn& conn, std::string_view bytes);
+
+/// Reads a response header into `parser` (which may then be done: no body, or HEAD with skip()).
+asio::awaitable<beast::error_code> readHeader(Conn& conn, beast::flat_buffer& buffer,
+                                              http::response_parser<http::string_body>& parser);
+
+/// Reads a whole response (header and body) into `parser`.
+asio::awaitable<beast::error_code> readWhole(Conn& conn, beast::flat_buffer& buffer,
+                                             http::response_parser<http::string_body>& parser);
+
+// ---- Streamed bodies ----------------------------------------------------------------------------
+
+/// How a streamed body is delimited on the connection it is written to.
+enum class Framing : std::uint8_t {
+  kLength,   ///< Content-Length: the bytes as they are
+  kChunked,  ///< Transfer-Encoding: chunked: each block one chunk, then the last chunk
+  kClose,    ///< the end of the connection (an HTTP/1.0 client, a body of unknown length)
+};
+
+/// Appends `data` as it goes on the wire: as is, or as one chunk (nothing for an empty block, which
+/// would read as the last chunk).
+void appendFramed(std::string& out, std::string_view data, Framing framing);
+/// What ends the body: the last chunk (no trailer fields) for kChunked, nothing otherwise.
+[[nodiscard]] std::string_view bodyEnd(Framing framing) noexcept;
+
+/// Reads the next part of a message body into [data, data + capacity): returns once some body bytes
+/// arrived, the body ended (parser.is_done()) or an error; the count of bytes stored. A read that
+/// parsed only framing (a chunk header) returns 0 bytes without an error.
+template <class AsyncStream, bool isRequest>
+asio::awaitable<std::pair<beast::error_code, std::size_t>> readBodySome(AsyncStream& stream, beast::flat_buffer& buffer,
+                                                                        http::parser<isRequest, http::buffer_body>& parser,
+                                                                        char* data, std::size_t capacity) {
+  auto& body = parser.get().body();
+  body.data = data;
+  body.size = capacity;
+  body.more = true;
+  auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, kAwait);
+  (void)n;
+  if (ec == http::error::need_buffer) ec = {};  // the block is full: not an error
+  co_return std::pair{ec, capacity - body.size};
+}
+
+/// The rest of an upstream response body still on its connection, when the body is larger than the
+/// proxy's buffer: the session writes the header and what was read, then relays the rest in blocks.
+struct PendingBody {
+  std::unique_ptr<Conn> conn;
+  beast::flat_buffer buffer;  ///< bytes read past what the parser consumed
+  http::response_parser<http::buffer_body> parser;
+  std::string poolKey;  ///< where the connection goes back when the body ends cleanly
+
+  PendingBody(std::unique_ptr<Conn> c, beast::flat_buffer b, http::response_parser<http::string_body>&& p,
+              std::string key)
+      : conn(std::move(c)), buffer(std::move(b)), parser(std::move(p)), poolKey(std::move(key)) {}
+  /// Reads the next block (see readBodySome).
+  asio::awaitable<std::pair<beast::error_code, std::size_t>> readSome(char* data, std::size_t capacity);
+};
+
+// ---- The pool -----------------------------------------------------------------------------------
+
+/// Idle keep-alive connections to upstream targets, for one I/O thread.
+class Pool {
+ public:
+  Pool(std::size_t maxIdlePerTarget, std::chrono::milliseconds idleTimeout)
+      : maxIdle_(maxIdlePerTarget), idleTimeout_(idleTimeout) {}
+
+  // Streams are held by pointer: moving a beast::tcp_stream allocates a new state for the
+  // moved-from object, which costs more than the pointer.
+  using Stream = std::unique_ptr<Conn>;
+
+  Stream take(const std::string& key) {
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return nullptr;
+    auto& list = it->second;
+    const auto now = SteadyClock::now();
+    while (!list.empty()) {
+      Idle entry = std::move(list.back());  // newest first: the most likely still open
+      list.pop_back();
+      if (now - entry.since < idleTimeout_ && entry.stream->lowest().socket().is_open()) return std::move(entry.stream);
+      beast::error_code ignored;
+      entry.stream->lowest().socket().close(ignored);
+    }
+    return nullptr;
+  }
+
+  void give(const std::string& key, Stream stream) {
+    auto& list = idle_[key];
+    if (list.size() >= maxIdle_) {
+      beast::error_code ignored;
+      list.front().stream->lowest().socket().close(ignored);
+      list.pop_front();
+    }
+    stream->lowest().expires_never();
+    list.push_back(Idle{std::move(stream), SteadyClock::now()});
+  }
+
+  /// Idle connections per target (on the pool's own thread).
+  void countIdle(std::map<std::string, std::size_t>& out) const {
+    for (const auto& [key, list] : idle_) out[key] += list.size();
+  }
+
+  void closeAll() {
+    for (auto& [key, list] : idle_) {
+      for (auto& e : list) {
+        beast::error_code ignored;
+        e.stream->lowest().socket().close(ignored);
+      }
+    }
+    idle_.clear();
+  }
+
+ private:
+  struct Idle {
+    Stream stream;
+    SteadyClock::time_point since;
+  };
+  std::size_t maxIdle_;
+  std::chrono::milliseconds idleTimeout_;
+  std::map<std::string, std::deque<Idle>> idle_;
+};
+
+
+}  // namespace gatelab::proxy::upstream
