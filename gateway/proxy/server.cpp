@@ -239,7 +239,7 @@ struct RequestInfo {
   std::vector<Decision> decisions;
   /// A WebSocket upgrade the upstream accepted (101): its connection and any bytes it sent after
   /// the 101, for the session to relay both ways once the 101 is written.
-  std::unique_ptr<beast::tcp_stream> tunnel;
+  std::unique_ptr<upstream::Conn> tunnel;
   std::string tunnelLeftover;
 };
 
@@ -375,6 +375,9 @@ struct Server::Impl {
                                                            Response& out, RequestInfo& info);
   template <class ClientStream>
   asio::awaitable<void> relay(ClientStream& client, beast::flat_buffer& clientBuffer, RequestInfo& info);
+  template <class ClientStream, class UpstreamStream>
+  asio::awaitable<void> tunnel(ClientStream& client, beast::flat_buffer& clientBuffer, UpstreamStream& upstream,
+                               std::string leftover);
   /// One try: the request (`wire`: head and buffered body; `more`: the rest of a large body,
   /// relayed with `framing`), then the answer's header and a body that fits the buffer into
   /// `out`; a larger body's first block goes to `out`, the rest stays in `pending`.
@@ -1180,40 +1183,40 @@ void Server::Impl::logLine(const Request* req, const std::string& peer, const Re
 asio::awaitable<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& worker, const TargetAddress& target,
                                                                        const std::string& wire, core::TimePoint deadline,
                                                                        Response& out, RequestInfo& info) {
-  // The handshake goes on a connection of its own (never pooled: after a 101 it is the tunnel).
+  // The handshake goes on a connection of its own (never pooled: after a 101 it is the tunnel),
+  // plain or TLS as the target says.
   using core::resilience::CallOutcome;
   const core::TimePoint started = monotonicNow();
   auto took = [&] { return monotonicNow() - started; };
-  if (target.tls != nullptr) {
-    // WebSocket tunnels to https:// targets are not implemented (docs/operations.md): a 502.
-    co_return CallOutcome::connectFailure(took());
-  }
-  auto stream = std::make_unique<beast::tcp_stream>(worker.ioc);
+  auto conn = upstream::Conn::make(worker.ioc, target.tls.get());
+  beast::tcp_stream& stream = conn->lowest();
   if (deadline != core::resilience::kNoDeadline)
-    stream->expires_at(toSteady(deadline));
+    stream.expires_at(toSteady(deadline));
   else
-    stream->expires_never();
+    stream.expires_never();
   metrics->upstreamConnection(worker.index, false);
   tcp::resolver resolver(worker.ioc);
   auto [rec, results] = co_await resolver.async_resolve(target.host, target.port, kAwait);
   if (rec) co_return CallOutcome::connectFailure(took());
-  auto [cec, ep] = co_await stream->async_connect(results, kAwait);
+  auto [cec, ep] = co_await stream.async_connect(results, kAwait);
   (void)ep;
   if (cec) co_return cec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::connectFailure(took());
-  auto [wec, wn] = co_await asio::async_write(*stream, asio::buffer(wire), kAwait);
-  (void)wn;
+  if (conn->tls) {
+    const beast::error_code tec = co_await upstream::handshake(*conn->tls, target.serverName, target.verify);
+    if (tec) co_return tec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::connectFailure(took());
+  }
+  const beast::error_code wec = co_await upstream::write(*conn, wire);
   if (wec) co_return wec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(options.maxUpstreamBodyBytes);
-  auto [hec, hn] = co_await http::async_read(*stream, buffer, parser, kAwait);
-  (void)hn;
+  parser.body_limit(std::min<std::size_t>(options.maxUpstreamBodyBytes, options.bodyBufferBytes));
+  const beast::error_code hec = co_await upstream::readWhole(*conn, buffer, parser);
   if (hec) co_return hec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
   out = parser.release();
   if (out.result() == http::status::switching_protocols) {
-    stream->expires_never();
+    stream.expires_never();
     info.tunnelLeftover.assign(static_cast<const char*>(buffer.data().data()), buffer.size());
-    info.tunnel = std::move(stream);
+    info.tunnel = std::move(conn);
   }
   co_return CallOutcome::response(static_cast<std::uint16_t>(out.result_int()), took());
 }
@@ -1227,7 +1230,18 @@ asio::awaitable<void> Server::Impl::relay(ClientStream& client, beast::flat_buff
     std::atomic<std::size_t>& n;
     ~Closed() { --n; }
   } closedOnExit{openTunnels};
-  beast::tcp_stream& upstream = *info.tunnel;
+  if (info.tunnel->tls) {
+    co_await tunnel(client, clientBuffer, *info.tunnel->tls, std::move(info.tunnelLeftover));
+  } else {
+    co_await tunnel(client, clientBuffer, *info.tunnel->plain, std::move(info.tunnelLeftover));
+  }
+  beast::error_code ignored;
+  info.tunnel->lowest().socket().close(ignored);
+}
+
+template <class ClientStream, class UpstreamStream>
+asio::awaitable<void> Server::Impl::tunnel(ClientStream& client, beast::flat_buffer& clientBuffer, UpstreamStream& upstream,
+                                           std::string leftover) {
   auto pump = [this](auto& from, auto& to, std::string pending) -> asio::awaitable<void> {
     std::array<char, 16 * 1024> chunk{};
     while (true) {
@@ -1255,7 +1269,7 @@ asio::awaitable<void> Server::Impl::relay(ClientStream& client, beast::flat_buff
   auto finished = std::make_shared<bool>(false);
   asio::co_spawn(
       client.get_executor(),
-      [&upstream, &client, pump, leftover = std::move(info.tunnelLeftover), done, finished]() -> asio::awaitable<void> {
+      [&upstream, &client, pump, leftover = std::move(leftover), done, finished]() -> asio::awaitable<void> {
         co_await pump(upstream, client, leftover);
         *finished = true;
         done->cancel();
@@ -1263,8 +1277,6 @@ asio::awaitable<void> Server::Impl::relay(ClientStream& client, beast::flat_buff
       asio::detached);
   co_await pump(client, upstream, std::move(fromClient));
   if (!*finished) co_await done->async_wait(kAwait);
-  beast::error_code ignored;
-  upstream.socket().close(ignored);
 }
 
 // ---- One upstream try ---------------------------------------------------------------------------
@@ -1371,9 +1383,17 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     } else {
       const auto length = parser.content_length();
       if (length && *length <= options.bodyBufferBytes) {
-        // A body that fits: read whole.
-        const beast::error_code bec = co_await upstream::readWhole(*owned, buffer, parser);
-        if (bec) co_return failed(bec);
+        // A body that fits: read whole. Usually it came with the header: parsed here, without
+        // another asynchronous read (whose immediate completion would cost a post and a resume).
+        parser.eager(true);
+        beast::error_code pec;
+        buffer.consume(parser.put(buffer.data(), pec));
+        if (pec == http::error::need_more) pec = {};
+        if (pec) co_return CallOutcome::reset(took());
+        if (!parser.is_done()) {
+          const beast::error_code bec = co_await upstream::readWhole(*owned, buffer, parser);
+          if (bec) co_return failed(bec);
+        }
         out = parser.release();
       } else {
         // Larger or of unknown length (chunked, or until close): read up to the buffer; what

@@ -2,12 +2,15 @@
 // termination with the right certificate per SNI name, TLS 1.2/1.3 only, X-Forwarded-Proto https,
 // the plain listener's redirect to https, certificates re-read on reload (and a reload with a bad
 // certificate refused), a bad certificate refusing the start, and TLS to https:// upstreams with
-// verification of the chain and the name.
+// verification of the chain and the name, WebSocket tunnels included.
 
 #include <gtest/gtest.h>
 
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -287,6 +290,78 @@ TEST(ProxyTls, HttpsTargetsAreReachedOverVerifiedTls) {
     EXPECT_EQ(client.get("/a").result_int(), 502);
   }
   EXPECT_EQ(up.served(), servedVerified + 1);
+}
+
+/// A WebSocket echo server over TLS (wss) on loopback, one connection at a time.
+class TlsEchoWebSocket {
+ public:
+  explicit TlsEchoWebSocket(const TestCerts::Files& files)
+      : ctx_(ssl::context::tls_server), acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    ctx_.use_certificate_chain_file(files.cert);
+    ctx_.use_private_key_file(files.key, ssl::context::pem);
+    thread_ = std::thread([this] {
+      while (!stopping_) {
+        tcp::socket socket(ioc_);
+        beast::error_code ec;
+        acceptor_.accept(socket, ec);
+        if (ec || stopping_) return;
+        beast::websocket::stream<beast::ssl_stream<tcp::socket>> ws(std::move(socket), ctx_);
+        ws.next_layer().handshake(ssl::stream_base::server, ec);
+        if (ec) continue;
+        ws.accept(ec);
+        if (ec) continue;
+        ++handshakes_;
+        while (true) {
+          beast::flat_buffer b;
+          ws.read(b, ec);
+          if (ec) break;
+          ws.text(ws.got_text());
+          ws.write(b.data(), ec);
+          if (ec) break;
+        }
+      }
+    });
+  }
+  ~TlsEchoWebSocket() {
+    stopping_ = true;
+    wakeAcceptor(acceptor_);
+    thread_.join();
+  }
+  [[nodiscard]] std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  [[nodiscard]] int handshakes() const { return handshakes_.load(); }
+
+ private:
+  asio::io_context ioc_;
+  ssl::context ctx_;
+  tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> handshakes_{0};
+  std::thread thread_;
+};
+
+// A WebSocket upgrade to an https:// target goes over verified TLS, then frames flow both ways
+// through the TLS tunnel.
+TEST(ProxyTls, WebSocketUpgradesReachHttpsTargetsOverTls) {
+  TestCerts certs;
+  const auto server = certs.issue("upstream", {"DNS:upstream.test"});
+  TlsEchoWebSocket echo(server);
+  TestProxy proxy(upstreamTlsConfig(echo.port(), "{ ca_file: " + certs.caFile() + ", server_name: upstream.test }"));
+  asio::io_context ioc;
+  beast::websocket::stream<tcp::socket> ws(ioc);
+  ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
+  timeval tv{10, 0};  // a test that goes wrong fails instead of hanging
+  ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  beast::websocket::response_type handshake;
+  ws.handshake(handshake, "gateway.test", "/chat");
+  EXPECT_EQ(handshake.result_int(), 101);
+  for (const std::string& msg : std::vector<std::string>{"hello", std::string(70'000, 's'), "bye"}) {
+    ws.write(asio::buffer(msg));
+    beast::flat_buffer b;
+    ws.read(b);
+    EXPECT_EQ(beast::buffers_to_string(b.data()), msg);
+  }
+  ws.close(beast::websocket::close_code::normal);
+  EXPECT_EQ(echo.handshakes(), 1);
 }
 
 }  // namespace
