@@ -141,6 +141,36 @@ std::optional<std::string> gzipCompress(std::string_view data, int level) {
   return out;
 }
 
+struct GzipStream::State {
+  z_stream zs{};
+};
+
+GzipStream::GzipStream(int level) : state_(std::make_unique<State>()) {
+  ok_ = deflateInit2(&state_->zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+}
+
+GzipStream::~GzipStream() {
+  if (ok_) deflateEnd(&state_->zs);
+}
+
+bool GzipStream::write(std::string_view data, bool last, std::string& out) {
+  if (!ok_) return false;
+  z_stream& zs = state_->zs;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  const int flush = last ? Z_FINISH : Z_SYNC_FLUSH;
+  char chunk[16 * 1024];
+  while (true) {
+    zs.next_out = reinterpret_cast<Bytef*>(chunk);
+    zs.avail_out = sizeof chunk;
+    const int rc = deflate(&zs, flush);
+    if (rc == Z_STREAM_ERROR) return false;
+    out.append(chunk, sizeof chunk - zs.avail_out);
+    if (last ? rc == Z_STREAM_END : (zs.avail_in == 0 && zs.avail_out != 0)) return true;
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0 && !last) return true;  // nothing left to flush
+  }
+}
+
 void splitTarget(std::string_view target, std::string_view& path, std::string_view& query) noexcept {
   path = {};
   query = {};

@@ -3,6 +3,7 @@
 // tested on their own: hop-by-hop fields, request ids, W3C trace context, X-Forwarded-*.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +63,27 @@ std::string randomHex(std::size_t bytes, Draw&& draw) {
 
 /// `data` gzip-compressed at zlib `level` (1-9); nullopt when zlib fails.
 [[nodiscard]] std::optional<std::string> gzipCompress(std::string_view data, int level);
+
+/// gzip for a body that arrives in blocks (a streamed answer): each block's output is flushed
+/// (Z_SYNC_FLUSH), so what the upstream sent reaches the client without waiting for more, at a
+/// small cost in ratio. One stream per body; not thread-safe.
+class GzipStream {
+ public:
+  /// `level`: zlib level 1-9. ok() is false when zlib could not start.
+  explicit GzipStream(int level);
+  ~GzipStream();
+  GzipStream(const GzipStream&) = delete;
+  GzipStream& operator=(const GzipStream&) = delete;
+  [[nodiscard]] bool ok() const noexcept { return ok_; }
+  /// Compresses `data` and appends the output to `out`; `last`: the body ends here (the gzip
+  /// trailer follows). False when zlib fails (the body cannot be completed).
+  bool write(std::string_view data, bool last, std::string& out);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  bool ok_ = false;
+};
 
 /// Splits a request-target into path and query. Origin form ("/a?b") as is; absolute form
 /// ("http://h/a?b") keeps the path and query; "*" and anything else give path "" (not routable).

@@ -128,33 +128,45 @@ void serialize(const Response& res, std::string& out) {
 }
 
 
-/// gzip for a client that accepts it, when the config's `compression` covers the answer's media
-/// type and size; never a second coding, never with `Cache-Control: no-transform`, not for
-/// partial content. Adds `Vary: Accept-Encoding` to every answer that could have been compressed,
-/// so caches keep the two forms apart, and weakens a strong ETag of a compressed body.
-void compress(const config::GatewayConfig& cfg, const Request& req, Response& res) {
-  if (!cfg.compression) return;
+/// Whether to gzip `res` (of `size` body bytes) for `req`: the config's `compression` covers its
+/// media type and size, never a second coding, never with `Cache-Control: no-transform`, not for
+/// partial content, and the client accepts gzip. Adds `Vary: Accept-Encoding` to every answer that
+/// could have been compressed, so caches keep the two forms apart.
+bool shouldCompress(const config::GatewayConfig& cfg, const Request& req, Response& res, std::uint64_t size) {
+  if (!cfg.compression) return false;
   const config::CompressionConfig& c = *cfg.compression;
   const unsigned status = res.result_int();
-  if (status < 200 || status == 204 || status == 206 || status == 304) return;
-  if (res.count(http::field::content_encoding) > 0 && !beast::iequals(res[http::field::content_encoding], "identity")) return;
-  if (res.body().size() < c.minSize) return;
+  if (status < 200 || status == 204 || status == 206 || status == 304) return false;
+  if (res.count(http::field::content_encoding) > 0 && !beast::iequals(res[http::field::content_encoding], "identity"))
+    return false;
+  if (size < c.minSize) return false;
   const std::string type = mediaType(res[http::field::content_type]);
-  if (std::find(c.types.begin(), c.types.end(), type) == c.types.end()) return;
+  if (std::find(c.types.begin(), c.types.end(), type) == c.types.end()) return false;
   const std::string_view cacheControl = res[http::field::cache_control];
-  if (cacheControl.find("no-transform") != std::string_view::npos) return;
+  if (cacheControl.find("no-transform") != std::string_view::npos) return false;
   const std::string vary(res[http::field::vary]);
   std::string varyLower = vary;
   for (char& ch : varyLower) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
   if (varyLower.find('*') == std::string::npos && varyLower.find("accept-encoding") == std::string::npos)
     res.set(http::field::vary, vary.empty() ? std::string("Accept-Encoding") : vary + ", Accept-Encoding");
-  if (!acceptsEncoding(req[http::field::accept_encoding], "gzip")) return;
-  auto zipped = gzipCompress(res.body(), c.level);
-  if (!zipped || zipped->size() >= res.body().size()) return;  // no gain: send it as it is
-  res.body() = std::move(*zipped);
+  return acceptsEncoding(req[http::field::accept_encoding], "gzip");
+}
+
+/// The fields of an answer whose body is now gzip: the coding, and a strong ETag made weak (the
+/// bytes differ from the uncompressed representation's).
+void markCompressed(Response& res) {
   res.set(http::field::content_encoding, "gzip");
   const std::string_view etag = res[http::field::etag];
   if (!etag.empty() && !etag.starts_with("W/")) res.set(http::field::etag, "W/" + std::string(etag));
+}
+
+/// gzip of a body read whole, when shouldCompress() says so and it gains something.
+void compress(const config::GatewayConfig& cfg, const Request& req, Response& res) {
+  if (!shouldCompress(cfg, req, res, res.body().size())) return;
+  auto zipped = gzipCompress(res.body(), cfg.compression->level);
+  if (!zipped || zipped->size() >= res.body().size()) return;  // no gain: send it as it is
+  res.body() = std::move(*zipped);
+  markCompressed(res);
 }
 
 /// A target URL split once: host, port, and the Host header value to send.
@@ -723,8 +735,23 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
     // A body larger than the buffer: the header and the first block now, then block by block as
     // it arrives (a slow or endless stream such as server-sent events flows as it comes). Its own
     // length when the upstream gave one, else chunked (HTTP/1.1) or the end of the connection.
+    // Compressed on the way when the config covers it (the length is then unknown: chunked).
+    const config::GatewayConfig& answerCfg = *info.generation->config;
+    std::optional<GzipStream> gzip;
+    if (shouldCompress(answerCfg, req, res, pending->parser.content_length().value_or(~std::uint64_t{0}))) {
+      gzip.emplace(answerCfg.compression->level);
+      if (!gzip->ok()) gzip.reset();
+    }
+    std::string zipped;
+    if (gzip) {
+      res.erase(http::field::content_length);
+      markCompressed(res);
+      zipped.clear();
+      gzip->write(res.body(), false, zipped);
+      res.body().swap(zipped);
+    }
     upstream::Framing framing = upstream::Framing::kLength;
-    if (!pending->parser.content_length()) {
+    if (gzip || !pending->parser.content_length()) {
       if (req.version() >= 11) {
         framing = upstream::Framing::kChunked;
         res.set(http::field::transfer_encoding, "chunked");
@@ -745,8 +772,17 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
         metrics->streamCut(worker.index);
         break;
       }
+      std::string_view data(block.data(), n);
+      if (gzip) {
+        zipped.clear();
+        if (!gzip->write(data, pending->parser.is_done(), zipped)) {
+          complete = false;
+          break;
+        }
+        data = zipped;
+      }
       framed.clear();
-      upstream::appendFramed(framed, std::string_view(block.data(), n), framing);
+      upstream::appendFramed(framed, data, framing);
       if (pending->parser.is_done()) framed += upstream::bodyEnd(framing);
       if (framed.empty()) continue;
       lowest.expires_after(options.idleTimeout);

@@ -100,5 +100,33 @@ TEST(HttpFields, MediaTypeAndGzipRoundTrip) {
   EXPECT_EQ(testing::gunzip(*gzipCompress("", 1)), "");
 }
 
+// A gzip stream fed in blocks: each block's output is flushed (what was written so far inflates
+// to what went in), and the whole is one valid gzip member.
+TEST(HttpFields, GzipStreamFlushesEachBlockAndEndsWithTheTrailer) {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "data: {\"seq\":" + std::to_string(i) + "}\n\n";
+  GzipStream gz(6);
+  ASSERT_TRUE(gz.ok());
+  std::string out;
+  ASSERT_TRUE(gz.write(std::string_view(text).substr(0, 1000), false, out));
+  // Inflate what is out so far: the first 1000 bytes, nothing held back.
+  z_stream zs{};
+  inflateInit2(&zs, 15 + 16);
+  std::string first(4096, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_in = static_cast<uInt>(out.size());
+  zs.next_out = reinterpret_cast<Bytef*>(first.data());
+  zs.avail_out = static_cast<uInt>(first.size());
+  EXPECT_EQ(inflate(&zs, Z_SYNC_FLUSH), Z_OK);
+  first.resize(zs.total_out);
+  inflateEnd(&zs);
+  EXPECT_EQ(first, text.substr(0, 1000));
+  for (std::size_t at = 1000; at < text.size(); at += 30000)
+    ASSERT_TRUE(gz.write(std::string_view(text).substr(at, 30000), false, out));
+  ASSERT_TRUE(gz.write("", true, out));
+  EXPECT_LT(out.size(), text.size() / 4);
+  EXPECT_EQ(testing::gunzip(out), text);
+}
+
 }  // namespace
 }  // namespace gatelab::proxy

@@ -266,6 +266,34 @@ TEST(ProxyStreaming, LargeAnswersKeepTheirLengthOrEndWithTheConnectionForHttp10)
   }
 }
 
+// A streamed answer that `compression` covers is gzipped on the way and sent chunked; the client
+// inflates exactly the upstream's bytes. One without Accept-Encoding keeps its length.
+TEST(ProxyStreaming, AStreamedAnswerIsCompressedOnTheWay) {
+  const std::string big = pattern(200 * 1024);
+  TestUpstream up([&](const Request&) {
+    Reply r = Reply::ok(big);
+    r.response.set(http::field::content_type, "application/json");
+    r.response.set(http::field::etag, "\"v1\"");
+    return r;
+  });
+  TestProxy proxy("version: 1\ncompression: { types: [application/json], min_size: 100 }\nservices:\n  - name: app\n"
+                  "    targets: [" + up.url() + "]\nroutes:\n  - name: api\n    match: { path_prefix: /api }\n"
+                  "    service: app\n",
+                  smallBuffer());
+  TestClient client(proxy.port());
+  const Response zipped = client.get("/api/x", {{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(zipped[http::field::content_encoding], "gzip");
+  EXPECT_EQ(zipped.count(http::field::content_length), 0u);
+  EXPECT_EQ(zipped[http::field::etag], "W/\"v1\"");
+  EXPECT_EQ(zipped[http::field::vary], "Accept-Encoding");
+  EXPECT_LT(zipped.body().size(), big.size() / 2);
+  EXPECT_EQ(gunzip(zipped.body()), big);
+  const Response plain = client.get("/api/x");
+  EXPECT_EQ(plain.count(http::field::content_encoding), 0u);
+  EXPECT_EQ(plain[http::field::content_length], std::to_string(big.size()));
+  EXPECT_EQ(plain.body(), big);
+}
+
 // Once a streamed body has gone to a target it cannot be sent again: a failed try is the answer
 // (a reset: 502), where a small body is retried.
 TEST(ProxyStreaming, AStreamedRequestIsNotRetriedAfterItsBodyFlowed) {
