@@ -1816,6 +1816,33 @@ std::shared_ptr<Generation> Server::Impl::buildGeneration(std::shared_ptr<const 
 
 // ---- Server -------------------------------------------------------------------------------------
 
+namespace {
+/// Opens, binds and listens `acceptor` on host:port (an address, or a name: its first address;
+/// IPv6 sockets are IPv6-only, so a second listener may take IPv4). An error text naming the
+/// listener (`what`: "", " (admin)", " (tls)") or "".
+std::string openListener(asio::io_context& ioc, const std::string& host, std::uint16_t port, std::string_view what,
+                         tcp::acceptor& acceptor) {
+  const std::string where = host + ":" + std::to_string(port);
+  beast::error_code ec;
+  asio::ip::address address = asio::ip::make_address(host, ec);
+  if (ec) {
+    tcp::resolver resolver(ioc);
+    const auto results = resolver.resolve(host, std::to_string(port), ec);
+    if (ec || results.empty())
+      return "cannot resolve listen" + std::string(what) + " host \"" + host + "\"" + (ec ? ": " + ec.message() : "");
+    address = results.begin()->endpoint().address();
+  }
+  const tcp::endpoint endpoint(address, port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && address.is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen" + std::string(what) + " on " + where + ": " + ec.message();
+  return {};
+}
+}  // namespace
+
 Server::Server(std::shared_ptr<const config::GatewayConfig> config, ServerOptions options)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {
   impl_->owner = this;
@@ -1841,58 +1868,20 @@ std::string Server::start() {
   if (!s.options.accessLog.empty()) {
     if (std::string err = s.accessLog.open(s.options.accessLog); !err.empty()) return err;
   }
-  beast::error_code ec;
-  asio::ip::address address = asio::ip::make_address(s.options.listenHost, ec);
-  if (ec) {
-    // A host name (config `listen: localhost:8080`): its first address.
-    tcp::resolver resolver(s.acceptContext);
-    const auto results = resolver.resolve(s.options.listenHost, std::to_string(s.options.listenPort), ec);
-    if (ec || results.empty())
-      return "cannot resolve listen host \"" + s.options.listenHost + "\"" + (ec ? ": " + ec.message() : "");
-    address = results.begin()->endpoint().address();
-  }
-  const tcp::endpoint endpoint(address, s.options.listenPort);
-  s.acceptor.emplace(s.acceptContext);
-  s.acceptor->open(endpoint.protocol(), ec);
-  if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec && address.is_v6()) s.acceptor->set_option(asio::ip::v6_only(true), ec);
-  if (!ec) s.acceptor->bind(endpoint, ec);
-  if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return "cannot listen on " + s.options.listenHost + ":" + std::to_string(s.options.listenPort) + ": " + ec.message();
+  std::string err =
+      openListener(s.acceptContext, s.options.listenHost, s.options.listenPort, "", s.acceptor.emplace(s.acceptContext));
+  if (!err.empty()) return err;
   s.boundPort = s.acceptor->local_endpoint().port();
-
   if (s.options.admin) {
-    const auto adminAddress = asio::ip::make_address(s.options.adminHost, ec);
-    if (ec) return "invalid admin address \"" + s.options.adminHost + "\": " + ec.message();
-    const tcp::endpoint adminEndpoint(adminAddress, s.options.adminPort);
-    s.adminAcceptor.emplace(s.acceptContext);
-    s.adminAcceptor->open(adminEndpoint.protocol(), ec);
-    if (!ec) s.adminAcceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) s.adminAcceptor->bind(adminEndpoint, ec);
-    if (!ec) s.adminAcceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec)
-      return "cannot listen (admin) on " + s.options.adminHost + ":" + std::to_string(s.options.adminPort) + ": " +
-             ec.message();
+    err = openListener(s.acceptContext, s.options.adminHost, s.options.adminPort, " (admin)",
+                       s.adminAcceptor.emplace(s.acceptContext));
+    if (!err.empty()) return err;
     s.adminBoundPort = s.adminAcceptor->local_endpoint().port();
   }
-
   if (s.config->tls) {
     const config::HostPort& tl = s.config->tls->listen;
-    asio::ip::address tlsAddress = asio::ip::make_address(tl.host, ec);
-    if (ec) {
-      tcp::resolver resolver(s.acceptContext);
-      const auto results = resolver.resolve(tl.host, std::to_string(tl.port), ec);
-      if (ec || results.empty()) return "cannot resolve tls.listen host \"" + tl.host + "\"";
-      tlsAddress = results.begin()->endpoint().address();
-    }
-    const tcp::endpoint tlsEndpoint(tlsAddress, tl.port);
-    s.tlsAcceptor.emplace(s.acceptContext);
-    s.tlsAcceptor->open(tlsEndpoint.protocol(), ec);
-    if (!ec) s.tlsAcceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec && tlsAddress.is_v6()) s.tlsAcceptor->set_option(asio::ip::v6_only(true), ec);
-    if (!ec) s.tlsAcceptor->bind(tlsEndpoint, ec);
-    if (!ec) s.tlsAcceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return "cannot listen (tls) on " + tl.toString() + ": " + ec.message();
+    err = openListener(s.acceptContext, tl.host, tl.port, " (tls)", s.tlsAcceptor.emplace(s.acceptContext));
+    if (!err.empty()) return err;
     s.tlsBoundPort = s.tlsAcceptor->local_endpoint().port();
     s.serverTls = hostOf(*s.gateway->current()).serverTls;
     s.redirectPort = tl.port != 0 ? tl.port : s.tlsBoundPort;
