@@ -231,6 +231,14 @@ struct ClientBody {
   bool failed = false;
 };
 
+/// Buffers handle() fills for each request, kept by the session so that their memory is reused
+/// from one request to the next (one request at a time per session).
+struct SessionScratch {
+  std::vector<core::Header> headers;  // the core's view of the request's fields
+  std::string head;                   // the upstream request up to its Host field
+  std::string wire;                   // one try's bytes
+};
+
 /// What the access log says about one request beyond the request itself.
 struct RequestInfo {
   std::shared_ptr<const Generation> generation;  // the config the request ran on (null: refused while reading)
@@ -371,7 +379,8 @@ struct Server::Impl {
   /// buffer, still on the client connection (null: req.body() is all of it). `pending`: set when
   /// the answer's body is larger than the buffer (its first block is in the answer's body).
   asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info,
-                                   bool secure, ClientBody* more, std::unique_ptr<upstream::PendingBody>& pending);
+                                   bool secure, ClientBody* more, std::unique_ptr<upstream::PendingBody>& pending,
+                                   SessionScratch& scratch);
   // TLS listener (config `tls`): its acceptor, and the certificates new connections get (those of
   // the latest generation that has a tls section).
   std::optional<tcp::acceptor> tlsAcceptor;
@@ -547,6 +556,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
   RequestInfo info;
   const Request* current = nullptr;  // the request being answered, once its header parsed
   std::string writeBuffer;  // reused for every answer on this connection
+  SessionScratch scratch;   // handle()'s buffers, reused likewise
   bool linger = false;      // the client may still be sending when we close: see the end
   // Counted when the answer is ready, before it is written (a client that has read it sees it
   // counted in /metrics).
@@ -710,7 +720,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
       res = redirectResponse(req);
       info.outcome = "redirect";
     } else {
-      res = co_await handle(req, peer, worker, info, secure, rest ? &more : nullptr, pending);
+      res = co_await handle(req, peer, worker, info, secure, rest ? &more : nullptr, pending, scratch);
     }
     if (info.tunnel && res.result() == http::status::switching_protocols) {
       // The WebSocket handshake succeeded: write the 101 as it came, then this connection is a tunnel.
@@ -884,10 +894,11 @@ class SessionHooks final : public flow::FlowHooks {
 
 asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& peer, Worker& worker,
                                                RequestInfo& info, bool secure, ClientBody* more,
-                                               std::unique_ptr<upstream::PendingBody>& pending) {
+                                               std::unique_ptr<upstream::PendingBody>& pending,
+                                               SessionScratch& scratch) {
   // The core's view of the request: fields as received, path and query split from the target.
-  std::vector<core::Header> headers;
-  headers.reserve(16);
+  std::vector<core::Header>& headers = scratch.headers;
+  headers.clear();
   for (const auto& f : req) headers.push_back(core::Header{f.name_string(), f.value()});
   core::RequestView view;
   view.method = req.method_string();
@@ -920,9 +931,9 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
   const bool websocket = beast::websocket::is_upgrade(req);
   // The upstream request's bytes up to (not including) its Host field, built once; each try adds
   // its target's Host, the framing and the body. Built as text: no message object, a few appends.
-  std::string head;
+  std::string& head = scratch.head;
+  head.clear();
   auto build = [&] {
-    head.reserve(256 + req.body().size());
     head += req.method_string();
     head += ' ';
     head += upstreamPath;
@@ -986,7 +997,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
                           req.method() == http::verb::patch || more != nullptr;
   const upstream::Framing requestFraming =
       more != nullptr && !more->length ? upstream::Framing::kChunked : upstream::Framing::kLength;
-  std::string wire;
+  std::string& wire = scratch.wire;
 
   Response last;
   asio::steady_timer wait(worker.ioc);

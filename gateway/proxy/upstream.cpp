@@ -26,40 +26,42 @@ asio::awaitable<beast::error_code> handshake(beast::ssl_stream<beast::tcp_stream
 }
 
 
-namespace {
-// Each operation picks the stream once. (Not `c ? co_await a : co_await b`: GCC 12 miscompiles
-// co_await inside a conditional operator.)
-template <class F>
-asio::awaitable<beast::error_code> onStream(Conn& conn, F&& f) {
-  if (conn.tls) co_return co_await f(*conn.tls);
-  co_return co_await f(*conn.plain);
-}
-}  // namespace
-
+// Each operation is one coroutine frame that picks the stream (these run on every try). (Not
+// `c ? co_await a : co_await b`: GCC 12 miscompiles co_await inside a conditional operator.)
 asio::awaitable<beast::error_code> write(Conn& conn, std::string_view bytes) {
-  co_return co_await onStream(conn, [bytes](auto& s) -> asio::awaitable<beast::error_code> {
-    auto [ec, n] = co_await asio::async_write(s, asio::buffer(bytes.data(), bytes.size()), kAwait);
+  const auto buffer = asio::buffer(bytes.data(), bytes.size());
+  if (conn.tls) {
+    auto [ec, n] = co_await asio::async_write(*conn.tls, buffer, kAwait);
     (void)n;
     co_return ec;
-  });
+  }
+  auto [ec, n] = co_await asio::async_write(*conn.plain, buffer, kAwait);
+  (void)n;
+  co_return ec;
 }
 
 asio::awaitable<beast::error_code> readHeader(Conn& conn, beast::flat_buffer& buffer,
                                               http::response_parser<http::string_body>& parser) {
-  co_return co_await onStream(conn, [&buffer, &parser](auto& s) -> asio::awaitable<beast::error_code> {
-    auto [ec, n] = co_await http::async_read_header(s, buffer, parser, kAwait);
+  if (conn.tls) {
+    auto [ec, n] = co_await http::async_read_header(*conn.tls, buffer, parser, kAwait);
     (void)n;
     co_return ec;
-  });
+  }
+  auto [ec, n] = co_await http::async_read_header(*conn.plain, buffer, parser, kAwait);
+  (void)n;
+  co_return ec;
 }
 
 asio::awaitable<beast::error_code> readWhole(Conn& conn, beast::flat_buffer& buffer,
                                              http::response_parser<http::string_body>& parser) {
-  co_return co_await onStream(conn, [&buffer, &parser](auto& s) -> asio::awaitable<beast::error_code> {
-    auto [ec, n] = co_await http::async_read(s, buffer, parser, kAwait);
+  if (conn.tls) {
+    auto [ec, n] = co_await http::async_read(*conn.tls, buffer, parser, kAwait);
     (void)n;
     co_return ec;
-  });
+  }
+  auto [ec, n] = co_await http::async_read(*conn.plain, buffer, parser, kAwait);
+  (void)n;
+  co_return ec;
 }
 
 void appendFramed(std::string& out, std::string_view data, Framing framing) {
