@@ -32,8 +32,10 @@ int runServe(const ServeOptions& options) {
     }
     so.listenHost = hp.value().host;
     so.listenPort = hp.value().port;
+  } else {
+    so.alsoListen = loaded.config->alsoListen;
   }
-  so.threads = options.threads;
+  so.threads = options.threads != 0 ? options.threads : loaded.config->threads;
   so.configLoader = [path = options.config] { return config::loadConfigFile(path); };
   so.accessLog = options.accessLog;
   so.maxConnections = options.maxConnections;
@@ -53,6 +55,9 @@ int runServe(const ServeOptions& options) {
     return 1;
   }
   std::cerr << "gatelab: serving " << options.config << " on " << so.listenHost << ':' << server.port();
+  const std::vector<std::uint16_t> alsoPorts = server.alsoPorts();
+  for (std::size_t i = 0; i < so.alsoListen.size() && i < alsoPorts.size(); ++i)
+    std::cerr << " and " << so.alsoListen[i].host << ':' << alsoPorts[i];
   if (loaded.config->tls) std::cerr << ", TLS on " << loaded.config->tls->listen.host << ':' << server.tlsPort();
   if (loaded.config->redis) std::cerr << ", rate-limit store redis " << loaded.config->redis->address.toString();
   std::cerr << ", admin on " << so.adminHost << ':' << server.adminPort() << " (/metrics /healthz /readyz)\n";

@@ -28,8 +28,8 @@ using detail::at;
 using detail::inQuotes;
 
 // Allowed top-level keys, in documentation order.
-constexpr std::array<std::string_view, 8> kTopKeys{"version", "listen", "admin",    "tls",
-                                                   "compression", "redis", "services", "routes"};
+constexpr std::array<std::string_view, 9> kTopKeys{"version",     "listen", "admin",    "threads", "tls",
+                                                   "compression", "redis",  "services", "routes"};
 constexpr std::array<std::string_view, 7> kRedisKeys{"address", "username", "password", "database",
                                                      "timeout", "connect_timeout", "key_prefix"};
 constexpr std::array<std::string_view, 3> kCompressionKeys{"types", "min_size", "level"};
@@ -155,22 +155,59 @@ void readVersion(Sink& sink, const Mapping& top, GatewayConfig& config) {
   sink.error(n->mark, n->path, "unsupported config version " + (n->yaml.IsScalar() ? inQuotes(got) : got), allowed);
 }
 
+std::optional<HostPort> readHostPortNode(Sink& sink, const Node& n) {
+  auto text = detail::readString(sink, n, kHostPortAllowed);
+  if (!text) return std::nullopt;
+  auto parsed = parseHostPort(*text);
+  if (!parsed) {
+    sink.error(n.mark, n.path, parsed.error().message, parsed.error().allowed);
+    return std::nullopt;
+  }
+  return parsed.value();
+}
+
 void readAddress(Sink& sink, const Mapping& top, std::string_view key, HostPort& out) {
   auto n = top.get(key);
   if (!n) return;
-  if (n->yaml.IsSequence()) {  // `listen: [::1]:8080` is a YAML flow list followed by junk
+  if (n->yaml.IsSequence()) {  // `admin: [::1]:9901` is a YAML flow list followed by junk
     sink.error(n->mark, n->path, "expected HOST:PORT, got a list; quote IPv6 addresses, as in '[::1]:8080'",
                std::string(kHostPortAllowed));
     return;
   }
-  auto text = detail::readString(sink, *n, kHostPortAllowed);
-  if (!text) return;
-  auto parsed = parseHostPort(*text);
-  if (!parsed) {
-    sink.error(n->mark, n->path, parsed.error().message, parsed.error().allowed);
+  if (auto hp = readHostPortNode(sink, *n)) out = *hp;
+}
+
+// `listen`: one HOST:PORT, or a list of them (e.g. IPv4 and IPv6), all distinct.
+void readListen(Sink& sink, const Mapping& top, GatewayConfig& config) {
+  auto n = top.get("listen");
+  if (!n) return;
+  if (!n->yaml.IsSequence()) {
+    if (auto hp = readHostPortNode(sink, *n)) config.listen = *hp;
     return;
   }
-  out = parsed.value();
+  const std::string allowed = "a HOST:PORT or a non-empty list of them, such as [0.0.0.0:8080, '[::]:8080'] (IPv6 "
+                              "addresses quoted)";
+  auto items = detail::readList(sink, *n, allowed, /*allowEmpty=*/false);
+  if (!items) return;
+  std::vector<HostPort> all;
+  for (const Node& item : *items) {
+    if (!item.yaml.IsScalar()) {  // `listen: [[::1]:8080]`: an unquoted IPv6 address
+      sink.error(item.mark, item.path, "expected HOST:PORT, got " + detail::describe(item.yaml) +
+                                           "; quote IPv6 addresses, as in '[::1]:8080'",
+                 std::string(kHostPortAllowed));
+      continue;
+    }
+    auto hp = readHostPortNode(sink, item);
+    if (!hp) continue;
+    if (std::find(all.begin(), all.end(), *hp) != all.end()) {
+      sink.error(item.mark, item.path, "listen address " + hp->toString() + " is listed twice", allowed);
+      continue;
+    }
+    all.push_back(*hp);
+  }
+  if (all.empty()) return;
+  config.listen = all.front();
+  config.alsoListen.assign(all.begin() + 1, all.end());
 }
 
 // Reports every name that repeats an earlier one, pointing at the repeat and naming the first.
@@ -257,12 +294,20 @@ void validate(Sink& sink, const YAML::Node& root, GatewayConfig& config) {
   auto top = Mapping::open(sink, rootNode, kTopKeys, "the config");
   if (!top) return;
   readVersion(sink, *top, config);
-  readAddress(sink, *top, "listen", config.listen);
+  readListen(sink, *top, config);
   readAddress(sink, *top, "admin", config.admin);
+  if (auto n = top->get("threads")) {
+    if (auto t = detail::readInt(sink, *n, 1, 1024)) config.threads = static_cast<unsigned>(*t);
+  }
   readCompression(sink, *top, config);
   readRedis(sink, *top, config);
   detail::readTls(sink, *top, config);
   if (top->has("listen") || top->has("admin")) {
+    for (const HostPort& also : config.alsoListen) {
+      if (also == config.admin && also.port != 0)
+        sink.error(top->keyMark("listen"), "listen", "admin and listen share the address " + also.toString(),
+                   "two different addresses (default listen 127.0.0.1:8080, admin 127.0.0.1:9901)");
+    }
     if (config.listen == config.admin && config.listen.port != 0) {
       sink.error(top->keyMark(top->has("admin") ? "admin" : "listen"), top->has("admin") ? "admin" : "listen",
                  "admin and listen are the same address " + config.admin.toString(),

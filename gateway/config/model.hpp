@@ -181,7 +181,11 @@ struct TlsConfig {
 struct GatewayConfig {
   int version = kSupportedVersion;
   HostPort listen{"127.0.0.1", 8080};  ///< where the proxy accepts client traffic
+  /// Further addresses of the same plain listener (`listen` given as a list: the first is
+  /// `listen`), e.g. an IPv6 one beside an IPv4 one.
+  std::vector<HostPort> alsoListen;
   HostPort admin{"127.0.0.1", 9901};   ///< where the admin API (/metrics, /healthz, reload) listens
+  unsigned threads = 0;  ///< the proxy's I/O threads; 0: one per core
   std::optional<CompressionConfig> compression;  ///< absent: the proxy never compresses
   std::optional<RedisConfig> redis;  ///< required when a rate-limit policy says store: redis
   std::optional<TlsConfig> tls;      ///< absent: no TLS listener

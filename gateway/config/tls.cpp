@@ -112,7 +112,9 @@ void readTls(Sink& sink, const Mapping& top, GatewayConfig& config) {
     }
   }
   if (auto r = m->get("redirect_http")) tls.redirectHttp = readBool(sink, *r).value_or(false);
-  if (sink.count() == before && tls.listen == config.listen && tls.listen.port != 0) {
+  const bool onPlain = tls.listen == config.listen ||
+                      std::find(config.alsoListen.begin(), config.alsoListen.end(), tls.listen) != config.alsoListen.end();
+  if (sink.count() == before && onPlain && tls.listen.port != 0) {
     sink.error(m->keyMark("listen"), "tls.listen", "tls.listen and listen are the same address " + tls.listen.toString(),
                "two different addresses (e.g. listen :8080, tls.listen :8443)");
   }

@@ -307,6 +307,7 @@ struct Server::Impl {
     timelineTimer.reset();
     adminAcceptor.reset();
     acceptor.reset();
+    alsoAcceptors.clear();
     tlsAcceptor.reset();
     workers.clear();
   }
@@ -347,6 +348,7 @@ struct Server::Impl {
   [[nodiscard]] core::TimePoint now() const { return options.clock ? options.clock() : monotonicNow(); }
   asio::io_context acceptContext{1};
   std::optional<tcp::acceptor> acceptor;
+  std::vector<std::unique_ptr<tcp::acceptor>> alsoAcceptors;  // ServerOptions::alsoListen
   std::optional<tcp::acceptor> adminAcceptor;
   std::uint16_t adminBoundPort = 0;
   std::atomic<bool> ready{false};
@@ -1883,6 +1885,12 @@ std::string Server::start() {
       openListener(s.acceptContext, s.options.listenHost, s.options.listenPort, "", s.acceptor.emplace(s.acceptContext));
   if (!err.empty()) return err;
   s.boundPort = s.acceptor->local_endpoint().port();
+  for (const config::HostPort& also : s.options.alsoListen) {
+    auto a = std::make_unique<tcp::acceptor>(s.acceptContext);
+    err = openListener(s.acceptContext, also.host, also.port, "", *a);
+    if (!err.empty()) return err;
+    s.alsoAcceptors.push_back(std::move(a));
+  }
   if (s.options.admin) {
     err = openListener(s.acceptContext, s.options.adminHost, s.options.adminPort, " (admin)",
                        s.adminAcceptor.emplace(s.acceptContext));
@@ -1912,6 +1920,7 @@ std::string Server::start() {
     worker->thread = std::thread([worker] { worker->ioc.run(); });
   }
   asio::co_spawn(s.acceptContext, s.acceptLoop(*s.acceptor, false), asio::detached);
+  for (auto& a : s.alsoAcceptors) asio::co_spawn(s.acceptContext, s.acceptLoop(*a, false), asio::detached);
   if (s.adminAcceptor) asio::co_spawn(s.acceptContext, s.adminLoop(), asio::detached);
   if (s.tlsAcceptor) asio::co_spawn(s.acceptContext, s.acceptLoop(*s.tlsAcceptor, true), asio::detached);
   s.timelineTimer.emplace(s.acceptContext);
@@ -1952,8 +1961,11 @@ Server::ReloadResult Server::reload(std::shared_ptr<const config::GatewayConfig>
               " routes, " + std::to_string(next->services.size()) + " services; rate-limit policies: " +
               std::to_string(swapped.policiesKept) + " kept their counts, " + std::to_string(swapped.policiesFresh) +
               " start fresh";
-  if (!(next->listen == before->config->listen) || !(next->admin == before->config->admin))
+  if (!(next->listen == before->config->listen) || next->alsoListen != before->config->alsoListen ||
+      !(next->admin == before->config->admin))
     r.message += "; listen/admin addresses changed: they take effect at the next start";
+  if (next->threads != before->config->threads)
+    r.message += "; threads changed: it takes effect at the next start";
   if (s.tlsAcceptor && next->tls) {
     const std::lock_guard tl(s.tlsMutex);
     s.serverTls = hostOf(*s.gateway->current()).serverTls;  // new TLS connections get the new certificates
@@ -1968,6 +1980,11 @@ Server::ReloadResult Server::reload(std::shared_ptr<const config::GatewayConfig>
 std::uint16_t Server::port() const noexcept { return impl_->boundPort; }
 std::uint16_t Server::adminPort() const noexcept { return impl_->adminBoundPort; }
 std::uint16_t Server::tlsPort() const noexcept { return impl_->tlsBoundPort; }
+std::vector<std::uint16_t> Server::alsoPorts() const {
+  std::vector<std::uint16_t> out;
+  for (const auto& a : impl_->alsoAcceptors) out.push_back(a->local_endpoint().port());
+  return out;
+}
 std::string Server::metricsText() const { return impl_->metrics ? impl_->renderMetrics() : std::string{}; }
 
 bool Server::drain(std::chrono::milliseconds timeout) {
@@ -1978,6 +1995,7 @@ bool Server::drain(std::chrono::milliseconds timeout) {
   asio::post(s.acceptContext, [&s] {
     beast::error_code ignored;
     if (s.acceptor) s.acceptor->close(ignored);
+    for (auto& a : s.alsoAcceptors) a->close(ignored);
     if (s.tlsAcceptor) s.tlsAcceptor->close(ignored);
   });
   for (auto& w : s.workers) {
@@ -2008,6 +2026,7 @@ void Server::stop() {
     asio::post(s.acceptContext, [&s] {
       beast::error_code ignored;
       s.acceptor->close(ignored);
+      for (auto& a : s.alsoAcceptors) a->close(ignored);
       if (s.adminAcceptor) s.adminAcceptor->close(ignored);
       if (s.tlsAcceptor) s.tlsAcceptor->close(ignored);
       if (s.wakeTimer) s.wakeTimer->cancel();
@@ -2020,6 +2039,7 @@ void Server::stop() {
     // The posted close may not have run before stop(); no thread runs the context now.
     beast::error_code ignored;
     if (s.acceptor) s.acceptor->close(ignored);
+    for (auto& a : s.alsoAcceptors) a->close(ignored);
     if (s.adminAcceptor) s.adminAcceptor->close(ignored);
     if (s.tlsAcceptor) s.tlsAcceptor->close(ignored);
   }

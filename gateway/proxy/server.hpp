@@ -40,6 +40,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gateway/config/loader.hpp"
 #include "gateway/config/runtime.hpp"
@@ -50,6 +51,9 @@ namespace gatelab::proxy {
 struct ServerOptions {
   std::string listenHost = "127.0.0.1";  ///< an IPv4 or IPv6 address ("0.0.0.0", "::")
   std::uint16_t listenPort = 8080;       ///< 0: any free port (see Server::port())
+  /// Further addresses the same listener accepts on (config `listen` as a list), e.g. "::" beside
+  /// "0.0.0.0"; IPv6 sockets are IPv6-only.
+  std::vector<config::HostPort> alsoListen;
   unsigned threads = 0;                  ///< I/O threads; 0: one per core
   std::size_t maxHeaderBytes = 16 * 1024;      ///< request line + header fields (431 above)
   std::size_t maxBodyBytes = 8 * 1024 * 1024;  ///< request body (413 above)
@@ -132,6 +136,8 @@ class Server {
   [[nodiscard]] std::uint16_t adminPort() const noexcept;
   /// The bound port of the TLS listener (config `tls`), 0 without one.
   [[nodiscard]] std::uint16_t tlsPort() const noexcept;
+  /// The bound ports of ServerOptions::alsoListen, in order.
+  [[nodiscard]] std::vector<std::uint16_t> alsoPorts() const;
   /// The /metrics text (Prometheus exposition format).
   [[nodiscard]] std::string metricsText() const;
   /// Graceful stop: stops accepting, closes connections waiting for a request, lets the requests

@@ -369,8 +369,33 @@ TEST(ConfigLoader, ServiceAndTopLevelErrors) {
       {"timeout null", "version: 1\nservices:\n  - name: s\n    targets: [http://h:1]\n    timeout:\n",
        "services[0].timeout", "timeout", false, "expected a duration, got null"},
       {"merge keys", "version: 1\n<<: {listen: 127.0.0.1:1}\n", "<<", "<<", false, "merge keys (<<) are not supported"},
+      {"listen list with a repeat", "version: 1\nlisten: [127.0.0.1:80, '127.0.0.1:80']\n", "listen[1]",
+       "'127.0.0.1:80'", false, "listen address 127.0.0.1:80 is listed twice"},
+      {"listen list empty", "version: 1\nlisten: []\n", "listen", "[]", false, "must not be empty"},
+      {"listen list with an unquoted IPv6 address", "version: 1\nlisten: [0.0.0.0:80, [::]:80]\n", "listen[1]",
+       "[::]", false, "quote IPv6 addresses"},
+      {"admin on a listen address", "version: 1\nlisten: [127.0.0.1:80, 127.0.0.1:9000]\nadmin: 127.0.0.1:9000\n",
+       "listen", "listen", false, "admin and listen share the address 127.0.0.1:9000"},
+      {"threads zero", "version: 1\nthreads: 0\n", "threads", "0", false, "out of range"},
+      {"threads not a number", "version: 1\nthreads: many\n", "threads", "many", false, "expected an integer"},
   };
   for (const ErrorCase& c : cases) expectError(c);
+}
+
+// `listen` as a list: the first address is `listen`, the others alsoListen; `threads` is kept.
+TEST(ConfigLoader, ListenListAndThreads) {
+  const auto loaded =
+      loadConfigString("version: 1\nlisten: [0.0.0.0:8080, '[::]:8080', localhost:8081]\nthreads: 4\n", kFile);
+  ASSERT_TRUE(loaded.ok()) << loaded.errorText();
+  EXPECT_EQ(loaded.config->listen, (HostPort{"0.0.0.0", 8080}));
+  ASSERT_EQ(loaded.config->alsoListen.size(), 2u);
+  EXPECT_EQ(loaded.config->alsoListen[0], (HostPort{"::", 8080}));
+  EXPECT_EQ(loaded.config->alsoListen[1], (HostPort{"localhost", 8081}));
+  EXPECT_EQ(loaded.config->threads, 4u);
+  const auto single = loadConfigString("version: 1\nlisten: 127.0.0.1:9\n", kFile);
+  ASSERT_TRUE(single.ok());
+  EXPECT_TRUE(single.config->alsoListen.empty());
+  EXPECT_EQ(single.config->threads, 0u);
 }
 
 TEST(ConfigLoader, DuplicateNamesNameBothLocations) {

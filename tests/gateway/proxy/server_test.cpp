@@ -510,6 +510,48 @@ namespace {
 
 using namespace testing;
 
+// One listener on several addresses (config `listen` as a list): IPv4 and IPv6 at once.
+TEST(ProxyServer, ListensOnIpv4AndIpv6Together) {
+  {
+    asio::io_context probe;
+    tcp::acceptor a(probe);
+    beast::error_code ec;
+    a.open(tcp::v6(), ec);
+    if (!ec) a.bind(tcp::endpoint(asio::ip::make_address("::1"), 0), ec);
+    if (ec) GTEST_SKIP() << "no IPv6 loopback on this machine: " << ec.message();
+  }
+  TestUpstream up;
+  const auto loaded = config::loadConfigString(
+      "version: 1\nlisten: [127.0.0.1:0, '[::1]:0']\n" + gateway(oneService(up.url()), kApiRoute).substr(11), "v46.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.errorText();
+  ServerOptions o;
+  o.listenHost = loaded.config->listen.host;
+  o.listenPort = 0;
+  o.alsoListen = loaded.config->alsoListen;
+  o.admin = false;
+  o.threads = 1;
+  Server server(loaded.config, o);
+  ASSERT_EQ(server.start(), "");
+  ASSERT_EQ(server.alsoPorts().size(), 1u);
+  const std::vector<tcp::endpoint> endpoints = {tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()),
+                                                tcp::endpoint(asio::ip::make_address("::1"), server.alsoPorts()[0])};
+  for (const auto& ep : endpoints) {
+    asio::io_context ioc;
+    beast::tcp_stream s(ioc);
+    s.connect(ep);
+    Request req{http::verb::get, "/api/both", 11};
+    req.set(http::field::host, "gateway.test");
+    http::write(s, req);
+    beast::flat_buffer buf;
+    Response res;
+    http::read(s, buf, res);
+    EXPECT_EQ(res.result_int(), 200) << ep;
+  }
+  ASSERT_EQ(up.received().size(), 2u);
+  EXPECT_EQ(up.received()[0]["X-Forwarded-For"], "127.0.0.1");
+  EXPECT_EQ(up.received()[1]["X-Forwarded-For"], "::1");
+}
+
 TEST(ProxyServer, ListensOnIpv6Loopback) {
   {
     asio::io_context probe;
