@@ -31,6 +31,9 @@ packages=(
   libboost1.81-dev # Asio and Beast: the live proxy (gateway/proxy)
   libhiredis-dev   # Redis client for distributed rate limits (store: redis)
   redis-server     # Redis for the distributed rate-limit tests and benchmark (started per test)
+  libssl-dev       # OpenSSL 3: TLS in the proxy, JWT signature checks in the core (EVP)
+  python3-jwt      # PyJWT: makes the JWT test fixtures (tests/gateway/core/auth/make_tokens.py)
+  python3-cryptography  # keys for those fixtures
 )
 
 missing=()
