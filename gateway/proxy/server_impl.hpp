@@ -1,0 +1,360 @@
+#pragma once
+// The proxy server's internals, shared by its .cpp files (server.cpp: listeners, sessions, the
+// request path, tries and tunnels; control.cpp: policy wake-ups, health checks, the live feed, the
+// metrics scrape and the admin listener). Not a public header: Asio and Beast types throughout.
+
+#include "gateway/proxy/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <functional>
+#include <future>
+#include <set>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "gateway/core/rate_limit/headers.hpp"
+#include "gateway/core/resilience/timeouts.hpp"
+#include "gateway/proxy/access_log.hpp"
+#include "gateway/proxy/event_stream.hpp"
+#include "gateway/proxy/http_fields.hpp"
+#include "gateway/proxy/live_gateway.hpp"
+#include "gateway/proxy/metrics.hpp"
+#include "gateway/proxy/redis_client.hpp"
+#include "gateway/proxy/tls.hpp"
+#include "gateway/proxy/upstream.hpp"
+
+namespace gatelab::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+/// The core's timeline in the proxy: the steady clock, shifted once so that it reads Unix time
+/// when the process starts. It never jumps (NTP steps do not move it), and clock-aligned windows
+/// (fixed_window `align: clock`, minute windows) start on wall-clock boundaries, as in Kong.
+inline core::Duration steadyToTimeline() noexcept {
+  static const core::Duration offset =
+      std::chrono::duration_cast<core::Duration>(std::chrono::system_clock::now().time_since_epoch()) -
+      std::chrono::duration_cast<core::Duration>(SteadyClock::now().time_since_epoch());
+  return offset;
+}
+
+
+inline constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+inline SteadyClock::time_point toSteady(core::TimePoint t) noexcept {
+  return SteadyClock::time_point{
+      std::chrono::duration_cast<SteadyClock::duration>(t.time_since_epoch() - steadyToTimeline())};
+}
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+/// A short text/plain answer from the gateway itself (`close`: Connection: close).
+Response plainResponse(unsigned version, http::status status, std::string_view body, bool close);
+
+/// A target URL split once: host, port, and the Host header value to send.
+struct TargetAddress {
+  std::string host;
+  std::string port;
+  std::string hostHeader;  ///< host[:port] as the URL wrote it (port omitted when default)
+  std::string key;         ///< pool key
+  /// https:// targets: the client context (owned by the generation; a connection keeps its
+  /// OpenSSL context alive by itself) and the name for SNI and verification.
+  std::shared_ptr<asio::ssl::context> tls;
+  std::string serverName;
+  bool verify = true;
+};
+
+/// What the proxy keeps per config generation (Generation::host): parsed target addresses and the
+/// config's metric ids.
+struct GenerationHost {
+  std::vector<std::vector<TargetAddress>> serviceTargets;  // [service][target]
+  ProxyMetrics::Ids ids;
+  std::shared_ptr<ServerTls> serverTls;      // config tls: the listener's certificates
+  std::shared_ptr<UpstreamTls> upstreamTls;  // https:// targets' client contexts
+};
+
+inline const GenerationHost& hostOf(const Generation& g) { return *static_cast<const GenerationHost*>(g.host.get()); }
+
+/// A client connection as drain() sees it (touched only on its worker's thread).
+struct SessionState {
+  tcp::socket* socket = nullptr;
+  bool idle = true;  ///< waiting for the next request (no request being read or answered)
+};
+
+/// The rest of a request body still on the client connection, when it is larger than the body
+/// buffer: the first try relays it to the upstream in blocks.
+struct ClientBody {
+  std::optional<std::uint64_t> length;  ///< Content-Length; none: chunked
+  /// Reads the next block (upstream::readBodySome on the client connection, under bodyTimeout).
+  std::function<asio::awaitable<std::pair<beast::error_code, std::size_t>>(char*, std::size_t)> read;
+  std::function<bool()> done;  ///< the whole body was read
+  bool started = false;        ///< a block was read past the buffered part: it cannot be sent again
+  /// Set when reading failed: the answer for the client (408, 413, 400; null: the client is gone).
+  std::optional<Response> failure;
+  bool failed = false;
+};
+
+/// Buffers handle() fills for each request, kept by the session so that their memory is reused
+/// from one request to the next (one request at a time per session).
+struct SessionScratch {
+  std::vector<core::Header> headers;  // the core's view of the request's fields
+  std::string head;                   // the upstream request up to its Host field
+  std::string wire;                   // one try's bytes
+};
+
+/// What the access log says about one request beyond the request itself.
+struct RequestInfo {
+  std::shared_ptr<const Generation> generation;  // the config the request ran on (null: refused while reading)
+  std::uint32_t route = flow::kNoRouteIndex;
+  std::uint32_t service = flow::kNoServiceIndex;
+  std::uint32_t target = flow::kNoTargetIndex;  // of the last try
+  unsigned upstreamStatus = 0;                  // 0: no upstream answer
+  std::uint32_t tries = 0;
+  const char* outcome = nullptr;                // flow::toString, or a reading-stage reason
+  int outcomeIndex = ProxyMetrics::kRefused;    // flow::Outcome, or refused while reading
+  std::string requestId;
+  const char* storeFailure = nullptr;  // a store: redis policy's call failed: ProxyMetrics::toString(result)
+  struct Decision {
+    const std::string* policy = nullptr;
+    core::ratelimit::Verdict result = core::ratelimit::Verdict::kAllow;
+    bool shadow = false;
+  };
+  std::vector<Decision> decisions;
+  /// A WebSocket upgrade the upstream accepted (101): its connection and any bytes it sent after
+  /// the 101, for the session to relay both ways once the 101 is written.
+  std::unique_ptr<upstream::Conn> tunnel;
+  std::string tunnelLeftover;
+};
+
+struct Worker {
+  unsigned index = 0;  // metrics shard
+  std::set<SessionState*> sessions;
+  SplitMix64 ids;  // request and trace ids: one stream per thread (no lock)
+  asio::io_context ioc{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread thread;
+  std::unique_ptr<upstream::Pool> pool;
+  /// The Redis connection of this thread (store: redis policies), made on first use and remade
+  /// when a reload changes the redis settings.
+  std::unique_ptr<RedisClient> redis;
+  core::ratelimit::redis::Call redisCall;  // reused arguments
+  RedisClient& redisFor(const config::RedisConfig& cfg) {
+    RedisEndpoint ep;
+    ep.host = cfg.address.host;
+    ep.port = cfg.address.port;
+    ep.username = cfg.username;
+    ep.password = cfg.password;
+    ep.database = cfg.database;
+    ep.connectTimeout = cfg.connectTimeout;
+    ep.stuckAfter = std::max<core::Duration>(std::chrono::seconds(1), cfg.timeout * 10);
+    if (!redis || !(redis->endpoint() == ep)) redis = std::make_unique<RedisClient>(ioc, std::move(ep));
+    return *redis;
+  }
+};
+
+/// Collects the applied rate-limit decisions of one request, for its response fields.
+class SessionHooks final : public flow::FlowHooks {
+ public:
+  SessionHooks(ProxyMetrics& metrics, unsigned shard, std::function<void(std::uint32_t, core::TimePoint)> wake,
+               const Ticket* ticket = nullptr)
+      : metrics_(metrics), shard_(shard), wake_(std::move(wake)), ticket_(ticket) {}
+  void wakeAt(std::uint32_t service, core::TimePoint at) override { wake_(service, at); }
+  struct Applied {
+    core::ratelimit::PolicyDecision decision;
+    const core::ratelimit::RateLimitPolicy* policy = nullptr;
+  };
+  void onRateLimit(const flow::RateLimitEvaluation& ev) override {
+    if (ticket_ != nullptr && ticket_->generation) {
+      const auto& ids = hostOf(*ticket_->generation).ids;
+      if (ev.route < ids.policies.size() && ev.policy < ids.policies[ev.route].size())
+        metrics_.rateLimit(shard_, ids.policies[ev.route][ev.policy], ev.decision->wouldBe);
+    }
+    logged.push_back(RequestInfo::Decision{&ev.spec->spec().name, ev.decision->wouldBe, ev.spec->spec().shadow});
+    if (ev.spec->spec().shadow) return;  // a dry run is invisible to clients
+    applied.push_back(Applied{*ev.decision, ev.spec});
+  }
+  /// The fields of the binding decision: the rejecting one, else the one with the least quota
+  /// left (as a share of its limit).
+  std::vector<core::ratelimit::HeaderField> fields() const {
+    std::vector<core::ratelimit::HeaderField> out;
+    const Applied* best = nullptr;
+    double bestShare = 2.0;
+    for (const Applied& a : applied) {
+      if (a.decision.verdict == core::ratelimit::Verdict::kReject) {
+        best = &a;
+        break;
+      }
+      const auto& d = a.decision.bindingDecision();
+      const double share = d.limit == 0 ? 1.0 : static_cast<double>(d.remaining) / static_cast<double>(d.limit);
+      if (share < bestShare) {
+        best = &a;
+        bestShare = share;
+      }
+    }
+    if (best != nullptr) core::ratelimit::appendRateLimitHeaders(best->decision, best->policy->spec(), out);
+    return out;
+  }
+  std::vector<Applied> applied;
+  std::vector<RequestInfo::Decision> logged;
+
+ private:
+  ProxyMetrics& metrics_;
+  unsigned shard_;
+  std::function<void(std::uint32_t, core::TimePoint)> wake_;
+  const Ticket* ticket_;
+};
+
+struct Server::Impl {
+  Impl(std::shared_ptr<const config::GatewayConfig> cfg, ServerOptions o)
+      : options(std::move(o)), config(std::move(cfg)) {}
+
+  /// A runtime, flow and host data for `cfg` (not yet current). Error text in `error`.
+  std::shared_ptr<Generation> buildGeneration(std::shared_ptr<const config::GatewayConfig> cfg, std::string& error);
+  std::mutex reloadMutex;  // one reload at a time
+  Server* owner = nullptr;
+
+  ~Impl() {
+    // I/O objects before the contexts they belong to (declaration order does not give that for
+    // the wake timer), and the workers (their io_contexts hold the sessions' coroutine frames).
+    wakeTimer.reset();
+    timelineTimer.reset();
+    adminAcceptor.reset();
+    acceptor.reset();
+    alsoAcceptors.clear();
+    tlsAcceptor.reset();
+    workers.clear();
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  ServerOptions options;
+  std::shared_ptr<const config::GatewayConfig> config;
+  std::unique_ptr<ProxyMetrics> metrics;  // the runtime's event sink: declared before the gateway
+  std::unique_ptr<LiveGateway> gateway;
+  AccessLog accessLog;
+  EventStream events;
+  // Active health checks: one coroutine per checked target on the accept thread, for the current
+  // generation; a reload bumps the epoch, which ends the old checks, and starts new ones.
+  std::atomic<std::uint64_t> healthEpoch{0};
+  void startHealthChecks(const Generation& g);
+  asio::awaitable<void> healthCheckLoop(std::uint64_t epoch, std::uint64_t generation, std::uint32_t service,
+                                        std::uint32_t target, std::string serviceName, TargetAddress address,
+                                        config::HealthCheckConfig check);
+  core::TimePoint startedAt{};
+  asio::awaitable<std::string> probe(const TargetAddress& address, const config::HealthCheckConfig& check);
+  std::optional<asio::steady_timer> timelineTimer;
+  std::uint64_t timelineIndex = 0;
+  void scheduleTimeline();
+  asio::awaitable<void> eventStreamSession(beast::tcp_stream& stream, unsigned version);
+
+  // Policy wake-ups (breaker open -> half-open, outlier returns) on a timer of the accept thread,
+  // so their events and the breaker gauges are on time even when no request arrives.
+  std::mutex wakeMutex;
+  std::vector<core::TimePoint> wakeAt;  // per service; TimePoint::max(): none
+  std::optional<asio::steady_timer> wakeTimer;
+  core::TimePoint wakeArmed = core::TimePoint::max();
+  void requestWake(std::uint32_t service, core::TimePoint at);  // from flow hooks (gateway mutex held)
+  void armWakeTimer();                                          // on the accept thread
+  void onWakeTimer();
+  void logLine(const Request* req, const std::string& peer, const Response& res, const RequestInfo& info,
+               std::chrono::system_clock::time_point arrivalWall, core::Duration took);
+  [[nodiscard]] core::TimePoint now() const { return options.clock ? options.clock() : monotonicNow(); }
+  asio::io_context acceptContext{1};
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::unique_ptr<tcp::acceptor>> alsoAcceptors;  // ServerOptions::alsoListen
+  std::optional<tcp::acceptor> adminAcceptor;
+  std::uint16_t adminBoundPort = 0;
+  std::atomic<bool> ready{false};
+  std::atomic<bool> draining{false};
+  std::mutex drainMutex;
+  std::condition_variable drainCv;
+  std::int64_t liveSessions = 0;  // guarded by drainMutex
+  std::atomic<std::size_t> openConnections{0};  // accepted and not yet closed (the cap)
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::thread acceptThread;
+  std::atomic<std::size_t> nextWorker{0};
+  std::atomic<bool> stopped{false};
+  std::uint16_t boundPort = 0;
+
+
+
+  /// Accepts on `listener` and hands connections to the I/O threads in turn; `tls`: the TLS
+  /// listener (sessions start with a handshake on the current certificates).
+  asio::awaitable<void> acceptLoop(tcp::acceptor& listener, bool tls);
+  /// /metrics: the shared counters plus the pools' idle connections, asked of each I/O thread on
+  /// its own thread at scrape time (nothing on the request path); a busy thread that does not
+  /// answer within 100 ms is left out of the gauge.
+  std::string renderMetrics();
+  asio::awaitable<void> adminLoop();
+  asio::awaitable<void> adminSession(tcp::socket socket);
+  asio::awaitable<void> session(tcp::socket socket, Worker& worker, std::shared_ptr<ServerTls> tls);
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& stream, Worker& worker, const std::string& peer, bool secure);
+  /// Runs one request through the flow to its answer. `more`: the rest of a body larger than the
+  /// buffer, still on the client connection (null: req.body() is all of it). `pending`: set when
+  /// the answer's body is larger than the buffer (its first block is in the answer's body).
+  asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info,
+                                   bool secure, ClientBody* more, std::unique_ptr<upstream::PendingBody>& pending,
+                                   SessionScratch& scratch);
+  // TLS listener (config `tls`): its acceptor, and the certificates new connections get (those of
+  // the latest generation that has a tls section).
+  std::optional<tcp::acceptor> tlsAcceptor;
+  std::uint16_t tlsBoundPort = 0;
+  std::mutex tlsMutex;
+  std::shared_ptr<ServerTls> serverTls;
+  std::uint16_t redirectPort = 0;  // the TLS port as clients reach it (config tls.listen)
+  bool redirectToTls = false;      // the plain listener answers 308 to https
+  Response redirectResponse(const Request& req) const;
+  std::atomic<std::size_t> openTunnels{0};
+  asio::awaitable<core::resilience::CallOutcome> upgradeTry(Worker& worker, const TargetAddress& target,
+                                                           const std::string& wire, core::TimePoint deadline,
+                                                           Response& out, RequestInfo& info);
+  template <class ClientStream>
+  asio::awaitable<void> relay(ClientStream& client, beast::flat_buffer& clientBuffer, RequestInfo& info);
+  template <class ClientStream, class UpstreamStream>
+  asio::awaitable<void> tunnel(ClientStream& client, beast::flat_buffer& clientBuffer, UpstreamStream& upstream,
+                               std::string leftover);
+  /// One try: the request (`wire`: head and buffered body; `more`: the rest of a large body,
+  /// relayed with `framing`), then the answer's header and a body that fits the buffer into
+  /// `out`; a larger body's first block goes to `out`, the rest stays in `pending`.
+  asio::awaitable<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target,
+                                                        const std::string& wire, bool headRequest,
+                                                        core::TimePoint deadline, Response& out, ClientBody* more,
+                                                        upstream::Framing framing,
+                                                        std::unique_ptr<upstream::PendingBody>& pending);
+};
+
+
+}  // namespace gatelab::proxy
