@@ -7,7 +7,8 @@
 #               on every request): gatelab token_bucket 10^6/s, nginx limit_req 10^6 r/s + burst
 #   redis       gatelab only (nginx has no shared-store limiter): the rate-limit case with
 #               `store: redis`, against a local redis-server (one EVALSHA per request, pipelined)
-# Requests/s and wrk's latency percentiles (p50, p99) go to standard output and
+# Requests/s, wrk's latency percentiles (p50, p99) and the proxy's CPU time per request (user and
+# system microseconds, from /proc; nginx: master and workers) go to standard output and
 # out/bench/proxy.txt; the figures in docs/performance.md come from here.
 #
 #   bench/proxy.sh                                  1 proxy thread, 32 connections, 10 s per case
@@ -113,27 +114,44 @@ wait_port() {
   return 1
 }
 
-# wrk's output -> "requests/s p50 p99" (latencies in ms)
-measure() {  # PORT
-  local out
-  out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$1/" 2>&1)
+# CPU time (user and system clock ticks) of the given processes, summed: "utime stime".
+cpu_ticks() {  # PID...
+  local u=0 s=0 pid
+  for pid in "$@"; do
+    read -r pu ps < <(awk '{print $14, $15}' "/proc/$pid/stat")
+    u=$((u + pu)) s=$((s + ps))
+  done
+  echo "$u $s"
+}
+
+# wrk's output -> "requests/s p50 p99 user_us sys_us" (latencies in ms; the proxy processes' CPU
+# microseconds per request, user and system, from /proc: steadier than requests/s on a shared VM)
+measure() {  # PORT PID...
+  local out port=$1
+  shift
+  local u0 s0 u1 s1 hz
+  hz=$(getconf CLK_TCK)
+  read -r u0 s0 < <(cpu_ticks "$@")
+  out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$port/" 2>&1)
+  read -r u1 s1 < <(cpu_ticks "$@")
   if grep -q "Non-2xx" <<<"$out"; then
     echo "proxy.sh: non-2xx answers during the run:" >&2
     echo "$out" >&2
   fi
-  awk '
+  awk -v u0="$u0" -v u1="$u1" -v s0="$s0" -v s1="$s1" -v hz="$hz" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /requests in/ { n = $1 }
     /Requests\/sec:/ { rps = $2 }
     $1 == "50%" { p50 = ms($2) }
     $1 == "99%" { p99 = ms($2) }
-    END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }' <<<"$out"
+    END { printf "%.0f %.3f %.3f %.2f %.2f\n", rps, p50, p99, (u1 - u0) * 1e6 / hz / n, (s1 - s0) * 1e6 / hz / n }' <<<"$out"
 }
 
 wait_port $up_port
 report="$work/../proxy.txt"
 {
   echo "# bench/proxy.sh: $threads proxy thread(s)/worker(s), wrk 1 thread $connections connections ${duration}s, on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(date -u +%Y-%m-%d)"
-  printf '%-10s %-11s %12s %10s %10s\n' proxy case requests/s p50_ms p99_ms
+  printf '%-10s %-11s %12s %10s %10s %9s %9s\n' proxy case requests/s p50_ms p99_ms user_us sys_us
 } | tee "$report"
 
 run_gatelab() {  # CASE GATELAB_POLICY [TOP_LEVEL_LINES]
@@ -142,8 +160,8 @@ run_gatelab() {  # CASE GATELAB_POLICY [TOP_LEVEL_LINES]
   local gp=$!
   wait_port $gl_port
   wrk -t1 -c"$connections" -d1s "http://127.0.0.1:$gl_port/" >/dev/null 2>&1
-  read -r rps p50 p99 < <(measure $gl_port)
-  printf '%-10s %-11s %12s %10s %10s\n' gatelab "$1" "$rps" "$p50" "$p99" | tee -a "$report"
+  read -r rps p50 p99 cu cs < <(measure $gl_port $gp)
+  printf '%-10s %-11s %12s %10s %10s %9s %9s\n' gatelab "$1" "$rps" "$p50" "$p99" "$cu" "$cs" | tee -a "$report"
   kill -TERM $gp; wait $gp 2>/dev/null || true
 }
 
@@ -153,8 +171,8 @@ run_case() {  # CASE NGINX_HTTP NGINX_LOCATION GATELAB_POLICY
   local np=$!
   wait_port $nginx_port
   wrk -t1 -c"$connections" -d1s "http://127.0.0.1:$nginx_port/" >/dev/null 2>&1  # warm-up
-  read -r rps p50 p99 < <(measure $nginx_port)
-  printf '%-10s %-11s %12s %10s %10s\n' nginx "$1" "$rps" "$p50" "$p99" | tee -a "$report"
+  read -r rps p50 p99 cu cs < <(measure $nginx_port $np $(pgrep -P $np))
+  printf '%-10s %-11s %12s %10s %10s %9s %9s\n' nginx "$1" "$rps" "$p50" "$p99" "$cu" "$cs" | tee -a "$report"
   kill $np; wait $np 2>/dev/null || true
   run_gatelab "$1" "$4"
 }
