@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gatelab::proxy {
@@ -31,20 +32,29 @@ struct TraceParent {
 [[nodiscard]] std::optional<TraceParent> parseTraceParent(std::string_view value);
 [[nodiscard]] std::string formatTraceParent(const TraceParent& t);
 
-/// `n` random bytes as lower-case hex (2n characters), from `draw` (64 random bits per call).
+/// Appends `bytes` random bytes as lower-case hex (2 * bytes characters) to `out`, from `draw`
+/// (64 random bits per call).
 template <class Draw>
-std::string randomHex(std::size_t bytes, Draw&& draw) {
+void appendRandomHex(std::string& out, std::size_t bytes, Draw&& draw) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
+  const std::size_t at = out.size();
+  out.resize(at + bytes * 2);
+  char* p = out.data() + at;
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < bytes; ++i) {
     if (i % 8 == 0) bits = draw();
     const auto b = static_cast<unsigned>(bits & 0xFF);
     bits >>= 8;
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xF];
+    *p++ = kDigits[b >> 4];
+    *p++ = kDigits[b & 0xF];
   }
+}
+
+/// `bytes` random bytes as lower-case hex (2 * bytes characters), from `draw`.
+template <class Draw>
+std::string randomHex(std::size_t bytes, Draw&& draw) {
+  std::string out;
+  appendRandomHex(out, bytes, std::forward<Draw>(draw));
   return out;
 }
 

@@ -624,19 +624,25 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     }
     head += "X-Request-ID: ";
     const std::string_view clientId = req["x-request-id"];
-    info.requestId = acceptableRequestId(clientId) ? std::string(clientId)
-                                                   : randomHex(16, [&worker] { return worker.ids.next(); });
-    head += info.requestId;
-    TraceParent tp;
-    if (auto parsed = parseTraceParent(req["traceparent"])) {
-      tp = std::move(*parsed);
+    auto draw = [&worker] { return worker.ids.next(); };
+    if (acceptableRequestId(clientId)) {
+      info.requestId.assign(clientId);
     } else {
-      tp.traceId = randomHex(16, [&worker] { return worker.ids.next(); });
-      tp.flags = 0;
+      info.requestId.clear();
+      appendRandomHex(info.requestId, 16, draw);
     }
-    tp.parentId = randomHex(8, [&worker] { return worker.ids.next(); });  // this hop's span
+    head += info.requestId;
     head += "\r\ntraceparent: ";
-    head += formatTraceParent(tp);
+    if (auto parsed = parseTraceParent(req["traceparent"])) {
+      parsed->parentId = randomHex(8, draw);  // this hop's span
+      head += formatTraceParent(*parsed);
+    } else {  // a new trace, written in place: 00-<trace id>-<this hop's span>-00
+      head += "00-";
+      appendRandomHex(head, 16, draw);
+      head += '-';
+      appendRandomHex(head, 8, draw);
+      head += "-00";
+    }
     head += "\r\n";
   };
   // A body read whole is framed with Content-Length (a chunked one too); so is an empty one for the

@@ -209,6 +209,7 @@ class SessionHooks final : public flow::FlowHooks {
   /// left (as a share of its limit).
   std::vector<core::ratelimit::HeaderField> fields() const {
     std::vector<core::ratelimit::HeaderField> out;
+    out.reserve(6);
     const Applied* best = nullptr;
     double bestShare = 2.0;
     for (const Applied& a : applied) {

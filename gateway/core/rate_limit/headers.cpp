@@ -10,15 +10,16 @@ std::int64_t ceilSeconds(Duration d) noexcept {
 
 namespace {
 
-std::string sfString(const std::string& name, std::size_t index, std::size_t count) {
-  std::string out = "\"";
+// Appends the policy's name as a structured-field string ("name", or "name.i" for one of several
+// limits), escaped.
+void appendSfString(std::string& out, const std::string& name, std::size_t index, std::size_t count) {
+  out.push_back('"');
   for (char c : name) {
     if (c == '"' || c == '\\') out.push_back('\\');
     if (c >= 0x20 && c < 0x7f) out.push_back(c);
   }
   if (count > 1) out.append(".").append(std::to_string(index));
   out.push_back('"');
-  return out;
 }
 
 }  // namespace
@@ -35,14 +36,17 @@ void appendRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& 
   }
   if (ietf) {
     std::string policy;
+    policy.reserve((spec.name.size() + 48) * d.limitCount);
     for (std::size_t i = 0; i < d.limitCount; ++i) {
       if (!policy.empty()) policy += ", ";
-      policy += sfString(spec.name, i, spec.limits.size());
+      appendSfString(policy, spec.name, i, spec.limits.size());
       policy.append(";q=").append(std::to_string(d.limits[i].limit));
       policy.append(";w=").append(std::to_string(ceilSeconds(d.limits[i].window)));
     }
     out.push_back({"RateLimit-Policy", std::move(policy)});
-    std::string current = sfString(spec.name, d.binding, spec.limits.size());
+    std::string current;
+    current.reserve(spec.name.size() + 48);
+    appendSfString(current, spec.name, d.binding, spec.limits.size());
     current.append(";r=").append(std::to_string(b.remaining));
     current.append(";t=").append(std::to_string(ceilSeconds(b.reset)));
     out.push_back({"RateLimit", std::move(current)});

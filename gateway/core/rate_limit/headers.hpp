@@ -12,6 +12,7 @@
 // invisible to clients.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/core/rate_limit/policy.hpp"
@@ -19,7 +20,7 @@
 namespace gatelab::core::ratelimit {
 
 struct HeaderField {
-  std::string name;
+  std::string_view name;  ///< a static literal ("X-RateLimit-Limit", "RateLimit"...)
   std::string value;
   friend bool operator==(const HeaderField&, const HeaderField&) = default;
 };
