@@ -8,7 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <sstream>
 #include <system_error>
+
+#include <yaml-cpp/eventhandler.h>
 
 #include "gateway/config/detail/sections.hpp"
 #include "gateway/config/detail/text_checks.hpp"
@@ -28,8 +32,9 @@ using detail::at;
 using detail::inQuotes;
 
 // Allowed top-level keys, in documentation order.
-constexpr std::array<std::string_view, 9> kTopKeys{"version",     "listen", "admin",    "threads", "tls",
-                                                   "compression", "redis",  "services", "routes"};
+constexpr std::array<std::string_view, 11> kTopKeys{"version", "listen",    "admin",            "threads",
+                                                    "tls",     "compression", "redis", "consumers",
+                                                    "identity_headers", "services", "routes"};
 constexpr std::array<std::string_view, 7> kRedisKeys{"address", "username", "password", "database",
                                                      "timeout", "connect_timeout", "key_prefix"};
 constexpr std::array<std::string_view, 3> kCompressionKeys{"types", "min_size", "level"};
@@ -239,6 +244,30 @@ void checkServiceRefs(Sink& sink, const std::vector<ServiceDraft>& services, con
   }
 }
 
+// key_auth policies need consumers (their keys), and the consumers they name must exist.
+void checkConsumerRefs(Sink& sink, const detail::ConsumersDraft& consumers, const std::vector<RouteDraft>& routes) {
+  std::vector<std::string> ids;
+  for (const Located& id : consumers.ids) {
+    if (std::find(ids.begin(), ids.end(), id.value) == ids.end()) ids.push_back(id.value);
+  }
+  for (const RouteDraft& r : routes) {
+    if (ids.empty()) {
+      for (const Located& user : r.consumerUsers) {
+        sink.error(user.mark, user.path,
+                   user.value + " needs consumers, and the config defines none: add a top-level consumers: list with "
+                                "their API keys",
+                   "consumers: [{id: NAME, groups: [...], keys: [KEY or sha256:HEX, ...]}] at the top level");
+      }
+      continue;
+    }
+    for (const Located& ref : r.consumerRefs) {
+      if (std::find(ids.begin(), ids.end(), ref.value) != ids.end()) continue;
+      sink.error(ref.mark, ref.path, "unknown consumer " + inQuotes(ref.value) + didYouMean(ref.value, ids),
+                 "a consumer id defined under consumers: " + joinNames(std::span<const std::string>(ids)));
+    }
+  }
+}
+
 // Canonical text of a route's match conditions: two routes with the same text match exactly the
 // same requests.
 std::string matchKey(const core::RouteSpec& spec) {
@@ -315,6 +344,10 @@ void validate(Sink& sink, const YAML::Node& root, GatewayConfig& config) {
     }
   }
 
+  detail::ConsumersDraft consumers;
+  if (auto n = top->get("consumers")) consumers = detail::readConsumers(sink, *n);
+  if (auto n = top->get("identity_headers")) detail::readIdentityHeaders(sink, *n, config.identityHeaders);
+
   std::vector<ServiceDraft> services;
   if (auto n = top->get("services")) services = detail::readServices(sink, *n);
   std::vector<RouteDraft> routes;
@@ -344,8 +377,75 @@ void validate(Sink& sink, const YAML::Node& root, GatewayConfig& config) {
     }
   }
 
+  checkConsumerRefs(sink, consumers, routes);
+
+  config.consumers = std::move(consumers.consumers);
   for (ServiceDraft& s : services) config.services.push_back(std::move(s.config));
   for (RouteDraft& r : routes) config.routes.push_back(std::move(r.config));
+}
+
+// The documents of a YAML stream, counted without building them. yaml-cpp 0.7's LoadAll never
+// returns on some malformed streams (a stray ',' at the top level, jbeder/yaml-cpp#1040): its parser
+// reports empty document after empty document without consuming input, and LoadAll collects them
+// until memory runs out. Counting with an event handler stops there (a document that starts where
+// the previous one started), and only the first document is then built, with YAML::Load.
+constexpr std::size_t kMaxDocumentsScanned = 1000;
+
+struct DocumentScan {
+  std::size_t documents = 0;
+  Mark second{1, 1};                    ///< where the second document's content starts
+  std::optional<YAML::Mark> stuckAt;    ///< the parser stopped making progress here
+};
+
+class DocumentCounter final : public YAML::EventHandler {
+ public:
+  explicit DocumentCounter(DocumentScan& scan) : scan_(scan) {}
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (scan_.documents > 0 && mark.pos == lastStart_) stuck_ = true;
+    lastStart_ = mark.pos;
+    if (stuck_) {
+      scan_.stuckAt = mark;
+      return;
+    }
+    ++scan_.documents;
+    if (scan_.documents == 2) scan_.second = Mark{mark.line + 1, mark.column + 1};
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { node(mark); }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+  [[nodiscard]] bool stuck() const noexcept { return stuck_; }
+
+ private:
+  // The second document's root: the position its diagnostic points at.
+  void node(const YAML::Mark& mark) {
+    if (scan_.documents == 2 && !secondNode_ && !stuck_) {
+      secondNode_ = true;
+      scan_.second = Mark{mark.line + 1, mark.column + 1};
+    }
+  }
+  DocumentScan& scan_;
+  int lastStart_ = -1;
+  bool stuck_ = false;
+  bool secondNode_ = false;
+};
+
+DocumentScan scanDocuments(const std::string& text) {
+  DocumentScan scan;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter(scan);
+  while (scan.documents < kMaxDocumentsScanned && !counter.stuck() && parser.HandleNextDocument(counter)) {
+  }
+  return scan;
 }
 
 LoadResult finish(Sink& sink, GatewayConfig&& config) {
@@ -375,13 +475,21 @@ LoadResult loadConfigString(std::string_view yaml, std::string_view displayName)
       return singleError(displayName, "the config is " + std::to_string(yaml.size()) + " bytes; the limit is " +
                                           std::to_string(kMaxConfigBytes));
     }
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
-    if (documents.size() > 1) {
-      sink.error(detail::markOf(documents[1], Mark{1, 1}), "",
-                 "a config file holds one YAML document; found " + std::to_string(documents.size()),
+    const std::string text(yaml);
+    const DocumentScan scan = scanDocuments(text);
+    if (scan.stuckAt) {
+      const std::size_t pos = static_cast<std::size_t>(std::max(scan.stuckAt->pos, 0));
+      const std::string what = pos < text.size() ? inQuotes(text.substr(pos, 1)) : std::string("end of input");
+      sink.error(Mark{scan.stuckAt->line + 1, scan.stuckAt->column + 1}, "",
+                 "YAML syntax error: unexpected " + what + "; the parser cannot continue from here",
+                 "a YAML mapping; a ',' belongs inside [...] or {...}");
+    } else if (scan.documents > 1) {
+      sink.error(scan.second, "",
+                 "a config file holds one YAML document; found " + std::to_string(scan.documents) +
+                     (scan.documents >= kMaxDocumentsScanned ? " or more" : ""),
                  "a single document (remove the extra '---')");
     } else {
-      validate(sink, documents.empty() ? YAML::Node{} : documents.front(), config);
+      validate(sink, scan.documents == 0 ? YAML::Node{} : YAML::Load(text), config);
     }
   } catch (const YAML::Exception& e) {
     // yaml-cpp's ParserException (and friends) carry the 0-based position of the problem.

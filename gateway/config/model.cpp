@@ -1,5 +1,7 @@
 #include "gateway/config/model.hpp"
 
+#include <array>
+
 namespace gatelab::config {
 
 const ServiceConfig* GatewayConfig::findService(std::string_view name) const noexcept {
@@ -28,6 +30,12 @@ std::vector<core::RouteSpec> GatewayConfig::routeSpecs() const {
   out.reserve(routes.size());
   for (const RouteConfig& r : routes) out.push_back(r.spec);
   return out;
+}
+
+std::string_view policyKind(const PolicySpec& policy) noexcept {
+  static constexpr std::array<std::string_view, std::variant_size_v<PolicySpec>> kNames{
+      "rate_limit", "jwt", "key_auth", "acl", "cors", "request_headers", "response_headers"};
+  return policy.valueless_by_exception() ? std::string_view("?") : kNames[policy.index()];
 }
 
 std::vector<const core::ratelimit::RateLimitPolicySpec*> GatewayConfig::rateLimitPolicies() const {

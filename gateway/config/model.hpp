@@ -6,9 +6,11 @@
 // mutated), keep the old one alive while a reload validates the new one.
 //
 // Route and policy values are the core's spec types (core::RouteSpec,
-// core::ratelimit::RateLimitPolicySpec), and a service's resilience settings are the core's config
-// structs (core::resilience::Timeouts, RetryConfig, BreakerConfig, OutlierConfig, LbConfig), so the
-// router, limiter and resilience factories consume them directly (runtime.hpp).
+// core::ratelimit::RateLimitPolicySpec, core::auth::AclSpec, core::shaping::CorsSpec...), and a
+// service's resilience settings are the core's config structs (core::resilience::Timeouts,
+// RetryConfig, BreakerConfig, OutlierConfig, LbConfig), so the router, limiter, resilience and
+// access factories consume them directly (runtime.hpp). Secrets are kept only in the form the core
+// needs: API keys as SHA-256 digests, JWT keys as loaded verification keys (no secret text).
 
 #include <chrono>
 #include <cstdint>
@@ -19,6 +21,12 @@
 #include <vector>
 
 #include "gateway/config/address.hpp"
+#include "gateway/core/auth/acl.hpp"
+#include "gateway/core/auth/api_key.hpp"
+#include "gateway/core/auth/identity.hpp"
+#include "gateway/core/auth/jwk.hpp"
+#include "gateway/core/auth/jwt.hpp"
+#include "gateway/core/auth/token_source.hpp"
 #include "gateway/core/rate_limit/policy_spec.hpp"
 #include "gateway/core/resilience/circuit_breaker.hpp"
 #include "gateway/core/resilience/load_balancer.hpp"
@@ -28,6 +36,8 @@
 #include "gateway/core/resilience/target_set.hpp"
 #include "gateway/core/resilience/timeouts.hpp"
 #include "gateway/core/route_spec.hpp"
+#include "gateway/core/shaping/cors.hpp"
+#include "gateway/core/shaping/header_transform.hpp"
 #include "gateway/core/time.hpp"
 
 namespace gatelab::config {
@@ -122,9 +132,74 @@ struct ServiceConfig {
   [[nodiscard]] std::vector<core::resilience::TargetSpec> targetSpecs() const;
 };
 
-/// A policy attached to a route. One alternative per policy kind; later kinds (jwt, key_auth,
-/// acl, cors, cache, transform...) are added as alternatives.
-using PolicySpec = std::variant<core::ratelimit::RateLimitPolicySpec>;
+/// The realm of a WWW-Authenticate challenge when a jwt or key_auth policy names none.
+inline constexpr std::string_view kDefaultRealm = "gatelab";
+
+/// `- jwt:` — verify a bearer JWT (docs/security.md, "JWT"). The keys are loaded when the config
+/// is loaded (inline values and files alike), so a loaded config holds usable keys and no secret
+/// text.
+struct JwtPolicyConfig {
+  core::auth::KeySet keys;     ///< inline `keys` in order, then those of `jwks_file`; never empty
+  core::auth::JwtConfig rules;  ///< leeway, issuers, audiences, required claims, lifetime bounds, size
+  std::vector<core::auth::TokenSource> tokenSources = core::auth::defaultTokenSources();  ///< tried in order
+  std::string realm{kDefaultRealm};  ///< for bearerChallenge()
+  /// Entries of the route's verified-token cache (runtime.hpp: RouteRuntime::jwtCache); absent:
+  /// every token is verified in full.
+  std::optional<std::size_t> cacheEntries;
+  /// The claim whose value becomes RequestView::consumer (e.g. "sub"); empty: none.
+  std::string consumerClaim;
+  std::string jwksFile;  ///< as written (relative to the working directory); empty: none
+  /// JWKS keys left out on purpose (JwksResult::skipped: `use: enc`, unsupported algorithms...),
+  /// one line each, for the host to log at start and reload. Not errors.
+  std::vector<std::string> skippedJwks;
+};
+
+/// `- key_auth:` — API keys of the top-level consumers (docs/security.md, "API keys"). The keys
+/// themselves are GatewayConfig::consumers'; the runtime builds one core::auth::ApiKeyAuth per
+/// policy from this and them.
+struct KeyAuthPolicyConfig {
+  std::vector<core::auth::KeySource> sources{core::auth::KeySource{}};  ///< default: header apikey
+  bool hideCredentials = false;
+  std::string anonymous;  ///< id of a consumer admitted without a valid key; empty: refuse (401)
+  std::string realm{kDefaultRealm};  ///< for apiKeyChallenge()
+};
+
+/// `- request_headers:` — edits to the request's header fields before it is forwarded.
+struct RequestHeadersConfig {
+  core::shaping::HeaderTransformSpec transform;
+};
+
+/// `- response_headers:` — edits to the upstream's response header fields.
+struct ResponseHeadersConfig {
+  core::shaping::HeaderTransformSpec transform;
+};
+
+/// A policy attached to a route. One alternative per policy kind (policyKind() names it):
+/// rate_limit, jwt, key_auth, acl, cors, request_headers, response_headers. Code interested in one
+/// kind uses std::get_if and skips the others.
+using PolicySpec =
+    std::variant<core::ratelimit::RateLimitPolicySpec, JwtPolicyConfig, KeyAuthPolicyConfig, core::auth::AclSpec,
+                 core::shaping::CorsSpec, RequestHeadersConfig, ResponseHeadersConfig>;
+
+/// The YAML name of the policy's kind: "rate_limit", "jwt", "key_auth", "acl", "cors",
+/// "request_headers", "response_headers".
+[[nodiscard]] std::string_view policyKind(const PolicySpec& policy) noexcept;
+
+/// One API key of a consumer: only its digest is kept (a key written in plain text is hashed when
+/// the config is loaded).
+struct ConsumerKey {
+  std::string id;      ///< credential name for logs and X-Credential-Identifier; may be empty
+  std::string digest;  ///< "sha256:" + 64 lower-case hex digits (core::auth::hashApiKey form)
+  friend bool operator==(const ConsumerKey&, const ConsumerKey&) = default;
+};
+
+/// `consumers:` — an identity authentication resolves to (Kong's consumer).
+struct ConsumerConfig {
+  std::string id;                   ///< unique
+  std::vector<std::string> groups;  ///< for ACLs and X-Consumer-Groups
+  std::vector<ConsumerKey> keys;    ///< API keys (key_auth)
+  friend bool operator==(const ConsumerConfig&, const ConsumerConfig&) = default;
+};
 
 /// A route: what it matches and where it sends traffic (the core's RouteSpec), plus its policies
 /// in the order they were written (the order they run).
@@ -189,6 +264,10 @@ struct GatewayConfig {
   std::optional<CompressionConfig> compression;  ///< absent: the proxy never compresses
   std::optional<RedisConfig> redis;  ///< required when a rate-limit policy says store: redis
   std::optional<TlsConfig> tls;      ///< absent: no TLS listener
+  std::vector<ConsumerConfig> consumers;  ///< in file order, ids unique, no key twice
+  /// `identity_headers:` — the field names that tell the upstream who authenticated; applied on
+  /// routes with a jwt or key_auth policy (Kong's names by default).
+  core::auth::IdentitySpec identityHeaders;
   std::vector<ServiceConfig> services;  ///< in file order, names unique
   std::vector<RouteConfig> routes;      ///< in file order, names unique
   std::string source;                   ///< display name of the file it came from

@@ -377,7 +377,17 @@ BuiltPolicy buildRateLimitPolicy(Sink& sink, const Node& body, const PolicyConte
 
   // key, on_missing_key
   if (auto n = m->get("key")) {
-    if (auto key = readKey(sink, *n)) spec.key = std::move(*key);
+    if (auto key = readKey(sink, *n)) {
+      spec.key = std::move(*key);
+      // A key on the consumer or a claim reads what authentication establishes (routes.cpp
+      // checks it comes after the route's jwt / key_auth).
+      for (const KeyComponent& c : spec.key) {
+        if (c.part != KeyPart::kConsumer && c.part != KeyPart::kJwtClaim) continue;
+        built.readsIdentity =
+            Located{c.part == KeyPart::kConsumer ? "key consumer" : "key jwt:" + c.name, n->mark, n->path};
+        break;
+      }
+    }
   } else {
     spec.key = {KeyComponent{KeyPart::kClientIp, {}}};
   }

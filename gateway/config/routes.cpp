@@ -302,6 +302,7 @@ void readDestination(Sink& sink, const Mapping& route, RouteDraft& draft) {
 struct PolicyItem {
   const PolicyKind* kind = nullptr;
   Node body;
+  Mark keyMark;  ///< where the kind's key is written
 };
 
 std::optional<PolicyItem> readPolicyItem(Sink& sink, const Node& item, std::span<const std::string_view> kindNames) {
@@ -343,9 +344,90 @@ std::optional<PolicyItem> readPolicyItem(Sink& sink, const Node& item, std::span
       return std::nullopt;
     }
     const YAML::Node body = it->second;
-    out = PolicyItem{found, Node{body, path, body.IsNull() ? keyMark : markOf(body, keyMark)}};
+    out = PolicyItem{found, Node{body, path, body.IsNull() ? keyMark : markOf(body, keyMark)}, keyMark};
   }
   return out;
+}
+
+std::string where(const Sink& sink, const PolicyItem& p) { return p.body.path + " at " + sink.file() + ":" + at(p.keyMark); }
+
+// The rules on where policies stand in a route's list (the order they run in): at most one of
+// some kinds; cors before authentication; acl (and whatever reads the consumer or claims) after
+// it; acl and claim readers need an authentication policy to read from.
+void checkPlacement(Sink& sink, const std::vector<std::optional<PolicyItem>>& parsed,
+                    const std::vector<BuiltPolicy>& built) {
+  const PolicyItem* firstAuth = nullptr;
+  const PolicyItem* lastAuth = nullptr;
+  const PolicyItem* jwt = nullptr;
+  for (const std::optional<PolicyItem>& p : parsed) {
+    if (!p || p->kind->placement != PolicyPlacement::kAuthentication) continue;
+    if (firstAuth == nullptr) firstAuth = &*p;
+    lastAuth = &*p;
+    if (p->kind->name == "jwt" && jwt == nullptr) jwt = &*p;
+  }
+  auto indexOf = [&](const PolicyItem* item) {
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      if (parsed[i] && &*parsed[i] == item) return i;
+    }
+    return parsed.size();
+  };
+  const std::size_t firstAuthIndex = firstAuth != nullptr ? indexOf(firstAuth) : parsed.size();
+  const std::size_t lastAuthIndex = lastAuth != nullptr ? indexOf(lastAuth) : 0;
+
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    if (!parsed[i]) continue;
+    const PolicyItem& p = *parsed[i];
+    const std::string kind(p.kind->name);
+    if (p.kind->oncePerRoute) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (!parsed[j] || parsed[j]->kind != p.kind) continue;
+        sink.error(p.keyMark, p.body.path,
+                   "a route has at most one " + kind + " policy; the first is " + where(sink, *parsed[j]),
+                   "one " + kind + " policy per route: merge the two");
+        break;
+      }
+    }
+    switch (p.kind->placement) {
+      case PolicyPlacement::kBeforeAuthentication:
+        if (firstAuth != nullptr && firstAuthIndex < i) {
+          sink.error(p.keyMark, p.body.path,
+                     kind + " must come before " + std::string(firstAuth->kind->name) + " (" + where(sink, *firstAuth) +
+                         "): browsers send CORS preflight requests without credentials, so authentication would "
+                         "refuse them before " + kind + " could answer",
+                     kind + " listed before the route's jwt and key_auth policies");
+        }
+        break;
+      case PolicyPlacement::kAfterAuthentication:
+        if (firstAuth == nullptr) {
+          sink.error(p.keyMark, p.body.path,
+                     kind + " needs an authentication policy on the route: without jwt or key_auth nobody is ever "
+                            "authenticated, so every request would get the same answer",
+                     "a jwt or key_auth policy listed before the " + kind);
+        } else if (lastAuthIndex > i) {
+          sink.error(p.keyMark, p.body.path,
+                     kind + " must come after " + std::string(lastAuth->kind->name) + " (" + where(sink, *lastAuth) +
+                         "): it judges who authentication established",
+                     kind + " listed after the route's jwt and key_auth policies");
+        }
+        break;
+      case PolicyPlacement::kAnywhere:
+      case PolicyPlacement::kAuthentication:
+        break;
+    }
+    if (i >= built.size()) continue;
+    if (const auto& reads = built[i].readsIdentity; reads && lastAuth != nullptr && lastAuthIndex > i) {
+      sink.error(reads->mark, reads->path,
+                 kind + " reads " + reads->value + " before " + std::string(lastAuth->kind->name) + " (" +
+                     where(sink, *lastAuth) + ") has established it, so it would always be missing",
+                 kind + " listed after the route's jwt and key_auth policies");
+    }
+    if (const auto& reads = built[i].readsClaims; reads && jwt == nullptr && firstAuth != nullptr) {
+      sink.error(reads->mark, reads->path,
+                 kind + " reads " + reads->value + " from a verified JWT's claims, but the route has no jwt policy (only " +
+                     std::string(firstAuth->kind->name) + "), so they would never be found",
+                 "a jwt policy on the route, or no " + reads->value);
+    }
+  }
 }
 
 void readPolicies(Sink& sink, const Node& node, RouteDraft& draft) {
@@ -358,7 +440,9 @@ void readPolicies(Sink& sink, const Node& node, RouteDraft& draft) {
   parsed.reserve(items->size());
   for (const Node& item : *items) parsed.push_back(readPolicyItem(sink, item, kindNames));
 
-  for (const std::optional<PolicyItem>& p : parsed) {
+  std::vector<BuiltPolicy> built(parsed.size());
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    const std::optional<PolicyItem>& p = parsed[i];
     if (!p) continue;
     PolicyContext context{draft.name ? draft.name->value : std::string{}, 0, 0};
     for (const std::optional<PolicyItem>& q : parsed) {
@@ -366,10 +450,15 @@ void readPolicies(Sink& sink, const Node& node, RouteDraft& draft) {
       if (&q == &p) context.kindIndex = context.kindCount;
       ++context.kindCount;
     }
-    BuiltPolicy built = p->kind->build(sink, p->body, context);
-    if (built.name) draft.policyNames.push_back(std::move(*built.name));
-    if (built.redisStore) draft.redisStores.push_back(std::move(*built.redisStore));
-    if (built.spec) draft.config.policies.push_back(std::move(*built.spec));
+    built[i] = p->kind->build(sink, p->body, context);
+  }
+  checkPlacement(sink, parsed, built);
+  for (BuiltPolicy& b : built) {
+    if (b.name) draft.policyNames.push_back(std::move(*b.name));
+    if (b.redisStore) draft.redisStores.push_back(std::move(*b.redisStore));
+    if (b.usesConsumers) draft.consumerUsers.push_back(std::move(*b.usesConsumers));
+    if (b.consumerRef) draft.consumerRefs.push_back(std::move(*b.consumerRef));
+    if (b.spec) draft.config.policies.push_back(std::move(*b.spec));
   }
 }
 
@@ -413,9 +502,27 @@ RouteDraft readRoute(Sink& sink, const Mapping& m) {
 }  // namespace
 
 std::span<const PolicyKind> policyKinds() noexcept {
-  // Later kinds (jwt, key_auth, acl, cors, cache, transform) are added here.
-  static constexpr std::array<PolicyKind, 1> kKinds{{{"rate_limit", &buildRateLimitPolicy}}};
+  using enum PolicyPlacement;
+  static constexpr std::array<PolicyKind, 7> kKinds{{
+      {"rate_limit", &buildRateLimitPolicy, false, kAnywhere},
+      {"jwt", &buildJwtPolicy, true, kAuthentication},
+      {"key_auth", &buildKeyAuthPolicy, true, kAuthentication},
+      {"acl", &buildAclPolicy, true, kAfterAuthentication},
+      {"cors", &buildCorsPolicy, true, kBeforeAuthentication},
+      {"request_headers", &buildRequestHeadersPolicy, true, kAnywhere},
+      {"response_headers", &buildResponseHeadersPolicy, true, kAnywhere},
+  }};
   return kKinds;
+}
+
+std::string checkMethodName(const std::string& method) {
+  if (!isToken(method)) return inQuotes(method) + " is not an HTTP method (not an RFC 9110 token)";
+  const std::string upper = toUpperAscii(method);
+  if (upper != method && std::find(kKnownMethods.begin(), kKnownMethods.end(), upper) != kKnownMethods.end()) {
+    return "method " + inQuotes(method) + " must be upper case; methods are case-sensitive (did you mean '" + upper +
+           "'?)";
+  }
+  return {};
 }
 
 std::vector<RouteDraft> readRoutes(Sink& sink, const Node& list) {

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <variant>
 
 namespace gatelab::config {
 namespace {
@@ -55,6 +56,72 @@ ServiceRuntime buildService(const ServiceConfig& s, std::size_t index, core::Eve
   return out;
 }
 
+// Every key of every consumer, as ApiKeyAuth takes them (digests, owned by their consumer ids).
+std::vector<core::auth::ApiKeySpec> consumerKeys(const GatewayConfig& config) {
+  std::vector<core::auth::ApiKeySpec> keys;
+  for (const ConsumerConfig& c : config.consumers) {
+    for (const ConsumerKey& k : c.keys) keys.push_back(core::auth::ApiKeySpec{c.id, k.digest, k.id});
+  }
+  return keys;
+}
+
+// Builds one access or shaping policy into `route`. The loader ran the core's factories already;
+// they run again here (a GatewayConfig can also be assembled in code) and report through `errors`.
+struct RoutePolicyBuilder {
+  const GatewayConfig& config;
+  const std::shared_ptr<const core::auth::ConsumerRegistry>& consumers;
+  RouteRuntime& route;
+  core::SpecErrors& errors;
+
+  void operator()(const core::ratelimit::RateLimitPolicySpec& spec) const {
+    std::string error;
+    auto policy = core::ratelimit::RateLimitPolicy::create(spec, error);
+    if (!policy) {
+      errors.push_back({"", error});
+      return;
+    }
+    route.rateLimits.push_back(std::move(policy));
+  }
+  void operator()(const JwtPolicyConfig& spec) const {
+    if (spec.keys.empty()) {
+      errors.push_back({"keys", "a jwt policy needs at least one key"});
+      return;
+    }
+    if (auto why = core::auth::validateJwtConfig(spec.rules)) {
+      errors.push_back({"", *why});
+      return;
+    }
+    if (auto why = core::auth::validateTokenSources(spec.tokenSources)) {
+      errors.push_back({"token_sources", *why});
+      return;
+    }
+    if (spec.cacheEntries && (*spec.cacheEntries < 1 || *spec.cacheEntries >= (std::size_t{1} << 31))) {
+      errors.push_back({"cache.max_entries", "must be between 1 and 2^31 - 1"});
+      return;
+    }
+    route.jwt = std::make_shared<const core::auth::JwtVerifier>(spec.keys, spec.rules);
+    route.jwtPolicy = &spec;
+    if (spec.cacheEntries) route.jwtCache = std::make_unique<core::auth::VerifiedTokenCache>(*spec.cacheEntries);
+  }
+  void operator()(const KeyAuthPolicyConfig& spec) const {
+    core::auth::ApiKeyAuthSpec s;
+    s.sources = spec.sources;
+    s.keys = consumerKeys(config);
+    s.hideCredentials = spec.hideCredentials;
+    s.anonymous = spec.anonymous;
+    route.keyAuth = core::auth::ApiKeyAuth::create(std::move(s), consumers, errors);
+    if (route.keyAuth) route.keyAuthPolicy = &spec;
+  }
+  void operator()(const core::auth::AclSpec& spec) const { route.acl = core::auth::AccessControl::create(spec, errors); }
+  void operator()(const core::shaping::CorsSpec& spec) const { route.cors = core::shaping::CorsPolicy::create(spec, errors); }
+  void operator()(const RequestHeadersConfig& spec) const {
+    route.requestHeaders = core::shaping::HeaderTransform::create(spec.transform, errors);
+  }
+  void operator()(const ResponseHeadersConfig& spec) const {
+    route.responseHeaders = core::shaping::HeaderTransform::create(spec.transform, errors);
+  }
+};
+
 BuildResult build(std::shared_ptr<const GatewayConfig> config, std::unique_ptr<core::NullEventSink> owned,
                   core::EventSink& events, core::TimePoint start) {
   BuildResult out;
@@ -64,19 +131,31 @@ BuildResult build(std::shared_ptr<const GatewayConfig> config, std::unique_ptr<c
   core::RouterBuild rb = core::Router::build(config->routeSpecs());
   for (std::string& e : rb.errors) fail("routes", std::move(e));
 
+  // Shared by every route: the consumers (key_auth, ACL groups) and the identity-header names.
+  std::shared_ptr<const core::auth::ConsumerRegistry> consumers;
+  {
+    std::vector<core::auth::Consumer> list;
+    for (const ConsumerConfig& c : config->consumers) list.push_back(core::auth::Consumer{c.id, c.groups});
+    core::SpecErrors errors;
+    consumers = core::auth::ConsumerRegistry::create(std::move(list), errors);
+    for (core::SpecError& e : errors) fail(std::move(e.field), std::move(e.message));
+  }
+  std::optional<core::auth::IdentityPolicy> identity;
+  {
+    core::SpecErrors errors;
+    identity = core::auth::IdentityPolicy::create(config->identityHeaders, errors);
+    for (core::SpecError& e : errors) fail("identity_headers." + e.field, std::move(e.message));
+  }
+
   std::vector<RouteRuntime> routes(config->routes.size());
-  for (std::size_t r = 0; r < config->routes.size(); ++r) {
+  for (std::size_t r = 0; r < config->routes.size() && consumers != nullptr; ++r) {
     const RouteConfig& route = config->routes[r];
     for (std::size_t p = 0; p < route.policies.size(); ++p) {
-      if (const auto* spec = std::get_if<core::ratelimit::RateLimitPolicySpec>(&route.policies[p])) {
-        std::string error;
-        auto policy = core::ratelimit::RateLimitPolicy::create(*spec, error);
-        if (!policy) {
-          fail("routes[" + std::to_string(r) + "].policies[" + std::to_string(p) + "].rate_limit", error);
-          continue;
-        }
-        routes[r].rateLimits.push_back(std::move(policy));
-      }
+      core::SpecErrors errors;
+      std::visit(RoutePolicyBuilder{*config, consumers, routes[r], errors}, route.policies[p]);
+      const std::string path = "routes[" + std::to_string(r) + "].policies[" + std::to_string(p) + "]." +
+                               std::string(policyKind(route.policies[p]));
+      for (core::SpecError& e : errors) fail(e.field.empty() ? path : path + "." + e.field, std::move(e.message));
     }
   }
 
@@ -94,7 +173,12 @@ BuildResult build(std::shared_ptr<const GatewayConfig> config, std::unique_ptr<c
   if (!out.diagnostics.empty()) return out;
   out.runtime = std::make_unique<GatewayRuntime>(GatewayRuntime{std::move(owned), &events, std::move(config),
                                                                 std::move(*rb.router), std::move(routes),
-                                                                std::move(services)});
+                                                                std::move(services), std::move(consumers),
+                                                                std::move(identity)});
+  // Routes that authenticate tell the upstream who it was (and strip what clients claim).
+  for (RouteRuntime& route : out.runtime->routes) {
+    if (route.jwt != nullptr || route.keyAuth.has_value()) route.identity = &*out.runtime->identity;
+  }
   return out;
 }
 

@@ -3,8 +3,10 @@
 // simulator and the live proxy build exactly this, so they decide exactly alike).
 //
 // Stage 3 of parse -> validate -> build: the loader has checked the config; building compiles
-// the router, creates each route's policies and each service's resilience objects (targets, load
-// balancer, circuit breakers, outlier detector, retry policy and budget). Building can still fail
+// the router, creates each route's policies (rate limiters, JWT verifier, API-key table, ACL,
+// CORS, header transforms), the consumer registry and identity-header policy shared by all routes,
+// and each service's resilience objects (targets, load balancer, circuit breakers, outlier
+// detector, retry policy and budget). Building can still fail
 // on what only the core can check (a regex RE2 rejects, arithmetic bounds of a limit); those
 // failures come back as diagnostics naming the route, policy or service.
 //
@@ -18,11 +20,18 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "gateway/config/diagnostics.hpp"
 #include "gateway/config/model.hpp"
+#include "gateway/core/auth/acl.hpp"
+#include "gateway/core/auth/api_key.hpp"
+#include "gateway/core/auth/consumer.hpp"
+#include "gateway/core/auth/identity.hpp"
+#include "gateway/core/auth/jwt.hpp"
+#include "gateway/core/auth/token_cache.hpp"
 #include "gateway/core/events.hpp"
 #include "gateway/core/rate_limit/policy.hpp"
 #include "gateway/core/resilience/circuit_breaker.hpp"
@@ -31,13 +40,46 @@
 #include "gateway/core/resilience/retry.hpp"
 #include "gateway/core/resilience/target_set.hpp"
 #include "gateway/core/router.hpp"
+#include "gateway/core/shaping/cors.hpp"
+#include "gateway/core/shaping/header_transform.hpp"
 #include "gateway/core/time.hpp"
 
 namespace gatelab::config {
 
-/// One route's runtime policies, in the order the config lists them.
+/// One route's runtime policies. Rate limits are in the order the config lists them; each other
+/// kind appears at most once per route and is empty (null / nullopt) when the route has none. The
+/// config's list order is the order they run in (docs/config-reference.md#policies): cors before
+/// jwt / key_auth, acl after them, which the loader enforces; a host running them in the order of
+/// docs/security.md ("how the pieces fit") runs them in a valid config's order.
+/// Config pointers point into GatewayRuntime::config, which the runtime keeps alive.
 struct RouteRuntime {
   std::vector<std::unique_ptr<core::ratelimit::RateLimitPolicy>> rateLimits;
+
+  /// `jwt`: the verifier (immutable, shareable between threads); null without a jwt policy.
+  std::shared_ptr<const core::auth::JwtVerifier> jwt;
+  /// The jwt policy's host-side settings: tokenSources (findToken), realm (bearerChallenge),
+  /// consumerClaim (the claim that becomes RequestView::consumer), skippedJwks (to log). Null
+  /// without a jwt policy.
+  const JwtPolicyConfig* jwtPolicy = nullptr;
+  /// The jwt policy's verified-token cache (`cache: {max_entries}`); null without one. Mutable
+  /// state, like the rate limiters: guarded by the runtime's owner.
+  std::unique_ptr<core::auth::VerifiedTokenCache> jwtCache;
+
+  /// `key_auth`: the key table over GatewayRuntime::consumers; nullopt without a key_auth policy.
+  std::optional<core::auth::ApiKeyAuth> keyAuth;
+  /// The key_auth policy's realm (apiKeyChallenge); null without a key_auth policy.
+  const KeyAuthPolicyConfig* keyAuthPolicy = nullptr;
+
+  /// `acl`; nullopt without one. Groups of a consumer come from GatewayRuntime::consumers.
+  std::optional<core::auth::AccessControl> acl;
+
+  /// GatewayRuntime::identity on routes with jwt or key_auth (strip the identity fields from
+  /// every request, then add the gateway's), null on other routes.
+  const core::auth::IdentityPolicy* identity = nullptr;
+
+  std::optional<core::shaping::CorsPolicy> cors;                 ///< `cors`
+  std::optional<core::shaping::HeaderTransform> requestHeaders;   ///< `request_headers`
+  std::optional<core::shaping::HeaderTransform> responseHeaders;  ///< `response_headers`
 };
 
 /// One service's resilience objects (docs/resilience.md, "How a host uses them for one request").
@@ -71,6 +113,11 @@ struct GatewayRuntime {
   core::Router router;
   std::vector<RouteRuntime> routes;      ///< indexed like config->routes and router.routes()
   std::vector<ServiceRuntime> services;  ///< indexed like config->services
+  /// `consumers:` (an empty registry without them); shared with every route's keyAuth. Never null.
+  std::shared_ptr<const core::auth::ConsumerRegistry> consumers;
+  /// `identity_headers:` (Kong's names by default); set by every successful build. Routes with
+  /// jwt or key_auth point at it (RouteRuntime::identity).
+  std::optional<core::auth::IdentityPolicy> identity;
 
   /// The runtime of the service named `name`, or nullptr. O(number of services).
   [[nodiscard]] ServiceRuntime* findService(std::string_view name) noexcept;

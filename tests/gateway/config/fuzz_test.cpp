@@ -27,9 +27,10 @@ std::string readFile(const std::string& path) {
 std::vector<std::string> seeds() {
   std::vector<std::string> out;
   for (const char* name : {"examples/gateway.yaml", "examples/minimal.yaml", "examples/nginx_limit_req.yaml",
-                           "examples/multi_limit.yaml", "tests/gateway/config/data/many_errors.yaml",
+                           "examples/multi_limit.yaml", "examples/auth.yaml", "tests/gateway/config/data/many_errors.yaml",
                            "tests/gateway/config/data/rate_limit_errors.yaml",
-                           "tests/gateway/config/data/resilience_errors.yaml"}) {
+                           "tests/gateway/config/data/resilience_errors.yaml",
+                           "tests/gateway/config/data/auth_errors.yaml"}) {
     out.push_back(readFile(std::string(GATELAB_SOURCE_DIR) + "/" + name));
     EXPECT_FALSE(out.back().empty()) << name;
   }
@@ -43,11 +44,13 @@ void checkContract(const std::string& input) {
   if (r.ok()) {
     ASSERT_NE(r.config, nullptr);
     EXPECT_TRUE(r.diagnostics.empty());
-    // The loader ran the resilience core's own checks, so every service builds (routes can still
-    // fail on what only RE2 knows).
+    // The loader ran the resilience and policy cores' own checks, so every service and every
+    // policy builds (only the router can still fail, on what only RE2 knows: path "routes").
     const BuildResult b = buildRuntime(r.config);
     for (const Diagnostic& d : b.diagnostics) {
       EXPECT_NE(d.path.rfind("services", 0), 0U) << "a loaded service failed to build: " << formatDiagnostic(d);
+      EXPECT_NE(d.path.rfind("routes[", 0), 0U) << "a loaded policy failed to build: " << formatDiagnostic(d);
+      EXPECT_NE(d.path.rfind("consumers", 0), 0U) << "loaded consumers failed to build: " << formatDiagnostic(d);
     }
     return;
   }

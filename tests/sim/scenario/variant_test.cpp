@@ -190,7 +190,7 @@ variants:
   ASSERT_EQ(lb.diagnostics.size(), 1U) << lb.errorText();
   EXPECT_EQ(config::formatDiagnostic(lb.diagnostics[0]),
             "s.yaml:5:3: gateway.servics: unknown key \"servics\" (did you mean 'services'?); allowed: keys version, "
-            "listen, admin, threads, tls, compression, redis, services, routes");
+            "listen, admin, threads, tls, compression, redis, consumers, identity_headers, services, routes");
 }
 
 // Names the scenario uses must exist in the config: services, targets, routes, policies.
