@@ -384,70 +384,6 @@ void validate(Sink& sink, const YAML::Node& root, GatewayConfig& config) {
   for (RouteDraft& r : routes) config.routes.push_back(std::move(r.config));
 }
 
-// The documents of a YAML stream, counted without building them. yaml-cpp 0.7's LoadAll never
-// returns on some malformed streams (a stray ',' at the top level, jbeder/yaml-cpp#1040): its parser
-// reports empty document after empty document without consuming input, and LoadAll collects them
-// until memory runs out. Counting with an event handler stops there (a document that starts where
-// the previous one started), and only the first document is then built, with YAML::Load.
-constexpr std::size_t kMaxDocumentsScanned = 1000;
-
-struct DocumentScan {
-  std::size_t documents = 0;
-  Mark second{1, 1};                    ///< where the second document's content starts
-  std::optional<YAML::Mark> stuckAt;    ///< the parser stopped making progress here
-};
-
-class DocumentCounter final : public YAML::EventHandler {
- public:
-  explicit DocumentCounter(DocumentScan& scan) : scan_(scan) {}
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    if (scan_.documents > 0 && mark.pos == lastStart_) stuck_ = true;
-    lastStart_ = mark.pos;
-    if (stuck_) {
-      scan_.stuckAt = mark;
-      return;
-    }
-    ++scan_.documents;
-    if (scan_.documents == 2) scan_.second = Mark{mark.line + 1, mark.column + 1};
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { node(mark); }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    node(mark);
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    node(mark);
-  }
-  void OnMapEnd() override {}
-  [[nodiscard]] bool stuck() const noexcept { return stuck_; }
-
- private:
-  // The second document's root: the position its diagnostic points at.
-  void node(const YAML::Mark& mark) {
-    if (scan_.documents == 2 && !secondNode_ && !stuck_) {
-      secondNode_ = true;
-      scan_.second = Mark{mark.line + 1, mark.column + 1};
-    }
-  }
-  DocumentScan& scan_;
-  int lastStart_ = -1;
-  bool stuck_ = false;
-  bool secondNode_ = false;
-};
-
-DocumentScan scanDocuments(const std::string& text) {
-  DocumentScan scan;
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  DocumentCounter counter(scan);
-  while (scan.documents < kMaxDocumentsScanned && !counter.stuck() && parser.HandleNextDocument(counter)) {
-  }
-  return scan;
-}
-
 LoadResult finish(Sink& sink, GatewayConfig&& config) {
   LoadResult result;
   if (sink.count() == 0) {
@@ -476,7 +412,7 @@ LoadResult loadConfigString(std::string_view yaml, std::string_view displayName)
                                           std::to_string(kMaxConfigBytes));
     }
     const std::string text(yaml);
-    const DocumentScan scan = scanDocuments(text);
+    const detail::DocumentScan scan = detail::scanDocuments(text);
     if (scan.stuckAt) {
       const std::size_t pos = static_cast<std::size_t>(std::max(scan.stuckAt->pos, 0));
       const std::string what = pos < text.size() ? inQuotes(text.substr(pos, 1)) : std::string("end of input");
@@ -486,7 +422,7 @@ LoadResult loadConfigString(std::string_view yaml, std::string_view displayName)
     } else if (scan.documents > 1) {
       sink.error(scan.second, "",
                  "a config file holds one YAML document; found " + std::to_string(scan.documents) +
-                     (scan.documents >= kMaxDocumentsScanned ? " or more" : ""),
+                     (scan.documents >= detail::kMaxDocumentsScanned ? " or more" : ""),
                  "a single document (remove the extra '---')");
     } else {
       validate(sink, scan.documents == 0 ? YAML::Node{} : YAML::Load(text), config);

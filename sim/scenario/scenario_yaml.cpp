@@ -1075,13 +1075,24 @@ ScenarioLoadResult loadScenarioString(std::string_view yaml, std::string_view di
     scenario.baseDir = std::string(baseDir);
     scenario.name = stemOf(displayName);
     try {
-      const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
-      if (documents.size() > 1) {
-        sink.error(config::detail::markOf(documents[1], Mark{1, 1}), "",
-                   "a scenario file holds one YAML document; found " + std::to_string(documents.size()),
+      // Counted first, not with YAML::LoadAll, which never returns on some malformed streams
+      // (see config::detail::scanDocuments).
+      const std::string text(yaml);
+      const config::detail::DocumentScan scan = config::detail::scanDocuments(text);
+      if (scan.stuckAt) {
+        const std::size_t pos = static_cast<std::size_t>(std::max(scan.stuckAt->pos, 0));
+        sink.error(Mark{scan.stuckAt->line + 1, scan.stuckAt->column + 1}, "",
+                   "YAML syntax error: unexpected " +
+                       (pos < text.size() ? "\"" + text.substr(pos, 1) + "\"" : std::string("end of input")) +
+                       "; the parser cannot continue from here",
+                   "a YAML mapping; a ',' belongs inside [...] or {...}");
+      } else if (scan.documents > 1) {
+        sink.error(scan.second, "",
+                   "a scenario file holds one YAML document; found " + std::to_string(scan.documents) +
+                       (scan.documents >= config::detail::kMaxDocumentsScanned ? " or more" : ""),
                    "a single document (remove the extra '---')");
       } else {
-        ScenarioReader(sink, std::string(baseDir), env).read(documents.empty() ? YAML::Node{} : documents.front(), scenario);
+        ScenarioReader(sink, std::string(baseDir), env).read(scan.documents == 0 ? YAML::Node{} : YAML::Load(text), scenario);
       }
     } catch (const YAML::Exception& e) {
       const Mark m{e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0};

@@ -1,5 +1,9 @@
 #include "gateway/config/detail/yaml_reader.hpp"
 
+#include <sstream>
+
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <charconv>
 #include <initializer_list>
@@ -348,5 +352,61 @@ bool isUnsignedInteger(const YAML::Node& node) {
   const std::string& s = node.Scalar();
   return !s.empty() && std::all_of(s.begin(), s.end(), isDigit);
 }
+
+namespace {
+
+class DocumentCounter final : public YAML::EventHandler {
+ public:
+  explicit DocumentCounter(DocumentScan& scan) : scan_(scan) {}
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (scan_.documents > 0 && mark.pos == lastStart_) stuck_ = true;
+    lastStart_ = mark.pos;
+    if (stuck_) {
+      scan_.stuckAt = mark;
+      return;
+    }
+    ++scan_.documents;
+    if (scan_.documents == 2) scan_.second = Mark{mark.line + 1, mark.column + 1};
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { node(mark); }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+  [[nodiscard]] bool stuck() const noexcept { return stuck_; }
+
+ private:
+  // The second document's root: the position its diagnostic points at.
+  void node(const YAML::Mark& mark) {
+    if (scan_.documents == 2 && !secondNode_ && !stuck_) {
+      secondNode_ = true;
+      scan_.second = Mark{mark.line + 1, mark.column + 1};
+    }
+  }
+  DocumentScan& scan_;
+  int lastStart_ = -1;
+  bool stuck_ = false;
+  bool secondNode_ = false;
+};
+
+}  // namespace
+
+DocumentScan scanDocuments(const std::string& text) {
+  DocumentScan scan;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter(scan);
+  while (scan.documents < kMaxDocumentsScanned && !counter.stuck() && parser.HandleNextDocument(counter)) {
+  }
+  return scan;
+}
+
 
 }  // namespace gatelab::config::detail

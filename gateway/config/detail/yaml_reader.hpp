@@ -154,4 +154,19 @@ template <typename E, std::size_t N>
   return "?";
 }
 
+// The documents of a YAML stream, counted without building them. yaml-cpp 0.7's LoadAll never
+// returns on some malformed streams (a stray ',' at the top level, jbeder/yaml-cpp#1040): its parser
+// reports empty document after empty document without consuming input, and LoadAll collects them
+// until memory runs out. Counting with an event handler stops there (a document that starts where
+// the previous one started); callers then build only the first document, with YAML::Load.
+inline constexpr std::size_t kMaxDocumentsScanned = 1000;
+
+struct DocumentScan {
+  std::size_t documents = 0;
+  Mark second{1, 1};                  ///< where the second document's content starts
+  std::optional<YAML::Mark> stuckAt;  ///< the parser stopped making progress here
+};
+
+[[nodiscard]] DocumentScan scanDocuments(const std::string& text);
+
 }  // namespace gatelab::config::detail

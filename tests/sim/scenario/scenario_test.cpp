@@ -403,5 +403,16 @@ TEST(ScenarioLoad, FuzzCorpusSeedsAreValid) {
   EXPECT_NE(r.errorText().find("no such gateway config file"), std::string::npos) << r.errorText();
 }
 
+// yaml-cpp 0.7's LoadAll loops without end on a top-level ',' (jbeder/yaml-cpp#1040); the
+// scenario loader counts documents itself and reports where the parser got stuck.
+TEST(ScenarioLoader, StrayCommaIsASyntaxErrorNotAnEndlessLoop) {
+  for (const char* yaml : {",", ", b\n", "# comment\n         , 300 per minute\n"}) {
+    const ScenarioLoadResult r = loadScenarioString(yaml, "s.yaml", ".", test::kNoEnv);
+    ASSERT_EQ(r.diagnostics.size(), 1U) << yaml;
+    EXPECT_NE(r.diagnostics[0].message.find("YAML syntax error: unexpected \",\""), std::string::npos)
+        << r.diagnostics[0].message;
+  }
+}
+
 }  // namespace
 }  // namespace gatelab::sim::scenario
