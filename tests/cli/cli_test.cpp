@@ -48,6 +48,14 @@ TEST(CliValidate, ValidExampleConfigPrintsASummaryAndExitsZero) {
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find(": ok: version 1,"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("rate-limit policies"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("access policies"), std::string::npos) << r.out;  // none in this config
+  // The access policies and consumers of a config that has them, counted by kind.
+  const CommandResult a = run("validate " + source("examples/auth.yaml"));
+  EXPECT_EQ(a.status, 0) << a.out;
+  EXPECT_NE(a.out.find("access policies: 2 acl, 1 cors, 1 jwt, 1 key_auth, 1 request_headers, 1 response_headers; "
+                       "3 consumers"),
+            std::string::npos)
+      << a.out;
 }
 
 TEST(CliValidate, EveryBundledExampleIsValid) {
