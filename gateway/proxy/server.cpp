@@ -1146,6 +1146,21 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
 
 std::shared_ptr<Generation> Server::Impl::buildGeneration(std::shared_ptr<const config::GatewayConfig> cfg,
                                                           std::string& error) {
+  // Access and shaping policies (issue 6) are validated and built but not yet applied to requests
+  // here: serving them would let through what the config says to refuse, so such a config is
+  // refused (at start and on reload) until the request path enforces them.
+  for (std::size_t r = 0; r < cfg->routes.size(); ++r) {
+    const auto& policies = cfg->routes[r].policies;
+    for (std::size_t p = 0; p < policies.size(); ++p) {
+      const std::string_view kind = config::policyKind(policies[p]);
+      if (kind == "rate_limit") continue;
+      error += cfg->source + ": routes[" + std::to_string(r) + "].policies[" + std::to_string(p) + "]: " +
+               std::string(kind) +
+               " is validated but not yet enforced by the live proxy; serving it would let every request through "
+               "(remove it to serve this config; the simulator and `gatelab validate` accept it)\n";
+    }
+  }
+  if (!error.empty()) return nullptr;
   config::BuildResult built = config::buildRuntime(cfg, *metrics);
   if (!built.ok()) {
     error = config::formatDiagnostics(built.diagnostics);
