@@ -252,5 +252,32 @@ TEST(VariantConfig, FailureTargetByIndex) {
   EXPECT_EQ(spec.duration, std::chrono::seconds(10));
 }
 
+// The simulator does not model access policies yet: a scenario whose gateway has one is refused
+// at the gateway reference, naming the route and the policy.
+TEST(VariantConfig, AccessPoliciesAreRefusedUntilModelled) {
+  ScenarioDir dir;
+  const std::string yaml = R"(version: 1
+trace: {file: trace.log}
+gateway:
+  version: 1
+  services:
+    - {name: api, targets: ["http://10.0.0.1:80"]}
+  routes:
+    - name: api
+      match: {path_prefix: /}
+      service: api
+      policies:
+        - cors: {origins: ["https://app.example"]}
+)";
+  const ScenarioLoadResult r = dir.load(yaml);
+  ASSERT_TRUE(r.ok()) << r.errorText();
+  const ScenarioConfigs c = loadScenarioConfigs(*r.scenario);
+  ASSERT_FALSE(c.ok());
+  ASSERT_EQ(c.diagnostics.size(), 1U) << c.errorText();
+  EXPECT_EQ(c.diagnostics[0].message,
+            "the gateway's routes[0].policies[0] (api): cors is not modelled by the simulator yet; results would "
+            "show the config without it");
+}
+
 }  // namespace
 }  // namespace gatelab::sim::scenario
