@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <mutex>
 #include <string>
 
 #include "tests/gateway/proxy/proxy_test_support.hpp"
@@ -163,7 +164,7 @@ TEST(ProxyStreaming, ALargeChunkedRequestBodyGoesUpstreamChunked) {
 TEST(ProxyStreaming, TheUpstreamGetsTheBodyWhileTheClientIsStillSending) {
   const std::string body = pattern(200 * 1024);
   std::promise<void> firstPartArrived;
-  std::string upstreamGot;
+  std::promise<std::string> upstreamGot;  // the body as the upstream read it (set on its thread)
   ScriptedUpstream up({[&](tcp::socket& s) {
     std::string in;
     if (!readUntil(s, in, "\r\n\r\n")) return;
@@ -171,7 +172,7 @@ TEST(ProxyStreaming, TheUpstreamGetsTheBodyWhileTheClientIsStillSending) {
     if (!readAtLeast(s, in, head + 100 * 1024)) return;
     firstPartArrived.set_value();
     if (!readAtLeast(s, in, head + body.size())) return;
-    upstreamGot = in.substr(head);
+    upstreamGot.set_value(in.substr(head));
     const std::string reply = "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone";
     asio::write(s, asio::buffer(reply));
   }});
@@ -187,7 +188,9 @@ TEST(ProxyStreaming, TheUpstreamGetsTheBodyWhileTheClientIsStillSending) {
   http::read(client.stream(), buffer, res);
   EXPECT_EQ(res.result_int(), 201);
   EXPECT_EQ(res.body(), "done");
-  EXPECT_EQ(upstreamGot, body);
+  auto got = upstreamGot.get_future();
+  ASSERT_EQ(got.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(got.get(), body);
 }
 
 // The client sees the start of a large answer before the upstream has sent the rest of it; a
@@ -297,12 +300,17 @@ TEST(ProxyStreaming, AStreamedAnswerIsCompressedOnTheWay) {
 // Once a streamed body has gone to a target it cannot be sent again: a failed try is the answer
 // (a reset: 502), where a small body is retried.
 TEST(ProxyStreaming, AStreamedRequestIsNotRetriedAfterItsBodyFlowed) {
+  std::mutex mutex;                           // requestLines is written on the upstream's thread
   std::vector<std::string> requestLines(3);  // what each upstream connection was asked
-  auto hangUpAfter = [&requestLines](std::size_t index, std::size_t bodyBytes) {
-    return [&requestLines, index, bodyBytes](tcp::socket& s) {
+  auto record = [&](std::size_t index, const std::string& in) {
+    const std::lock_guard lock(mutex);
+    requestLines[index] = in.substr(0, in.find("\r\n"));
+  };
+  auto hangUpAfter = [&record](std::size_t index, std::size_t bodyBytes) {
+    return [&record, index, bodyBytes](tcp::socket& s) {
       std::string in;
       if (!readUntil(s, in, "\r\n\r\n")) return;
-      requestLines[index] = in.substr(0, in.find("\r\n"));
+      record(index, in);
       (void)readAtLeast(s, in, in.find("\r\n\r\n") + 4 + bodyBytes);
       beast::error_code ec;
       s.shutdown(tcp::socket::shutdown_both, ec);
@@ -310,10 +318,10 @@ TEST(ProxyStreaming, AStreamedRequestIsNotRetriedAfterItsBodyFlowed) {
     };
   };
   const std::string big = pattern(20 * 1024);
-  ScriptedUpstream up({hangUpAfter(0, big.size()), hangUpAfter(1, 5), [&requestLines](tcp::socket& s) {
+  ScriptedUpstream up({hangUpAfter(0, big.size()), hangUpAfter(1, 5), [&record](tcp::socket& s) {
                          std::string in;
                          if (!readUntil(s, in, "small")) return;
-                         requestLines[2] = in.substr(0, in.find("\r\n"));
+                         record(2, in);
                          asio::write(s, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")));
                        }});
   TestProxy proxy(gateway(up.url(), "    retries: { attempts: 1, on: [reset], backoff: { base: 0s } }\n"),
@@ -329,6 +337,7 @@ TEST(ProxyStreaming, AStreamedRequestIsNotRetriedAfterItsBodyFlowed) {
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res.body(), "ok");
   // One try for the big body, two for the small one.
+  const std::lock_guard lock(mutex);
   EXPECT_EQ(requestLines[0], "PUT /api/big HTTP/1.1");
   EXPECT_EQ(requestLines[1], "PUT /api/small HTTP/1.1");
   EXPECT_EQ(requestLines[2], "PUT /api/small HTTP/1.1");
