@@ -13,12 +13,7 @@ namespace {
 // ", access policies: 2 jwt, 1 acl; 3 consumers" — the issue 6 kinds a config uses (empty: none).
 std::string accessSummary(const config::GatewayConfig& c) {
   std::map<std::string, std::size_t, std::less<>> kinds;
-  for (const auto& route : c.routes) {
-    for (const auto& policy : route.policies) {
-      const std::string_view kind = config::policyKind(policy);
-      if (kind != "rate_limit") ++kinds[std::string(kind)];
-    }
-  }
+  for (const auto& ref : c.accessPolicies()) ++kinds[std::string(ref.kind)];
   std::string out;
   for (const auto& [kind, n] : kinds) out += (out.empty() ? ", access policies: " : ", ") + std::to_string(n) + " " + kind;
   if (!c.consumers.empty()) out += "; " + std::to_string(c.consumers.size()) + " consumers";

@@ -48,4 +48,15 @@ std::vector<const core::ratelimit::RateLimitPolicySpec*> GatewayConfig::rateLimi
   return out;
 }
 
+std::vector<GatewayConfig::PolicyRef> GatewayConfig::accessPolicies() const {
+  std::vector<PolicyRef> out;
+  for (std::size_t r = 0; r < routes.size(); ++r) {
+    for (std::size_t p = 0; p < routes[r].policies.size(); ++p) {
+      const std::string_view kind = policyKind(routes[r].policies[p]);
+      if (kind != "rate_limit") out.push_back(PolicyRef{r, p, kind});
+    }
+  }
+  return out;
+}
+
 }  // namespace gatelab::config

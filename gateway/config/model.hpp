@@ -280,6 +280,14 @@ struct GatewayConfig {
   [[nodiscard]] std::vector<core::RouteSpec> routeSpecs() const;
   /// Every rate-limit policy of every route, in file order.
   [[nodiscard]] std::vector<const core::ratelimit::RateLimitPolicySpec*> rateLimitPolicies() const;
+  /// Where a policy of a kind other than rate_limit sits (issue 6's access and shaping kinds).
+  struct PolicyRef {
+    std::size_t route = 0;   ///< index in routes
+    std::size_t policy = 0;  ///< index in that route's policies
+    std::string_view kind;   ///< policyKind()
+  };
+  /// Every access/shaping policy (not rate_limit) of every route, in file order.
+  [[nodiscard]] std::vector<PolicyRef> accessPolicies() const;
 };
 
 }  // namespace gatelab::config

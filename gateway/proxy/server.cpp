@@ -18,6 +18,25 @@ Response plainResponse(unsigned version, http::status status, std::string_view b
   return res;
 }
 
+asio::awaitable<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const TargetAddress& target,
+                                                              upstream::Conn& conn) {
+  using Stage = ConnectFailure::Stage;
+  beast::tcp_stream& stream = conn.lowest();
+  tcp::resolver resolver(ioc);
+  auto [rec, results] = co_await resolver.async_resolve(target.host, target.port, kAwait);
+  if (rec) co_return ConnectFailure{Stage::kResolve, rec};
+  auto [cec, ep] = co_await stream.async_connect(results, kAwait);
+  (void)ep;
+  if (cec) co_return ConnectFailure{Stage::kConnect, cec};
+  beast::error_code ignored;
+  stream.socket().set_option(tcp::no_delay(true), ignored);
+  if (conn.tls) {
+    const beast::error_code hec = co_await upstream::handshake(*conn.tls, target.serverName, target.verify);
+    if (hec) co_return ConnectFailure{Stage::kHandshake, hec};
+  }
+  co_return std::nullopt;
+}
+
 namespace {
 
 /// The message's bytes in one contiguous buffer: start line, fields, blank line, body. One write
@@ -484,7 +503,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
       auto [uec, n] = co_await pending->readSome(block.data(), block.size());
       if (uec) {  // the upstream broke off: the client sees a cut body (no last chunk / short length)
         complete = false;
-        metrics->streamCut(worker.index);
+        metrics->streamCut();
         break;
       }
       std::string_view data(block.data(), n);
@@ -897,16 +916,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& 
   else
     stream.expires_never();
   metrics->upstreamConnection(worker.index, false);
-  tcp::resolver resolver(worker.ioc);
-  auto [rec, results] = co_await resolver.async_resolve(target.host, target.port, kAwait);
-  if (rec) co_return CallOutcome::connectFailure(took());
-  auto [cec, ep] = co_await stream.async_connect(results, kAwait);
-  (void)ep;
-  if (cec) co_return cec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::connectFailure(took());
-  if (conn->tls) {
-    const beast::error_code tec = co_await upstream::handshake(*conn->tls, target.serverName, target.verify);
-    if (tec) co_return tec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::connectFailure(took());
-  }
+  if (const auto failure = co_await connectUpstream(worker.ioc, target, *conn)) co_return failure->outcome(took());
   const beast::error_code wec = co_await upstream::write(*conn, wire);
   if (wec) co_return wec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
   beast::flat_buffer buffer;
@@ -1018,18 +1028,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     metrics->upstreamConnection(worker.index, reused);
     if (!reused) {
       setExpiry(stream);
-      tcp::resolver resolver(worker.ioc);
-      auto [rec, results] = co_await resolver.async_resolve(target.host, target.port, kAwait);
-      if (rec) co_return CallOutcome::connectFailure(took());
-      auto [cec, ep] = co_await stream.async_connect(results, kAwait);
-      (void)ep;
-      if (cec) co_return cec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::connectFailure(took());
-      stream.socket().set_option(tcp::no_delay(true));
-      if (owned->tls) {
-        // A failed handshake (bad certificate, wrong name, no common protocol) is a connect failure.
-        const beast::error_code hec = co_await upstream::handshake(*owned->tls, target.serverName, target.verify);
-        if (hec) co_return hec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::connectFailure(took());
-      }
+      if (const auto failure = co_await connectUpstream(worker.ioc, target, *owned)) co_return failure->outcome(took());
     }
     setExpiry(stream);
     const beast::error_code wec = co_await upstream::write(*owned, wire);
@@ -1149,16 +1148,11 @@ std::shared_ptr<Generation> Server::Impl::buildGeneration(std::shared_ptr<const 
   // Access and shaping policies (issue 6) are validated and built but not yet applied to requests
   // here: serving them would let through what the config says to refuse, so such a config is
   // refused (at start and on reload) until the request path enforces them.
-  for (std::size_t r = 0; r < cfg->routes.size(); ++r) {
-    const auto& policies = cfg->routes[r].policies;
-    for (std::size_t p = 0; p < policies.size(); ++p) {
-      const std::string_view kind = config::policyKind(policies[p]);
-      if (kind == "rate_limit") continue;
-      error += cfg->source + ": routes[" + std::to_string(r) + "].policies[" + std::to_string(p) + "]: " +
-               std::string(kind) +
-               " is validated but not yet enforced by the live proxy; serving it would let every request through "
-               "(remove it to serve this config; the simulator and `gatelab validate` accept it)\n";
-    }
+  for (const auto& ref : cfg->accessPolicies()) {
+    error += cfg->source + ": routes[" + std::to_string(ref.route) + "].policies[" + std::to_string(ref.policy) +
+             "]: " + std::string(ref.kind) +
+             " is validated but not yet enforced by the live proxy; serving it would let every request through "
+             "(remove it to serve this config; `gatelab validate` accepts it)\n";
   }
   if (!error.empty()) return nullptr;
   config::BuildResult built = config::buildRuntime(cfg, *metrics);

@@ -62,17 +62,12 @@ class Checker {
   void run(const Scenario& s) {
     // Access and shaping policies (issue 6) are not modelled by the simulated gateway yet: a run
     // would report what the config without them does, so the scenario is refused.
-    for (std::size_t r = 0; r < config_.routes.size(); ++r) {
-      const auto& policies = config_.routes[r].policies;
-      for (std::size_t p = 0; p < policies.size(); ++p) {
-        const std::string_view kind = config::policyKind(policies[p]);
-        if (kind == "rate_limit") continue;
-        error(s.gateway.at,
-              "the gateway's routes[" + std::to_string(r) + "].policies[" + std::to_string(p) + "] (" +
-                  config_.routes[r].name() + "): " + std::string(kind) +
-                  " is not modelled by the simulator yet; results would show the config without it",
-              "a gateway config whose route policies are rate_limit only (remove the others for a run)");
-      }
+    for (const auto& ref : config_.accessPolicies()) {
+      error(s.gateway.at,
+            "the gateway's routes[" + std::to_string(ref.route) + "].policies[" + std::to_string(ref.policy) + "] (" +
+                config_.routes[ref.route].name() + "): " + std::string(ref.kind) +
+                " is not modelled by the simulator yet; results would show the config without it",
+            "a gateway config whose route policies are rate_limit only (remove the others for a run)");
     }
     for (const ServiceBackend& b : s.backends.services) {
       const config::ServiceConfig* svc = service(b.at, b.service, b.at.path);
