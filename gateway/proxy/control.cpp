@@ -75,15 +75,14 @@ asio::awaitable<std::string> Server::Impl::probe(const TargetAddress& address, c
   auto conn = upstream::Conn::make(acceptContext, address.tls.get());
   beast::tcp_stream& stream = conn->lowest();
   stream.expires_after(check.timeout);
-  tcp::resolver resolver(acceptContext);
-  auto [rec, results] = co_await resolver.async_resolve(address.host, address.port, kAwait);
-  if (rec) co_return "cannot resolve: " + rec.message();
-  auto [cec, ep] = co_await stream.async_connect(results, kAwait);
-  (void)ep;
-  if (cec) co_return cec == beast::error::timeout ? std::string("connect timed out") : "connect failed: " + cec.message();
-  if (conn->tls) {
-    const beast::error_code tec = co_await upstream::handshake(*conn->tls, address.serverName, address.verify);
-    if (tec) co_return "TLS handshake failed: " + tec.message();
+  if (const auto failure = co_await connectUpstream(acceptContext, address, *conn)) {
+    const beast::error_code& ec = failure->ec;
+    switch (failure->stage) {
+      case ConnectFailure::Stage::kResolve: co_return "cannot resolve: " + ec.message();
+      case ConnectFailure::Stage::kConnect:
+        co_return ec == beast::error::timeout ? std::string("connect timed out") : "connect failed: " + ec.message();
+      case ConnectFailure::Stage::kHandshake: co_return "TLS handshake failed: " + ec.message();
+    }
   }
   const std::string request = "GET " + check.path + " HTTP/1.1\r\nHost: " + address.hostHeader +
                               "\r\nUser-Agent: gatelab-health-check\r\nConnection: close\r\n\r\n";

@@ -91,7 +91,7 @@ class ProxyMetrics final : public core::EventSink {
   /// A body larger than the body buffer streamed through (request: to the upstream; response: to
   /// the client), and a streamed answer the upstream broke off (the client got a cut body).
   void streamed(bool request) noexcept { ++(request ? streamedRequests_ : streamedResponses_); }
-  void streamCut(unsigned /*shard*/) noexcept { ++streamCuts_; }
+  void streamCut() noexcept { ++streamCuts_; }
   void reloaded(bool ok) noexcept { ++(ok ? reloadsOk_ : reloadsFailed_); }
   /// Active health checks' verdict for a target (targets of checked services start up).
   void targetHealth(const std::string& service, const std::string& url, bool up);

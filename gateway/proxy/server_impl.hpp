@@ -107,6 +107,23 @@ struct GenerationHost {
 
 inline const GenerationHost& hostOf(const Generation& g) { return *static_cast<const GenerationHost*>(g.host.get()); }
 
+/// How connecting to an upstream target failed (connectUpstream): the stage and its error.
+struct ConnectFailure {
+  enum class Stage { kResolve, kConnect, kHandshake } stage = Stage::kConnect;
+  beast::error_code ec;
+  /// As a try's outcome: the try's deadline passed (timeout), else a connect failure (a failed
+  /// handshake included: bad certificate, wrong name, no common protocol).
+  [[nodiscard]] core::resilience::CallOutcome outcome(core::Duration took) const {
+    return ec == beast::error::timeout ? core::resilience::CallOutcome::timeout(took)
+                                       : core::resilience::CallOutcome::connectFailure(took);
+  }
+};
+
+/// Resolves `target`, connects `conn` to it (TCP_NODELAY) and, for an https:// target, does the TLS
+/// handshake (SNI, verification), all under the stream's current expiry. nullopt on success.
+asio::awaitable<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const TargetAddress& target,
+                                                              upstream::Conn& conn);
+
 /// A client connection as drain() sees it (touched only on its worker's thread).
 struct SessionState {
   tcp::socket* socket = nullptr;
