@@ -49,8 +49,8 @@ namespace gatelab::config {
 /// One route's runtime policies. Rate limits are in the order the config lists them; each other
 /// kind appears at most once per route and is empty (null / nullopt) when the route has none. The
 /// config's list order is the order they run in (docs/config-reference.md#policies): cors before
-/// jwt / key_auth, acl after them, which the loader enforces; a host running them in the order of
-/// docs/security.md ("how the pieces fit") runs them in a valid config's order.
+/// jwt / key_auth, acl after them, which the loader enforces; RequestFlow (gateway/flow) runs the
+/// deciding ones in that order, interleaved with the rate limits.
 /// Config pointers point into GatewayRuntime::config, which the runtime keeps alive.
 struct RouteRuntime {
   std::vector<std::unique_ptr<core::ratelimit::RateLimitPolicy>> rateLimits;

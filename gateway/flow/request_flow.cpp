@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "gateway/core/auth/token_source.hpp"
 #include "gateway/core/hash.hpp"
 #include "gateway/core/rate_limit/key.hpp"
 #include "gateway/core/resilience/load_balancer.hpp"
@@ -25,6 +26,7 @@ constexpr std::string_view kIdempotentMethod = "GET";
 constexpr std::string_view kNonIdempotentMethod = "POST";
 
 constexpr std::uint16_t kStatusBadRequest = 400;
+constexpr std::uint16_t kStatusUnauthorized = 401;
 constexpr std::uint16_t kStatusNotFound = 404;
 constexpr std::uint16_t kStatusBadGateway = 502;
 constexpr std::uint16_t kStatusUnavailable = 503;
@@ -49,6 +51,9 @@ const char* toString(Outcome outcome) noexcept {
     case Outcome::kConnectFailure: return "connect_failure";
     case Outcome::kTimeout: return "timeout";
     case Outcome::kReset: return "reset";
+    case Outcome::kUnauthorized: return "unauthorized";
+    case Outcome::kForbidden: return "forbidden";
+    case Outcome::kPreflight: return "preflight";
   }
   return "unknown";
 }
@@ -84,12 +89,50 @@ RequestFlow::RequestFlow(config::GatewayRuntime& runtime, StoreMode stores) : ru
       routes_[r].push_back(found);
     }
   }
+  // The deciding policies of each route in the config's order; jwt and key_auth authenticate
+  // together (either credential admits: docs/security.md) at the first one's place.
+  stages_.resize(specs.size());
+  const auto& routeConfigs = runtime.config->routes;
+  if (routeConfigs.size() != specs.size()) invariantBroken("the runtime's router and config disagree on the routes");
+  for (std::size_t r = 0; r < specs.size(); ++r) {
+    std::uint32_t rateLimit = 0;
+    Stage* auth = nullptr;
+    for (const config::PolicySpec& p : routeConfigs[r].policies) {
+      const std::string_view kind = config::policyKind(p);
+      Stage stage;
+      if (kind == "rate_limit") {
+        stage.kind = Stage::Kind::kRateLimit;
+        stage.rateLimit = rateLimit++;
+      } else if (kind == "cors") {
+        stage.kind = Stage::Kind::kCors;
+      } else if (kind == "acl") {
+        stage.kind = Stage::Kind::kAcl;
+      } else if (kind == "jwt" || kind == "key_auth") {
+        if (auth != nullptr) continue;
+        stage.kind = Stage::Kind::kAuthenticate;
+        stage.keyAuthFirst = kind == "key_auth";
+      } else {
+        continue;  // header transforms and the like: the host applies them when forwarding
+      }
+      stages_[r].push_back(stage);
+      if (stage.kind == Stage::Kind::kAuthenticate) auth = &stages_[r].back();
+    }
+    if (rateLimit != runtime.routes[r].rateLimits.size())
+      invariantBroken("the runtime's rate limits and the config's disagree");
+  }
 }
 
 Step RequestFlow::start(FlowRequest& r, const core::RequestView& request, TimePoint now, FlowDraws& draws,
                         FlowHooks& hooks) {
+  access_.unixNow = now;
+  return start(r, request, now, draws, hooks, access_);
+}
+
+Step RequestFlow::start(FlowRequest& r, const core::RequestView& request, TimePoint now, FlowDraws& draws,
+                        FlowHooks& hooks, AccessState& access) {
   r = FlowRequest{};
   r.arrival = now;
+  access.reset();
 
   const core::RouteMatch match = runtime_.router.match(request, pathScratch_);
   if (match.status != core::MatchStatus::kMatched) {
@@ -119,37 +162,172 @@ Step RequestFlow::start(FlowRequest& r, const core::RequestView& request, TimePo
     }
     r.lbHash = core::hash128(key).lo;
   }
-  Step s = runPolicies(r, request, 0, now, draws, hooks);
+  Step s = runPolicies(r, request, 0, now, draws, hooks, access);
   s.upstreamPath = match.upstreamPath;
   return s;
 }
 
-Step RequestFlow::runPolicies(FlowRequest& r, const core::RequestView& request, std::uint32_t from, TimePoint now,
-                              FlowDraws& draws, FlowHooks& hooks) {
-  // Rate limiting: every policy of the route, in order; the first reject answers.
-  auto& policies = runtime_.routes[r.route].rateLimits;
-  if (from < policies.size()) {
-    const core::RouteSpec& spec = runtime_.router.routes()[r.route];
-    const core::ratelimit::KeyContext ctx{spec.name, services_[r.service].runtime->config->name};
-    for (std::size_t p = from; p < policies.size(); ++p) {
-      core::ratelimit::RateLimitPolicy& policy = *policies[p];
-      if (askStores_ && policy.spec().store != core::ratelimit::StoreKind::kLocal) {
-        if (!core::ratelimit::buildKey(policy.spec().key, policy.spec().onMissingKey, request, ctx, keyScratch_))
-          continue;
-        r.storeKey = core::hash128(keyScratch_);
-        r.storePolicy = static_cast<std::uint32_t>(p);
-        r.phase = FlowPhase::kStore;
-        Step s;
-        s.kind = StepKind::kAskStore;
-        s.storePolicy = static_cast<std::uint32_t>(p);
-        return s;
+Step RequestFlow::runPolicies(FlowRequest& r, const core::RequestView& request, std::uint32_t fromStage,
+                              TimePoint now, FlowDraws& draws, FlowHooks& hooks, AccessState& access) {
+  const std::vector<Stage>& stages = stages_[r.route];
+  config::RouteRuntime& route = runtime_.routes[r.route];
+  const core::RouteSpec& spec = runtime_.router.routes()[r.route];
+  const core::ratelimit::KeyContext ctx{spec.name, services_[r.service].runtime->config->name};
+  // What the policies see: after authentication, its consumer and claims.
+  core::RequestView view = access.view(request);
+  for (std::size_t i = fromStage; i < stages.size(); ++i) {
+    const Stage& stage = stages[i];
+    switch (stage.kind) {
+      case Stage::Kind::kCors: {
+        access.cors = route.cors->evaluate(view);
+        if (access.cors->respondNow()) {
+          access.refusedBy = AccessPolicy::kCors;
+          access.reason = core::shaping::toString(access.cors->reason);
+          return answer(r, access.cors->status, Outcome::kPreflight);
+        }
+        break;
       }
-      const core::ratelimit::PolicyDecision d = policy.evaluate(request, ctx, now, keyScratch_);
-      if (!d.applied) continue;
-      if (auto s = applyDecision(r, static_cast<std::uint32_t>(p), d, hooks)) return *s;
+      case Stage::Kind::kAuthenticate:
+        if (auto s = authenticate(r, request, stage.keyAuthFirst, access)) return *s;
+        view = access.view(request);
+        break;
+      case Stage::Kind::kAcl:
+        if (auto s = checkAcl(r, view, access)) return *s;
+        break;
+      case Stage::Kind::kRateLimit: {
+        const std::uint32_t p = stage.rateLimit;
+        core::ratelimit::RateLimitPolicy& policy = *route.rateLimits[p];
+        if (askStores_ && policy.spec().store != core::ratelimit::StoreKind::kLocal) {
+          if (!core::ratelimit::buildKey(policy.spec().key, policy.spec().onMissingKey, view, ctx, keyScratch_))
+            break;
+          r.storeKey = core::hash128(keyScratch_);
+          r.storePolicy = p;
+          r.storeStage = static_cast<std::uint32_t>(i);
+          r.phase = FlowPhase::kStore;
+          Step s;
+          s.kind = StepKind::kAskStore;
+          s.storePolicy = p;
+          return s;
+        }
+        const core::ratelimit::PolicyDecision d = policy.evaluate(view, ctx, now, keyScratch_);
+        if (!d.applied) break;
+        if (auto s = applyDecision(r, p, d, hooks)) return *s;
+        break;
+      }
     }
   }
   return admitted(r, now, draws, hooks);
+}
+
+std::optional<Step> RequestFlow::authenticate(FlowRequest& r, const core::RequestView& request, bool keyAuthFirst,
+                                              AccessState& access) {
+  namespace auth = core::auth;
+  config::RouteRuntime& route = runtime_.routes[r.route];
+  access.authRan = true;
+  const auth::Consumer* anonymous = nullptr;
+  // The refusal to report: the first policy whose credential was present but wrong, else the
+  // first that found none.
+  AccessPolicy refusedBy = AccessPolicy::kNone;
+  std::string_view reason;
+  bool presented = false;
+  const auto refused = [&](AccessPolicy policy, std::string_view why, bool credentialPresent) {
+    if (refusedBy == AccessPolicy::kNone || (credentialPresent && !presented)) {
+      refusedBy = policy;
+      reason = why;
+      presented = credentialPresent;
+    }
+  };
+
+  const auto tryJwt = [&]() -> bool {
+    if (!route.jwt) return false;
+    const config::JwtPolicyConfig& policy = *route.jwtPolicy;
+    std::optional<auth::FoundToken> found = auth::findToken(request, policy.tokenSources);
+    auth::JwtResult result = !found            ? auth::jwtFailure(auth::JwtReason::kMissingToken)
+                             : route.jwtCache ? route.jwt->verify(found->token, access.unixNow, *route.jwtCache)
+                                              : route.jwt->verify(found->token, access.unixNow);
+    access.jwtReason = result.reason;
+    if (!result.ok()) {
+      access.challenges.push_back(auth::bearerChallenge(result, policy.realm));
+      if (access.detail.empty()) access.detail = std::move(result.detail);
+      refused(AccessPolicy::kJwt, auth::toString(result.reason), result.reason != auth::JwtReason::kMissingToken);
+      return false;
+    }
+    access.token = std::move(result.token);
+    access.jwtCacheHit = result.cacheHit;
+    access.claims.clear();
+    for (const auth::Claim& c : access.token->claims) access.claims.push_back(core::Header{c.name, c.value});
+    access.authenticated = true;
+    access.authenticatedBy = AccessPolicy::kJwt;
+    if (!policy.consumerClaim.empty()) {
+      if (auto id = access.token->claim(policy.consumerClaim); id && !id->empty()) {
+        access.consumer = runtime_.consumers->find(*id);
+        access.consumerId = *id;
+      }
+    }
+    if (auto sub = access.token->claim("sub")) access.userId = *sub;
+    if (auto scope = access.token->claim("scope")) {
+      access.scopes = *scope;
+    } else if (auto scp = access.token->claim("scp")) {
+      access.scopes = *scp;
+    }
+    return true;
+  };
+  const auto tryKey = [&]() -> bool {
+    if (!route.keyAuth) return false;
+    auth::ApiKeyResult result = route.keyAuth->authenticate(request);
+    access.keyReason = result.reason;
+    access.hide = std::move(result.hide);
+    if (!result.authenticated()) {
+      if (result.admitted()) anonymous = result.consumer;
+      access.challenges.push_back(auth::apiKeyChallenge(route.keyAuthPolicy->realm));
+      refused(AccessPolicy::kKeyAuth, auth::toString(result.reason), result.reason != auth::ApiKeyReason::kMissingKey);
+      return false;
+    }
+    access.consumer = result.consumer;
+    access.consumerId = result.consumer->id;
+    access.credential = result.credential;
+    access.authenticated = true;
+    access.authenticatedBy = AccessPolicy::kKeyAuth;
+    return true;
+  };
+
+  const bool ok = keyAuthFirst ? (tryKey() || tryJwt()) : (tryJwt() || tryKey());
+  if (ok || anonymous != nullptr) {
+    // A key sent beside an accepted JWT is still stripped when the key_auth hides credentials.
+    if (route.keyAuth && !access.keyReason && route.keyAuthPolicy->hideCredentials)
+      access.hide = route.keyAuth->authenticate(request).hide;
+    if (!ok) {
+      access.consumer = anonymous;
+      access.consumerId = anonymous->id;
+      access.anonymous = true;
+    }
+    access.challenges.clear();
+    access.detail.clear();
+    return std::nullopt;
+  }
+  access.refusedBy = refusedBy;
+  access.reason = reason;
+  return answer(r, kStatusUnauthorized, Outcome::kUnauthorized);
+}
+
+std::optional<Step> RequestFlow::checkAcl(FlowRequest& r, const core::RequestView& view, AccessState& access) {
+  const config::RouteRuntime& route = runtime_.routes[r.route];
+  core::auth::AclSubject subject;
+  subject.method = view.method;
+  subject.authenticated = access.authenticated || access.anonymous;
+  if (access.consumer != nullptr) subject.groups = access.consumer->groups;
+  subject.claims = access.claims;
+  const core::auth::AclDecision d = route.acl->check(subject);
+  access.aclReason = d.reason;
+  if (d.allowed()) return std::nullopt;
+  access.refusedBy = AccessPolicy::kAcl;
+  access.reason = core::auth::toString(d.reason);
+  access.detail.assign(d.which);
+  if (d.reason == core::auth::AclReason::kMissingScope && access.token != nullptr) {
+    access.challenges.push_back(core::auth::insufficientScopeChallenge(d.which, route.jwtPolicy->realm));
+  }
+  const std::uint16_t status = d.status();
+  return answer(r, status, status == kStatusUnauthorized ? Outcome::kUnauthorized : Outcome::kForbidden);
 }
 
 std::optional<Step> RequestFlow::applyDecision(FlowRequest& r, std::uint32_t p,
@@ -174,7 +352,7 @@ std::optional<Step> RequestFlow::applyDecision(FlowRequest& r, std::uint32_t p,
 
 Step RequestFlow::storeAnswered(FlowRequest& r, const core::RequestView& request,
                                 const core::ratelimit::PolicyDecision* decision, TimePoint now, FlowDraws& draws,
-                                FlowHooks& hooks) {
+                                FlowHooks& hooks, AccessState& access) {
   if (r.phase != FlowPhase::kStore) invariantBroken("storeAnswered() without a pending store step");
   const std::uint32_t p = r.storePolicy;
   const core::ratelimit::RateLimitPolicy& policy = *runtime_.routes[r.route].rateLimits[p];
@@ -187,7 +365,7 @@ Step RequestFlow::storeAnswered(FlowRequest& r, const core::RequestView& request
     s.storeFailed = true;
     return s;
   }
-  return runPolicies(r, request, p + 1, now, draws, hooks);
+  return runPolicies(r, request, r.storeStage + 1, now, draws, hooks, access);
 }
 
 Step RequestFlow::admitted(FlowRequest& r, TimePoint now, FlowDraws& draws, FlowHooks& hooks) {

@@ -7,11 +7,16 @@
 //
 // A request (docs/resilience.md "How a host uses them for one request" is the contract):
 //   start()     route (no match: 404 kNotFound; a path that does not normalize: 400 kBadRequest),
-//               pick the service (weighted services: one draw), evaluate every rate-limit policy of
-//               the route in order (each applied decision goes to FlowHooks::onRateLimit; the first
-//               reject answers with its status, kRateLimited; kDelay holds the request for the
-//               longest delay). Then either kWait (a delay: call resume() when it is over) or the
-//               upstream phase starts at once. With StoreMode::kAsk, a policy kept in a shared
+//               pick the service (weighted services: one draw), then run the route's deciding
+//               policies in the config's list order (docs/security.md, "how the pieces fit"):
+//               cors (a preflight is answered: 204 or 403, kPreflight), authentication (jwt and
+//               key_auth together, at the first one's place: 401 kUnauthorized), acl (401
+//               kUnauthorized / 403 kForbidden), and each rate-limit policy (each applied decision
+//               goes to FlowHooks::onRateLimit; the first reject answers with its status,
+//               kRateLimited; kDelay holds the request for the longest delay). What they found
+//               goes to the AccessState (access.hpp); policies after authentication see its
+//               consumer and claims. Then either kWait (a delay: call resume() when it is over) or
+//               the upstream phase starts at once. With StoreMode::kAsk, a policy kept in a shared
 //               store (Redis) stops the walk with kAskStore; storeAnswered() continues it.
 //   upstream    starts when the delay is over: overall deadline = that time + timeouts.overall;
 //               retry budget onRequestStart; then a try.
@@ -43,6 +48,7 @@
 
 #include "gateway/config/runtime.hpp"
 #include "gateway/core/hash.hpp"
+#include "gateway/flow/access.hpp"
 #include "gateway/core/rate_limit/policy.hpp"
 #include "gateway/core/request.hpp"
 #include "gateway/core/resilience/circuit_breaker.hpp"
@@ -66,8 +72,11 @@ enum class Outcome : std::uint8_t {
   kConnectFailure,  ///< the last try could not connect (502)
   kTimeout,         ///< the per-try or overall timeout fired on the last try (504)
   kReset,           ///< the connection broke on the last try (502)
+  kUnauthorized,    ///< authentication (jwt / key_auth) refused it, or the acl found nobody (401)
+  kForbidden,       ///< the acl refused the authenticated caller (403)
+  kPreflight,       ///< a CORS preflight, answered by the cors policy (204, or 403 when refused)
 };
-inline constexpr std::size_t kOutcomeCount = 9;
+inline constexpr std::size_t kOutcomeCount = 12;
 const char* toString(Outcome outcome) noexcept;
 
 /// Status classes as both hosts' reports count them: 1xx..5xx, then "other" (0 or >= 600).
@@ -130,6 +139,7 @@ struct FlowRequest {
   std::uint64_t lbHash = 0;          ///< consistent_hash key, hashed at start()
   core::Hash128 storeKey{};          ///< kAskStore: the client key to decide for
   std::uint32_t storePolicy = 0;     ///< kAskStore: the policy asked
+  std::uint32_t storeStage = 0;      ///< kAskStore: where the walk of the route's policies resumes
   core::resilience::Permit permit;
   core::resilience::CircuitBreaker* breaker = nullptr;  ///< of the try in flight
   std::uint32_t route = kNoRouteIndex;
@@ -177,17 +187,28 @@ class RequestFlow {
   /// config validator rules that out).
   explicit RequestFlow(config::GatewayRuntime& runtime, StoreMode stores = StoreMode::kLocal);
 
-  /// A request arriving at `now`. The view is not kept.
+  /// A request arriving at `now`. The view is not kept. `access` is reset, then filled by the
+  /// route's access policies (its unixNow is the input for JWT time checks); the host keeps it
+  /// with the request until the answer (see access.hpp).
+  Step start(FlowRequest& r, const core::RequestView& request, core::TimePoint now, FlowDraws& draws,
+             FlowHooks& hooks, AccessState& access);
+  /// As above with the flow's own scratch AccessState (unixNow = `now`): for hosts and tests that
+  /// need nothing of it after the call.
   Step start(FlowRequest& r, const core::RequestView& request, core::TimePoint now, FlowDraws& draws,
              FlowHooks& hooks);
   /// The store answered the kAskStore step at `now`: `decision` is the policy's decision for
   /// FlowRequest::storeKey (as RateLimitPolicy::evaluateKey would make it), or nullptr when the
   /// store failed (down, timeout, bad reply): the policy's on_store_error decides (allow: as if
   /// the policy did not apply; reject: its reject status, Step::storeFailed). The remaining
-  /// policies run, then the request proceeds as after start(). `request` is the view given to
-  /// start() (still valid: the host keeps the request).
+  /// policies run, then the request proceeds as after start(). `request` and `access` are those
+  /// given to start() (still valid: the host keeps them).
   Step storeAnswered(FlowRequest& r, const core::RequestView& request, const core::ratelimit::PolicyDecision* decision,
-                     core::TimePoint now, FlowDraws& draws, FlowHooks& hooks);
+                     core::TimePoint now, FlowDraws& draws, FlowHooks& hooks, AccessState& access);
+  /// As above, for a request started with the flow's scratch AccessState.
+  Step storeAnswered(FlowRequest& r, const core::RequestView& request, const core::ratelimit::PolicyDecision* decision,
+                     core::TimePoint now, FlowDraws& draws, FlowHooks& hooks) {
+    return storeAnswered(r, request, decision, now, draws, hooks, access_);
+  }
   /// The kWait step's time has come: the upstream phase starts (after a rate-limit delay) or the
   /// next try (after a back-off). Precondition: the last step was kWait.
   Step resume(FlowRequest& r, core::TimePoint now, FlowDraws& draws, FlowHooks& hooks);
@@ -214,8 +235,19 @@ class RequestFlow {
     std::string hashHeader;
   };
 
-  Step runPolicies(FlowRequest& r, const core::RequestView& request, std::uint32_t from, core::TimePoint now,
-                   FlowDraws& draws, FlowHooks& hooks);
+  /// One deciding policy of a route, in list order (jwt and key_auth share one kAuthenticate).
+  struct Stage {
+    enum class Kind : std::uint8_t { kRateLimit, kCors, kAuthenticate, kAcl };
+    Kind kind = Kind::kRateLimit;
+    std::uint32_t rateLimit = 0;  ///< kRateLimit: index in RouteRuntime::rateLimits
+    bool keyAuthFirst = false;    ///< kAuthenticate: key_auth is listed before jwt
+  };
+
+  Step runPolicies(FlowRequest& r, const core::RequestView& request, std::uint32_t fromStage, core::TimePoint now,
+                   FlowDraws& draws, FlowHooks& hooks, AccessState& access);
+  std::optional<Step> authenticate(FlowRequest& r, const core::RequestView& request, bool keyAuthFirst,
+                                   AccessState& access);
+  std::optional<Step> checkAcl(FlowRequest& r, const core::RequestView& request, AccessState& access);
   std::optional<Step> applyDecision(FlowRequest& r, std::uint32_t policy, const core::ratelimit::PolicyDecision& d,
                                     FlowHooks& hooks);
   Step admitted(FlowRequest& r, core::TimePoint now, FlowDraws& draws, FlowHooks& hooks);
@@ -225,7 +257,9 @@ class RequestFlow {
 
   config::GatewayRuntime& runtime_;
   std::vector<std::vector<std::uint32_t>> routes_;
+  std::vector<std::vector<Stage>> stages_;  ///< per route
   std::vector<ServiceInfo> services_;
+  AccessState access_;  ///< scratch for start() without an AccessState
   std::string pathScratch_;
   std::string keyScratch_;
   bool askStores_ = false;

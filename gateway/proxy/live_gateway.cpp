@@ -9,17 +9,18 @@ LiveGateway::LiveGateway(std::shared_ptr<Generation> first, std::uint64_t seed)
   current_->number = 1;
 }
 
-flow::Step LiveGateway::start(Ticket& t, const core::RequestView& request, core::TimePoint now, flow::FlowHooks& hooks) {
+flow::Step LiveGateway::start(Ticket& t, const core::RequestView& request, core::TimePoint now, flow::FlowHooks& hooks,
+                              flow::AccessState& access) {
   const std::lock_guard lock(mutex_);
   t.generation = current_;
-  return t.generation->flow->start(t.request, request, now, draws_, hooks);
+  return t.generation->flow->start(t.request, request, now, draws_, hooks, access);
 }
 
 flow::Step LiveGateway::storeAnswered(Ticket& t, const core::RequestView& request,
                                       const core::ratelimit::PolicyDecision* decision, core::TimePoint now,
-                                      flow::FlowHooks& hooks) {
+                                      flow::FlowHooks& hooks, flow::AccessState& access) {
   const std::lock_guard lock(mutex_);
-  return t.generation->flow->storeAnswered(t.request, request, decision, now, draws_, hooks);
+  return t.generation->flow->storeAnswered(t.request, request, decision, now, draws_, hooks, access);
 }
 
 flow::Step LiveGateway::resume(Ticket& t, core::TimePoint now, flow::FlowHooks& hooks) {

@@ -71,11 +71,13 @@ class LiveGateway {
   /// `first` must hold a built runtime and its flow. `seed` starts the draw stream.
   LiveGateway(std::shared_ptr<Generation> first, std::uint64_t seed);
 
-  /// Starts a request on the current generation (the ticket keeps it).
-  flow::Step start(Ticket& t, const core::RequestView& request, core::TimePoint now, flow::FlowHooks& hooks);
+  /// Starts a request on the current generation (the ticket keeps it). `access` is filled by the
+  /// route's access policies (its unixNow: the time for JWT checks); keep it with the request.
+  flow::Step start(Ticket& t, const core::RequestView& request, core::TimePoint now, flow::FlowHooks& hooks,
+                   flow::AccessState& access);
   /// The store (Redis) answered the ticket's kAskStore step (nullptr: it failed).
   flow::Step storeAnswered(Ticket& t, const core::RequestView& request, const core::ratelimit::PolicyDecision* decision,
-                           core::TimePoint now, flow::FlowHooks& hooks);
+                           core::TimePoint now, flow::FlowHooks& hooks, flow::AccessState& access);
   flow::Step resume(Ticket& t, core::TimePoint now, flow::FlowHooks& hooks);
   flow::Step tryDone(Ticket& t, const core::resilience::CallOutcome& outcome, core::TimePoint now,
                      flow::FlowHooks& hooks);

@@ -164,6 +164,12 @@ void ProxyMetrics::storeCall(unsigned shard, std::uint32_t policyId, StoreResult
   ++s.storeCalls[{policyId, static_cast<int>(result)}];
 }
 
+void ProxyMetrics::access(unsigned shard, std::uint32_t routeId, std::string_view policy, std::string_view result) {
+  Shard& s = *shards_[shard % shards_.size()];
+  const std::lock_guard lock(s.mutex);
+  ++s.access[{routeId, policy, result}];
+}
+
 void ProxyMetrics::upstreamTry(unsigned shard, std::uint32_t serviceId, std::uint32_t targetId,
                                core::resilience::OutcomeKind outcome, bool retry, bool failed) {
   Shard& s = *shards_[shard % shards_.size()];
@@ -399,6 +405,7 @@ std::string ProxyMetrics::render() const {
   std::map<std::uint32_t, Histogram> latency;
   std::map<std::pair<std::uint32_t, int>, std::uint64_t> decisions;
   std::map<std::pair<std::uint32_t, int>, std::uint64_t> storeCalls;
+  std::map<std::tuple<std::uint32_t, std::string_view, std::string_view>, std::uint64_t> access;
   std::map<std::pair<std::uint32_t, int>, std::uint64_t> tries;
   std::map<std::uint32_t, std::uint64_t> retries;
   std::array<std::uint64_t, 2> connections{};
@@ -413,6 +420,7 @@ std::string ProxyMetrics::render() const {
     }
     for (const auto& [k, v] : s.decisions) decisions[k] += v;
     for (const auto& [k, v] : s.storeCalls) storeCalls[k] += v;
+    for (const auto& [k, v] : s.access) access[k] += v;
     for (const auto& [k, v] : s.tries) tries[k] += v;
     for (const auto& [k, v] : s.retries) retries[k] += v;
     connections[0] += s.connections[0];
@@ -472,6 +480,13 @@ std::string ProxyMetrics::render() const {
     out += "gatelab_ratelimit_store_calls_total{route=\"" + escapeLabelValue(routeName(p.route)) + "\",policy=\"" +
            escapeLabelValue(p.name) + "\",result=\"" + toString(static_cast<StoreResult>(result)) + "\"} " +
            std::to_string(v) + "\n";
+  }
+  header(out, "gatelab_access_decisions_total", "counter",
+         "Access policy verdicts (jwt, key_auth, acl; cors for preflights), by result: ok or the reason code.");
+  for (const auto& [k, v] : access) {
+    const auto& [route, policy, result] = k;
+    out += "gatelab_access_decisions_total{route=\"" + escapeLabelValue(routeName(route)) + "\",policy=\"" +
+           std::string(policy) + "\",result=\"" + std::string(result) + "\"} " + std::to_string(v) + "\n";
   }
   header(out, "gatelab_upstream_tries_total", "counter", "Upstream tries by service, target and how they ended.");
   for (const auto& [k, v] : tries) {

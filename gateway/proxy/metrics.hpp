@@ -10,6 +10,10 @@
 //   gatelab_ratelimit_store_calls_total{route,policy,result}  store: redis policies' calls to
 //                                                      Redis; result: ok|timeout|unavailable|error
 //                                                      (all but ok applied on_store_error)
+//   gatelab_access_decisions_total{route,policy,result}  access policies' verdicts: policy
+//                                                      jwt|key_auth|acl|cors (cors: preflights);
+//                                                      result: ok or the reason code (expired,
+//                                                      missing_key, group_denied, ...)
 //   gatelab_upstream_tries_total{service,target,outcome}  outcome: response|connect_failure|timeout|reset
 //   gatelab_upstream_retries_total{service}
 //   gatelab_upstream_connections_total{reused}         new ("false") and pooled ("true") connections used
@@ -81,6 +85,9 @@ class ProxyMetrics final : public core::EventSink {
   enum class StoreResult : int { kOk, kTimeout, kUnavailable, kError };
   static const char* toString(StoreResult r) noexcept;
   void storeCall(unsigned shard, std::uint32_t policyId, StoreResult result);
+  /// One access policy's verdict. `policy` and `result` must be static strings (flow::toString,
+  /// the core's reason names): they are kept as views.
+  void access(unsigned shard, std::uint32_t routeId, std::string_view policy, std::string_view result);
   void upstreamTry(unsigned shard, std::uint32_t serviceId, std::uint32_t targetId, core::resilience::OutcomeKind outcome,
                    bool retry, bool failed);
   void upstreamConnection(unsigned shard, bool reused);
@@ -151,6 +158,7 @@ class ProxyMetrics final : public core::EventSink {
     std::map<std::uint32_t, Histogram> latency;                             // route id
     std::map<std::pair<std::uint32_t, int>, std::uint64_t> decisions;       // (policy id, verdict)
     std::map<std::pair<std::uint32_t, int>, std::uint64_t> storeCalls;      // (policy id, StoreResult)
+    std::map<std::tuple<std::uint32_t, std::string_view, std::string_view>, std::uint64_t> access;  // (route id, policy, result)
     std::map<std::pair<std::uint32_t, int>, std::uint64_t> tries;           // (target id, outcome)
     std::map<std::uint32_t, std::uint64_t> retries;                         // service id
     std::array<std::uint64_t, 2> connections{};                             // [reused]

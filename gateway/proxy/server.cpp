@@ -578,15 +578,63 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
   Ticket ticket;
   SessionHooks hooks(
       *metrics, worker.index, [this](std::uint32_t service, core::TimePoint at) { requestWake(service, at); }, &ticket);
-  flow::Step step = gateway->start(ticket, view, now(), hooks);
+  // The proxy's timeline reads Unix time (steadyToTimeline), which JWT exp/nbf/iat need.
+  flow::AccessState& access = scratch.access;
+  access.unixNow = now();
+  flow::Step step = gateway->start(ticket, view, access.unixNow, hooks, access);
   const flow::FlowRequest& fr = ticket.request;
   const GenerationHost& host = hostOf(*ticket.generation);
   info.generation = ticket.generation;
   info.route = fr.route;
   const std::string upstreamPath(step.upstreamPath);
 
+  // The route's shaping policies and their template context ($(consumer), $(jwt.sub), $(uuid)...).
+  const config::RouteRuntime* route =
+      fr.route != flow::kNoRouteIndex ? &ticket.generation->runtime->routes[fr.route] : nullptr;
+  std::array<char, 36> uuid{};
+  core::shaping::TemplateContext templates;
+  if (route != nullptr) {
+    templates.request = access.view(view);
+    templates.route = ticket.generation->config->routes[fr.route].name();
+    templates.service = ticket.generation->config->services[fr.service].name;
+    if ((route->requestHeaders && route->requestHeaders->usesUuid()) ||
+        (route->responseHeaders && route->responseHeaders->usesUuid())) {
+      uuid = core::shaping::formatUuidV4(worker.ids.next(), worker.ids.next());
+      templates.uuid = std::string_view(uuid.data(), uuid.size());
+    }
+  }
+  // The answer's fields as the route's response_headers and cors policies want them, whoever
+  // answered (the upstream, a rate limit, authentication...).
+  const bool corsActual = access.cors && access.cors->kind == core::shaping::CorsRequestKind::kActual;
+  auto shapeResponse = [&](Response& res) {
+    if (route == nullptr || (!route->responseHeaders && !corsActual)) return;
+    core::HeaderList& fields = scratch.fields;
+    fields.clear();
+    for (const auto& f : res) fields.push_back(core::HeaderField{std::string(f.name_string()), std::string(f.value())});
+    if (route->responseHeaders) (void)route->responseHeaders->apply(fields, templates);
+    if (corsActual) core::shaping::applyCors(*access.cors, fields);
+    std::vector<std::string> names;
+    for (const auto& f : res) names.emplace_back(f.name_string());
+    for (const auto& n : names) res.erase(n);
+    for (const auto& f : fields) res.insert(f.name, f.value);
+  };
+
   auto finish = [&](Response res) {
     for (const auto& f : hooks.fields()) res.set(f.name, f.value);
+    shapeResponse(res);
+    if (route != nullptr) {
+      const std::uint32_t routeId = host.ids.route(fr.route);
+      if (access.cors && access.cors->kind == core::shaping::CorsRequestKind::kPreflight)
+        metrics->access(worker.index, routeId, "cors", core::shaping::toString(access.cors->reason));
+      if (access.jwtReason) metrics->access(worker.index, routeId, "jwt", core::auth::toString(*access.jwtReason));
+      if (access.keyReason) metrics->access(worker.index, routeId, "key_auth", core::auth::toString(*access.keyReason));
+      if (access.aclReason) metrics->access(worker.index, routeId, "acl", core::auth::toString(*access.aclReason));
+      info.consumer.assign(access.consumerId);
+      if (access.refusedBy != flow::AccessPolicy::kNone) {
+        info.accessPolicy = flow::toString(access.refusedBy);
+        info.accessReason = access.reason;
+      }
+    }
     info.service = fr.service;
     info.tries = fr.tries;
     info.target = fr.tries > 0 ? fr.target : flow::kNoTargetIndex;
@@ -601,16 +649,44 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
   // its target's Host, the framing and the body. Built as text: no message object, a few appends.
   std::string& head = scratch.head;
   head.clear();
+  // Client fields are forwarded as they came unless a policy of the route edits them (identity
+  // headers, hidden credentials, request_headers): then they go through a HeaderList, the gateway's
+  // own fields (X-Forwarded-*, X-Request-ID, traceparent) included, so an edit sees them all.
+  const bool shapeRequest =
+      route != nullptr && (route->identity != nullptr || route->requestHeaders || !access.hide.empty());
+  std::string_view query = view.query;
+  if (!access.hide.empty()) {
+    std::vector<std::string_view> names;
+    for (const auto& h : access.hide) {
+      if (h.location == core::auth::KeyLocation::kQuery) names.push_back(h.name);
+    }
+    if (!names.empty()) {
+      scratch.query = core::auth::removeQueryParameters(view.query, names);
+      query = scratch.query;
+    }
+  }
   auto build = [&] {
     head += req.method_string();
     head += ' ';
     head += upstreamPath;
-    if (!view.query.empty()) {
+    if (!query.empty()) {
       head += '?';
-      head += view.query;
+      head += query;
     }
     head += " HTTP/1.1\r\n";
     if (websocket) head += "Connection: Upgrade\r\nUpgrade: websocket\r\n";  // hop-by-hop, but the handshake needs them
+    core::HeaderList& fields = scratch.fields;
+    fields.clear();
+    auto emit = [&](std::string_view name, std::string_view value) {
+      if (shapeRequest) {
+        fields.push_back(core::HeaderField{std::string(name), std::string(value)});
+        return;
+      }
+      head += name;
+      head += ": ";
+      head += value;
+      head += "\r\n";
+    };
     const std::string_view connection = req[http::field::connection];
     const std::vector<std::string> connectionListed =
         connection.empty() ? std::vector<std::string>{} : connectionOptions(connection);
@@ -628,20 +704,18 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
           beast::iequals(name, "x-forwarded-host") || beast::iequals(name, "x-request-id") ||
           beast::iequals(name, "traceparent"))
         continue;
-      head += name;
-      head += ": ";
-      head += f.value();
-      head += "\r\n";
+      emit(name, f.value());
     }
-    head += "X-Forwarded-For: ";
-    head += appendForwardedFor(req["x-forwarded-for"], peer);
-    head += secure ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n";
-    if (req.count(http::field::host) > 0) {
-      head += "X-Forwarded-Host: ";
-      head += req[http::field::host];
-      head += "\r\n";
+    if (shapeRequest) {
+      // Identity: the client's copies of the identity fields go first, always; then the gateway's.
+      if (route->identity != nullptr) (void)route->identity->apply(access.identity(), fields);
+      for (const auto& h : access.hide) {
+        if (h.location == core::auth::KeyLocation::kHeader) core::removeFields(fields, h.name);
+      }
     }
-    head += "X-Request-ID: ";
+    emit("X-Forwarded-For", appendForwardedFor(req["x-forwarded-for"], peer));
+    emit("X-Forwarded-Proto", secure ? "https" : "http");
+    if (req.count(http::field::host) > 0) emit("X-Forwarded-Host", req[http::field::host]);
     const std::string_view clientId = req["x-request-id"];
     auto draw = [&worker] { return worker.ids.next(); };
     if (acceptableRequestId(clientId)) {
@@ -650,19 +724,28 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
       info.requestId.clear();
       appendRandomHex(info.requestId, 16, draw);
     }
-    head += info.requestId;
-    head += "\r\ntraceparent: ";
+    emit("X-Request-ID", info.requestId);
+    std::string& trace = scratch.value;
     if (auto parsed = parseTraceParent(req["traceparent"])) {
       parsed->parentId = randomHex(8, draw);  // this hop's span
-      head += formatTraceParent(*parsed);
-    } else {  // a new trace, written in place: 00-<trace id>-<this hop's span>-00
-      head += "00-";
-      appendRandomHex(head, 16, draw);
-      head += '-';
-      appendRandomHex(head, 8, draw);
-      head += "-00";
+      trace = formatTraceParent(*parsed);
+    } else {  // a new trace: 00-<trace id>-<this hop's span>-00
+      trace.assign("00-");
+      appendRandomHex(trace, 16, draw);
+      trace += '-';
+      appendRandomHex(trace, 8, draw);
+      trace += "-00";
     }
-    head += "\r\n";
+    emit("traceparent", trace);
+    if (shapeRequest) {
+      if (route->requestHeaders) (void)route->requestHeaders->apply(fields, templates);
+      for (const auto& f : fields) {
+        head += f.name;
+        head += ": ";
+        head += f.value;
+        head += "\r\n";
+      }
+    }
   };
   // A body read whole is framed with Content-Length (a chunked one too); so is an empty one for the
   // methods that normally carry one. A streamed body keeps its framing: the client's length, or
@@ -727,6 +810,27 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             co_return finish(plainResponse(req.version(), http::status::bad_gateway, "upstream unreachable", false));
           case flow::Outcome::kTimeout:
             co_return finish(plainResponse(req.version(), http::status::gateway_timeout, "upstream timed out", false));
+          case flow::Outcome::kUnauthorized:
+          case flow::Outcome::kForbidden: {
+            const bool unauthorized = step.outcome == flow::Outcome::kUnauthorized;
+            std::string body = unauthorized ? "unauthorized (" : "forbidden (";
+            body += access.reason;
+            body += ')';
+            Response res = plainResponse(req.version(), static_cast<http::status>(step.status), body, false);
+            for (const auto& c : access.challenges) res.insert(http::field::www_authenticate, c);
+            co_return finish(std::move(res));
+          }
+          case flow::Outcome::kPreflight: {
+            Response res{static_cast<http::status>(step.status), req.version()};
+            res.set(http::field::server, "gatelab");
+            core::HeaderList& fields = scratch.fields;
+            fields.clear();
+            core::shaping::applyCors(*access.cors, fields);
+            for (const auto& f : fields) res.insert(f.name, f.value);
+            res.keep_alive(true);
+            res.prepare_payload();
+            co_return finish(std::move(res));
+          }
         }
         co_return finish(plainResponse(req.version(), http::status::internal_server_error, "", true));
       }
@@ -766,7 +870,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         if (step.storePolicy < host.ids.policies[fr.route].size())
           metrics->storeCall(worker.index, host.ids.policies[fr.route][step.storePolicy], result);
         if (!decision) info.storeFailure = ProxyMetrics::toString(result);
-        step = gateway->storeAnswered(ticket, view, decision ? &*decision : nullptr, asked, hooks);
+        step = gateway->storeAnswered(ticket, view, decision ? &*decision : nullptr, asked, hooks, access);
         break;
       }
       case flow::StepKind::kWait: {
@@ -884,6 +988,11 @@ void Server::Impl::logLine(const Request* req, const std::string& peer, const Re
   str("outcome", info.outcome != nullptr ? info.outcome : (res.result_int() >= 400 ? "refused" : "upstream"));
   if (!info.requestId.empty()) str("request_id", info.requestId);
   if (info.storeFailure != nullptr) str("store_error", info.storeFailure);
+  if (!info.consumer.empty()) str("user", info.consumer);  // the trace field a replay reads as the consumer
+  if (info.accessPolicy != nullptr) {
+    str("access_policy", info.accessPolicy);
+    str("access_reason", info.accessReason);
+  }
   line += ",\"rate_limit\":[";
   for (std::size_t i = 0; i < info.decisions.size(); ++i) {
     const auto& d = info.decisions[i];
@@ -1145,10 +1254,12 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
 
 std::shared_ptr<Generation> Server::Impl::buildGeneration(std::shared_ptr<const config::GatewayConfig> cfg,
                                                           std::string& error) {
-  // Access and shaping policies (issue 6) are validated and built but not yet applied to requests
-  // here: serving them would let through what the config says to refuse, so such a config is
-  // refused (at start and on reload) until the request path enforces them.
+  // A policy kind the request path does not apply yet would let through what the config says to
+  // refuse, so a config with one is refused (at start and on reload).
+  static constexpr std::array<std::string_view, 6> kEnforced{"jwt",  "key_auth",        "acl",
+                                                             "cors", "request_headers", "response_headers"};
   for (const auto& ref : cfg->accessPolicies()) {
+    if (std::find(kEnforced.begin(), kEnforced.end(), ref.kind) != kEnforced.end()) continue;
     error += cfg->source + ": routes[" + std::to_string(ref.route) + "].policies[" + std::to_string(ref.policy) +
              "]: " + std::string(ref.kind) +
              " is validated but not yet enforced by the live proxy; serving it would let every request through "

@@ -149,6 +149,10 @@ struct SessionScratch {
   std::vector<core::Header> headers;  // the core's view of the request's fields
   std::string head;                   // the upstream request up to its Host field
   std::string wire;                   // one try's bytes
+  flow::AccessState access;           // what the route's access policies found (this request's)
+  core::HeaderList fields;            // forwarded or answered fields, when a policy edits them
+  std::string query;                  // the forwarded query without hidden credentials
+  std::string value;                  // one gateway-made field value
 };
 
 /// What the access log says about one request beyond the request itself.
@@ -163,6 +167,9 @@ struct RequestInfo {
   int outcomeIndex = ProxyMetrics::kRefused;    // flow::Outcome, or refused while reading
   std::string requestId;
   const char* storeFailure = nullptr;  // a store: redis policy's call failed: ProxyMetrics::toString(result)
+  std::string consumer;                // who authentication (or the anonymous fallback) identified
+  const char* accessPolicy = nullptr;  // the access policy that answered on its own (flow::toString)
+  std::string_view accessReason;       // its reason code (a static string)
   struct Decision {
     const std::string* policy = nullptr;
     core::ratelimit::Verdict result = core::ratelimit::Verdict::kAllow;

@@ -92,7 +92,8 @@ SimGateway::Request& SimGateway::live(std::uint32_t slot, std::uint32_t generati
   return slab_[slot];
 }
 
-std::uint64_t SimGateway::submit(const core::RequestView& request, ClientId client) {
+std::uint64_t SimGateway::submit(const core::RequestView& request, ClientId client,
+                                 std::optional<core::TimePoint> unixTime) {
   const TimePoint now = sim_.now();
   const std::uint64_t id = ++nextId_;
   ++stats_.submitted;
@@ -103,7 +104,8 @@ std::uint64_t SimGateway::submit(const core::RequestView& request, ClientId clie
   r.client = client;
   r.phase = Phase::kDelayed;  // not free while the flow runs; apply() sets the real phase
   Hooks hooks(*this, id, client, now);
-  const flow::Step step = flow_.start(r.flow, request, now, hooks, hooks);
+  access_.unixNow = unixTime.value_or(now);
+  const flow::Step step = flow_.start(r.flow, request, now, hooks, hooks, access_);
   apply(slot, step);
   return id;
 }

@@ -26,6 +26,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,7 @@ struct SimGatewayStats {
   std::uint64_t submitted = 0;  ///< submit() calls
   std::uint64_t completed = 0;  ///< onComplete reports made
   std::uint64_t inFlight = 0;   ///< submitted - completed
-  std::array<std::uint64_t, 9> byOutcome{};  ///< completions indexed by RequestOutcome
+  std::array<std::uint64_t, flow::kOutcomeCount> byOutcome{};  ///< completions indexed by RequestOutcome
 };
 
 class SimGateway {
@@ -71,8 +72,10 @@ class SimGateway {
   /// A request arriving at sim.now(). Routing and rate limiting run synchronously (the view is not
   /// kept); everything after (delay, tries, backoff, timeouts) runs as simulation events. Returns
   /// the request id (1, 2, ... in submission order). onComplete may be called before this returns
-  /// (404, 400, rate-limit reject, no target, breaker open).
-  std::uint64_t submit(const core::RequestView& request, ClientId client);
+  /// (404, 400, rate-limit reject, no target, breaker open, an access policy's 401/403/preflight).
+  /// `unixTime` is the request's time on the Unix-epoch timeline (its trace time), against which
+  /// JWTs' exp / nbf / iat are checked; by default sim.now().
+  std::uint64_t submit(const core::RequestView& request, ClientId client, std::optional<core::TimePoint> unixTime = {});
 
   [[nodiscard]] const SimGatewayStats& stats() const noexcept { return stats_; }
 
@@ -117,6 +120,7 @@ class SimGateway {
   GatewayObserver& observer_;
   Rng rng_;
   flow::RequestFlow flow_;
+  flow::AccessState access_;  // the access policies' findings: used during submit() only
   std::vector<std::vector<MockBackend*>> backends_;
   std::vector<ServiceWake> wakes_;
   std::vector<Request> slab_;

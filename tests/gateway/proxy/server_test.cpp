@@ -267,23 +267,6 @@ TEST(ProxyServer, ChunkedRequestBodiesAreForwardedWithALength) {
 
 // Access policies are validated but not yet enforced on the request path: serving them would let
 // through what the config refuses, so the proxy refuses the config and names the policy.
-TEST(ProxyServer, RefusesAccessPoliciesItDoesNotEnforceYet) {
-  const auto loaded = config::loadConfigString(
-      gateway(oneService("http://127.0.0.1:9"),
-              kApiRoute + "    policies:\n      - cors: { origins: ['https://app.example'] }\n"),
-      "access.yaml");
-  ASSERT_TRUE(loaded.ok()) << loaded.errorText();
-  ServerOptions o;
-  o.listenPort = 0;
-  o.admin = false;
-  o.threads = 1;
-  Server server(loaded.config, o);
-  const std::string err = server.start();
-  EXPECT_NE(err.find("access.yaml: routes[0].policies[0]: cors is validated but not yet enforced by the live proxy"),
-            std::string::npos)
-      << err;
-}
-
 TEST(ProxyServer, BindFailureIsReported) {
   TestUpstream up;
   TestProxy first(gateway(oneService(up.url()), kApiRoute));

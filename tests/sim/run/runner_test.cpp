@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -172,6 +174,80 @@ routes:
   const RunResult unkeyed = runSimulation(plan);
   ASSERT_TRUE(unkeyed.ok) << unkeyed.error;
   EXPECT_EQ(unkeyed.metrics().results().overall.statusClasses[3], 0U);
+}
+
+// Access policies run on the trace's own credentials: records logged with a valid API key reach
+// the backend, the others are answered 401 by key_auth (or 403 by the acl) and never cost it
+// anything; a JWT's exp is checked against the record's trace time, not the simulated clock.
+TEST(Runner, AuthenticationRunsOnTheTracesCredentials) {
+  const std::string fixtures = [] {
+    std::ifstream in(std::string(GATELAB_SOURCE_DIR) + "/tests/gateway/core/auth/data/fixtures.json");
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }();
+  const nlohmann::json fx = nlohmann::json::parse(fixtures);
+  const std::string yaml = R"yaml(version: 1
+consumers:
+  - id: alice
+    groups: [staff]
+    keys: [alice-key-0123456789abcdef]
+  - id: mallory
+    groups: [banned]
+    keys: [mallory-key-0123456789abcdef]
+services:
+  - name: api
+    targets: [http://10.0.0.1:80]
+routes:
+  - name: keys
+    match: { path_prefix: /keys }
+    service: api
+    policies:
+      - key_auth: {}
+      - acl: { deny: [banned] }
+  - name: tokens
+    match: { path_prefix: /tokens }
+    service: api
+    policies:
+      - jwt: { keys: [{kid: hs256, alg: HS256, secret: )yaml" +
+                           fx["secrets"]["hs256_base64url"].get<std::string>() + R"yaml(, secret_encoding: base64url}] }
+)yaml";
+  // $time_local, the request line, the status, then the credentials the log recorded.
+  const std::int64_t now = fx["now"].get<std::int64_t>();  // the fixtures' tokens expire at now + 3600
+  const auto stamp = [](std::int64_t unix) {
+    const std::time_t t = static_cast<std::time_t>(unix);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char out[64];
+    std::strftime(out, sizeof out, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    return std::string(out);
+  };
+  const std::string token = fx["tokens"]["hs256"].get<std::string>();
+  std::string text;
+  const auto line = [&](std::int64_t at, const std::string& path, const std::string& key, const std::string& auth) {
+    text += "10.0.0.1 [" + stamp(at) + "] \"GET " + path + " HTTP/1.1\" 200 \"" + key + "\" \"" + auth + "\"\n";
+  };
+  for (int i = 0; i < 6; ++i) line(now + i, "/keys/a", "alice-key-0123456789abcdef", "-");
+  for (int i = 0; i < 3; ++i) line(now + 6 + i, "/keys/a", "-", "-");
+  for (int i = 0; i < 2; ++i) line(now + 9 + i, "/keys/a", "mallory-key-0123456789abcdef", "-");
+  line(now + 3599, "/tokens/1", "-", "Bearer " + token);  // valid at its trace time
+  line(now + 3601, "/tokens/1", "-", "Bearer " + token);  // expired one second ago
+  const std::string trace = tempFile("auth.log", text);
+
+  RunPlan plan = planFor(configOf(yaml), trace);
+  plan.traceFormat =
+      trace::parseTraceFormat("nginx:$remote_addr [$time_local] \"$request\" $status \"$http_apikey\" \"$http_authorization\"")
+          .value();
+  const RunResult r = runSimulation(plan);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.reader.malformed, 0U);
+  const MetricsResults m = r.metrics().results();
+  const auto outcome = [&](flow::Outcome o) { return m.overall.outcomes[static_cast<std::size_t>(o)]; };
+  EXPECT_EQ(outcome(flow::Outcome::kUpstream), 7U);      // alice's six, the token in time
+  EXPECT_EQ(outcome(flow::Outcome::kUnauthorized), 4U);  // three without a key, the expired token
+  EXPECT_EQ(outcome(flow::Outcome::kForbidden), 2U);     // mallory's group is denied
+  EXPECT_EQ(q(r, Metric::kRequests, "keys"), 11.0);
+  std::uint64_t backendCalls = 0;
+  for (const auto& b : r.backends) backendCalls += b.stats.calls;
+  EXPECT_EQ(backendCalls, 7U);  // refused requests never reach the backend
 }
 
 // A breaker configured forced_open reports its transition while the runtime is being built,
