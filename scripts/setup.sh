@@ -34,6 +34,12 @@ packages=(
   libssl-dev       # OpenSSL 3: TLS in the proxy, JWT signature checks in the core (EVP)
   python3-jwt      # PyJWT: makes the JWT test fixtures (tests/gateway/core/auth/make_tokens.py)
   python3-cryptography  # keys for those fixtures
+  qt6-base-dev     # Qt6 Widgets/Network/Test: the dashboard (gui/); without Qt it is skipped
+  qt6-charts-dev   # Qt Charts: the dashboard's time charts
+  libqt6opengl6-dev  # Qt6OpenGL CMake package, which Qt6Charts requires (Debian does not pull it in)
+  libgl-dev        # OpenGL headers Qt6Gui's CMake package looks for
+  qt6-qpa-plugins  # the offscreen platform plugin: screenshots and GUI tests without a display
+  fonts-dejavu-core  # a font for text in headless screenshots
 )
 
 missing=()
