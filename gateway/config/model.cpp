@@ -34,7 +34,8 @@ std::vector<core::RouteSpec> GatewayConfig::routeSpecs() const {
 
 std::string_view policyKind(const PolicySpec& policy) noexcept {
   static constexpr std::array<std::string_view, std::variant_size_v<PolicySpec>> kNames{
-      "rate_limit", "jwt", "key_auth", "acl", "cors", "request_headers", "response_headers"};
+      "rate_limit", "jwt", "key_auth", "acl", "cors", "request_headers", "response_headers", "cache", "aggregate",
+      "response_projection"};
   return policy.valueless_by_exception() ? std::string_view("?") : kNames[policy.index()];
 }
 

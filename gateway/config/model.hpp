@@ -27,6 +27,7 @@
 #include "gateway/core/auth/jwk.hpp"
 #include "gateway/core/auth/jwt.hpp"
 #include "gateway/core/auth/token_source.hpp"
+#include "gateway/core/cache/response_cache.hpp"
 #include "gateway/core/rate_limit/policy_spec.hpp"
 #include "gateway/core/resilience/circuit_breaker.hpp"
 #include "gateway/core/resilience/load_balancer.hpp"
@@ -36,8 +37,10 @@
 #include "gateway/core/resilience/target_set.hpp"
 #include "gateway/core/resilience/timeouts.hpp"
 #include "gateway/core/route_spec.hpp"
+#include "gateway/core/shaping/aggregate.hpp"
 #include "gateway/core/shaping/cors.hpp"
 #include "gateway/core/shaping/header_transform.hpp"
+#include "gateway/core/shaping/json_projection.hpp"
 #include "gateway/core/time.hpp"
 
 namespace gatelab::config {
@@ -174,15 +177,32 @@ struct ResponseHeadersConfig {
   core::shaping::HeaderTransformSpec transform;
 };
 
+/// `- cache:` — the route's response cache (docs/caching.md). The runtime builds one
+/// core::cache::ResponseCache per route from `spec` (ResponseCache::create accepts it: the loader
+/// ran it already).
+struct CachePolicyConfig {
+  core::cache::CacheSpec spec;
+};
+
+/// `- response_projection:` — keep / drop fields of the route's JSON responses and cap arrays
+/// (docs/security.md, "Response projection"). The runtime builds one
+/// core::shaping::JsonProjection per route from `spec` (JsonProjection::create accepts it: the
+/// loader ran it already).
+struct ResponseProjectionConfig {
+  core::shaping::ProjectionSpec spec;
+};
+
 /// A policy attached to a route. One alternative per policy kind (policyKind() names it):
-/// rate_limit, jwt, key_auth, acl, cors, request_headers, response_headers. Code interested in one
-/// kind uses std::get_if and skips the others.
+/// rate_limit, jwt, key_auth, acl, cors, request_headers, response_headers, cache, aggregate,
+/// response_projection. Code interested
+/// in one kind uses std::get_if and skips the others.
 using PolicySpec =
     std::variant<core::ratelimit::RateLimitPolicySpec, JwtPolicyConfig, KeyAuthPolicyConfig, core::auth::AclSpec,
-                 core::shaping::CorsSpec, RequestHeadersConfig, ResponseHeadersConfig>;
+                 core::shaping::CorsSpec, RequestHeadersConfig, ResponseHeadersConfig, CachePolicyConfig,
+                 core::shaping::AggregateSpec, ResponseProjectionConfig>;
 
 /// The YAML name of the policy's kind: "rate_limit", "jwt", "key_auth", "acl", "cors",
-/// "request_headers", "response_headers".
+/// "request_headers", "response_headers", "cache", "aggregate", "response_projection".
 [[nodiscard]] std::string_view policyKind(const PolicySpec& policy) noexcept;
 
 /// One API key of a consumer: only its digest is kept (a key written in plain text is hashed when

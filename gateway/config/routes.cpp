@@ -353,7 +353,8 @@ std::string where(const Sink& sink, const PolicyItem& p) { return p.body.path + 
 
 // The rules on where policies stand in a route's list (the order they run in): at most one of
 // some kinds; cors before authentication; acl (and whatever reads the consumer or claims) after
-// it; acl and claim readers need an authentication policy to read from.
+// it; acl and claim readers need an authentication policy to read from; cache after every
+// access check.
 void checkPlacement(Sink& sink, const std::vector<std::optional<PolicyItem>>& parsed,
                     const std::vector<BuiltPolicy>& built) {
   const PolicyItem* firstAuth = nullptr;
@@ -410,6 +411,21 @@ void checkPlacement(Sink& sink, const std::vector<std::optional<PolicyItem>>& pa
                      kind + " listed after the route's jwt and key_auth policies");
         }
         break;
+      case PolicyPlacement::kAfterAccessChecks:
+        // A cached answer skips every policy after the cache, so an access check there would
+        // never run for a hit.
+        for (std::size_t j = i + 1; j < parsed.size(); ++j) {
+          if (!parsed[j]) continue;
+          const PolicyPlacement later = parsed[j]->kind->placement;
+          if (later != PolicyPlacement::kAuthentication && later != PolicyPlacement::kAfterAuthentication) continue;
+          sink.error(p.keyMark, p.body.path,
+                     kind + " must come after " + std::string(parsed[j]->kind->name) + " (" + where(sink, *parsed[j]) +
+                         "): a cached answer is served without running the policies after the cache, so " +
+                         std::string(parsed[j]->kind->name) + " would never check it",
+                     kind + " listed after the route's jwt, key_auth and acl policies");
+          break;
+        }
+        break;
       case PolicyPlacement::kAnywhere:
       case PolicyPlacement::kAuthentication:
         break;
@@ -444,7 +460,8 @@ void readPolicies(Sink& sink, const Node& node, RouteDraft& draft) {
   for (std::size_t i = 0; i < parsed.size(); ++i) {
     const std::optional<PolicyItem>& p = parsed[i];
     if (!p) continue;
-    PolicyContext context{draft.name ? draft.name->value : std::string{}, 0, 0};
+    PolicyContext context{draft.name ? draft.name->value : std::string{}, 0, 0,
+                          draft.config.spec.services.empty() ? std::string{} : draft.config.spec.services[0].service};
     for (const std::optional<PolicyItem>& q : parsed) {
       if (!q || q->kind != p->kind) continue;
       if (&q == &p) context.kindIndex = context.kindCount;
@@ -458,6 +475,7 @@ void readPolicies(Sink& sink, const Node& node, RouteDraft& draft) {
     if (b.redisStore) draft.redisStores.push_back(std::move(*b.redisStore));
     if (b.usesConsumers) draft.consumerUsers.push_back(std::move(*b.usesConsumers));
     if (b.consumerRef) draft.consumerRefs.push_back(std::move(*b.consumerRef));
+    for (Located& ref : b.serviceRefs) draft.serviceRefs.push_back(std::move(ref));
     if (b.spec) draft.config.policies.push_back(std::move(*b.spec));
   }
 }
@@ -503,7 +521,7 @@ RouteDraft readRoute(Sink& sink, const Mapping& m) {
 
 std::span<const PolicyKind> policyKinds() noexcept {
   using enum PolicyPlacement;
-  static constexpr std::array<PolicyKind, 7> kKinds{{
+  static constexpr std::array<PolicyKind, 10> kKinds{{
       {"rate_limit", &buildRateLimitPolicy, false, kAnywhere},
       {"jwt", &buildJwtPolicy, true, kAuthentication},
       {"key_auth", &buildKeyAuthPolicy, true, kAuthentication},
@@ -511,6 +529,9 @@ std::span<const PolicyKind> policyKinds() noexcept {
       {"cors", &buildCorsPolicy, true, kBeforeAuthentication},
       {"request_headers", &buildRequestHeadersPolicy, true, kAnywhere},
       {"response_headers", &buildResponseHeadersPolicy, true, kAnywhere},
+      {"cache", &buildCachePolicy, true, kAfterAccessChecks},
+      {"aggregate", &buildAggregatePolicy, true, kAnywhere},
+      {"response_projection", &buildResponseProjectionPolicy, true, kAnywhere},
   }};
   return kKinds;
 }

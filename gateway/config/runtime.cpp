@@ -120,6 +120,19 @@ struct RoutePolicyBuilder {
   void operator()(const ResponseHeadersConfig& spec) const {
     route.responseHeaders = core::shaping::HeaderTransform::create(spec.transform, errors);
   }
+  void operator()(const core::shaping::AggregateSpec& spec) const {
+    if (!core::shaping::validateAggregate(spec, errors)) return;
+    for (std::size_t i = 0; i < spec.parts.size(); ++i) {
+      if (config.findService(spec.parts[i].service) == nullptr)
+        errors.push_back({"parts[" + std::to_string(i) + "].service", "unknown service \"" + spec.parts[i].service + "\""});
+    }
+    route.aggregate = &spec;
+  }
+  // The response cache is validated here but not yet kept in RouteRuntime (the host wires it).
+  void operator()(const CachePolicyConfig& spec) const { (void)core::cache::ResponseCache::create(spec.spec, errors); }
+  void operator()(const ResponseProjectionConfig& spec) const {
+    route.projection = core::shaping::JsonProjection::create(spec.spec, errors);
+  }
 };
 
 BuildResult build(std::shared_ptr<const GatewayConfig> config, std::unique_ptr<core::NullEventSink> owned,

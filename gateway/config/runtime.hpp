@@ -42,6 +42,7 @@
 #include "gateway/core/router.hpp"
 #include "gateway/core/shaping/cors.hpp"
 #include "gateway/core/shaping/header_transform.hpp"
+#include "gateway/core/shaping/json_projection.hpp"
 #include "gateway/core/time.hpp"
 
 namespace gatelab::config {
@@ -80,6 +81,12 @@ struct RouteRuntime {
   std::optional<core::shaping::CorsPolicy> cors;                 ///< `cors`
   std::optional<core::shaping::HeaderTransform> requestHeaders;   ///< `request_headers`
   std::optional<core::shaping::HeaderTransform> responseHeaders;  ///< `response_headers`
+  /// `aggregate`: the parts the route calls instead of one upstream (points into the config);
+  /// null without one.
+  const core::shaping::AggregateSpec* aggregate = nullptr;
+  /// `response_projection`: applied by the proxy to 2xx JSON response bodies (the host contract
+  /// is in json_projection.hpp); immutable, shareable between threads. nullopt without one.
+  std::optional<core::shaping::JsonProjection> projection;
 };
 
 /// One service's resilience objects (docs/resilience.md, "How a host uses them for one request").

@@ -67,6 +67,7 @@ struct PolicyContext {
   std::string routeName;  ///< empty when the route's name is missing or invalid
   std::size_t kindIndex;  ///< index among the route's policies of the same kind
   std::size_t kindCount;  ///< number of the route's policies of the same kind
+  std::string routeService{};  ///< the route's (first) service; empty when not known
 };
 
 struct BuiltPolicy {
@@ -82,6 +83,7 @@ struct BuiltPolicy {
   std::optional<Located> readsClaims;
   std::optional<Located> usesConsumers;  ///< a key_auth policy: needs top-level consumers
   std::optional<Located> consumerRef;    ///< a consumer id it names (key_auth anonymous)
+  std::vector<Located> serviceRefs;      ///< services it calls (aggregate parts)
 };
 
 /// Builds one policy of a kind from its body (the node under the kind's key).
@@ -93,6 +95,9 @@ enum class PolicyPlacement : std::uint8_t {
   kAuthentication,        ///< jwt, key_auth: establish who is asking
   kBeforeAuthentication,  ///< cors: answers preflights, which browsers send without credentials
   kAfterAuthentication,   ///< acl: judges what authentication established; needs one on the route
+  /// cache: answers without the upstream, so it must stand after every access check (jwt,
+  /// key_auth, acl) the route has; needs none.
+  kAfterAccessChecks,
 };
 
 struct PolicyKind {
@@ -107,7 +112,7 @@ struct PolicyKind {
 
 /// The builders, one file each: rate_limit_policy.cpp, jwt_policy.cpp, key_auth_policy.cpp,
 /// acl_policy.cpp, cors_policy.cpp, header_transform_policy.cpp (request_headers and
-/// response_headers).
+/// response_headers), cache_policy.cpp, aggregate_policy.cpp.
 [[nodiscard]] BuiltPolicy buildRateLimitPolicy(Sink& sink, const Node& body, const PolicyContext& context);
 [[nodiscard]] BuiltPolicy buildJwtPolicy(Sink& sink, const Node& body, const PolicyContext& context);
 [[nodiscard]] BuiltPolicy buildKeyAuthPolicy(Sink& sink, const Node& body, const PolicyContext& context);
@@ -115,6 +120,10 @@ struct PolicyKind {
 [[nodiscard]] BuiltPolicy buildCorsPolicy(Sink& sink, const Node& body, const PolicyContext& context);
 [[nodiscard]] BuiltPolicy buildRequestHeadersPolicy(Sink& sink, const Node& body, const PolicyContext& context);
 [[nodiscard]] BuiltPolicy buildResponseHeadersPolicy(Sink& sink, const Node& body, const PolicyContext& context);
+[[nodiscard]] BuiltPolicy buildCachePolicy(Sink& sink, const Node& body, const PolicyContext& context);
+[[nodiscard]] BuiltPolicy buildAggregatePolicy(Sink& sink, const Node& body, const PolicyContext& context);
+/// `response_projection` (projection_policy.cpp).
+[[nodiscard]] BuiltPolicy buildResponseProjectionPolicy(Sink& sink, const Node& body, const PolicyContext& context);
 
 // ---- access: consumers and identity headers --------------------------------------------------------
 

@@ -321,10 +321,12 @@ TEST(ConfigLoader, RouteErrors) {
 TEST(ConfigLoader, UnknownPolicyKindListsKnownKinds) {
   // The allowed part names the known policy kinds.
   const LoadResult r =
-      loadConfigString(withRoute("name: r\n    match: {path: /a}\n    service: users\n    policies: [{cache: {}}]\n"), kFile);
-  const Diagnostic* d = findByPath(r, "routes[0].policies[0].cache");
+      loadConfigString(withRoute("name: r\n    match: {path: /a}\n    service: users\n    policies: [{compress: {}}]\n"), kFile);
+  const Diagnostic* d = findByPath(r, "routes[0].policies[0].compress");
   ASSERT_NE(d, nullptr) << dump(r);
-  EXPECT_EQ(d->allowed, "known kinds: rate_limit, jwt, key_auth, acl, cors, request_headers, response_headers");
+  EXPECT_EQ(d->allowed,
+            "known kinds: rate_limit, jwt, key_auth, acl, cors, request_headers, response_headers, cache, aggregate, "
+            "response_projection");
 }
 
 // ---- services and top level -------------------------------------------------------------------
