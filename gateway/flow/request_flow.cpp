@@ -120,6 +120,16 @@ RequestFlow::RequestFlow(config::GatewayRuntime& runtime, StoreMode stores) : ru
     if (rateLimit != runtime.routes[r].rateLimits.size())
       invariantBroken("the runtime's rate limits and the config's disagree");
   }
+  partServices_.resize(specs.size());
+  for (std::size_t r = 0; r < specs.size(); ++r) {
+    const core::shaping::AggregateSpec* aggregate = runtime.routes[r].aggregate;
+    if (aggregate == nullptr) continue;
+    for (const core::shaping::AggregatePart& part : aggregate->parts) {
+      const config::ServiceRuntime* service = runtime.findService(part.service);
+      if (service == nullptr) invariantBroken("an aggregate part names a service the runtime lacks");
+      partServices_[r].push_back(static_cast<std::uint32_t>(service - runtime.services.data()));
+    }
+  }
 }
 
 Step RequestFlow::start(FlowRequest& r, const core::RequestView& request, TimePoint now, FlowDraws& draws,
@@ -388,9 +398,20 @@ Step RequestFlow::resume(FlowRequest& r, TimePoint now, FlowDraws& draws, FlowHo
 }
 
 Step RequestFlow::startUpstream(FlowRequest& r, TimePoint now, FlowDraws& draws, FlowHooks& hooks) {
+  const core::shaping::AggregateSpec* aggregate = runtime_.routes[r.route].aggregate;
+  if (aggregate != nullptr && r.part == kNoPart) {
+    r.phase = FlowPhase::kFanOut;
+    r.upstreamStart = now;
+    Step s;
+    s.kind = StepKind::kFanOut;
+    return s;
+  }
   const config::ServiceRuntime& service = *services_[r.service].runtime;
   r.upstreamStart = now;
   r.deadline = core::resilience::overallDeadline(service.timeouts, r.upstreamStart);
+  if (r.part != kNoPart) {
+    if (const auto& timeout = aggregate->parts[r.part].timeout) r.deadline = std::min(r.deadline, now + *timeout);
+  }
   if (service.retryBudget) {
     service.retryBudget->onRequestStart();
     r.budgetStarted = true;
@@ -442,8 +463,30 @@ Step RequestFlow::startTry(FlowRequest& r, TimePoint now, FlowDraws& draws, Flow
   Step s;
   s.kind = StepKind::kSendTry;
   s.target = t;
-  s.deadline = core::resilience::tryDeadline(service.timeouts, r.upstreamStart, now);
+  // A part's own timeout can end the try earlier than the service's timeouts would.
+  s.deadline = std::min(core::resilience::tryDeadline(service.timeouts, r.upstreamStart, now), r.deadline);
   return s;
+}
+
+Step RequestFlow::startPart(FlowRequest& part, const FlowRequest& parent, std::uint32_t index, TimePoint now,
+                            FlowDraws& draws, FlowHooks& hooks) {
+  if (parent.phase != FlowPhase::kFanOut) invariantBroken("startPart() without a pending fan-out");
+  const std::vector<std::uint32_t>& services = partServices_[parent.route];
+  if (index >= services.size()) invariantBroken("startPart() for a part the aggregate lacks");
+  part = FlowRequest{};
+  part.arrival = now;
+  part.route = parent.route;
+  part.service = services[index];
+  part.part = index;
+  part.idempotent = true;  // parts are GETs
+  part.lbHash = parent.lbHash;
+  return startUpstream(part, now, draws, hooks);
+}
+
+Step RequestFlow::fanInDone(FlowRequest& r, std::span<const bool> partOk) {
+  if (r.phase != FlowPhase::kFanOut) invariantBroken("fanInDone() without a pending fan-out");
+  const core::shaping::AggregateVerdict v = core::shaping::decide(*runtime_.routes[r.route].aggregate, partOk);
+  return answer(r, v.status, Outcome::kUpstream);
 }
 
 Step RequestFlow::tryDone(FlowRequest& r, const CallOutcome& outcome, TimePoint now, FlowDraws& draws,

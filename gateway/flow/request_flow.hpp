@@ -44,6 +44,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "gateway/config/runtime.hpp"
@@ -93,6 +94,9 @@ enum class StepKind : std::uint8_t {
   kSendTry,  ///< send a try to `target` of the request's service, then call tryDone()
   kAskStore, ///< decide rate-limit policy `storePolicy` of the request's route in its store for
              ///< FlowRequest::storeKey, then call storeAnswered() (only with StoreMode::kAsk)
+  kFanOut,   ///< the route aggregates (RouteRuntime::aggregate): start each part with startPart()
+             ///< (each then runs like a request of its own: kSendTry / kWait / kAnswer), and when
+             ///< every part has answered, call fanInDone() for this request's answer
 };
 
 /// Who decides rate-limit policies whose counters live in a shared store (`store: redis`).
@@ -127,7 +131,9 @@ struct Step {
   core::TimePoint deadline{};  ///< core::resilience::kNoDeadline: none
 };
 
-enum class FlowPhase : std::uint8_t { kNew, kStore, kDelayed, kInTry, kBackoff, kDone };
+enum class FlowPhase : std::uint8_t { kNew, kStore, kDelayed, kInTry, kBackoff, kFanOut, kDone };
+
+inline constexpr std::uint32_t kNoPart = 0xFFFFFFFFu;
 
 /// The per-request state the host keeps between calls (a value; no pointers into the host).
 struct FlowRequest {
@@ -147,6 +153,7 @@ struct FlowRequest {
   std::uint32_t target = kNoTargetIndex;  ///< target of the last try sent
   std::uint32_t retriesDone = 0;
   std::uint32_t tries = 0;
+  std::uint32_t part = kNoPart;  ///< a part of an aggregate: its index (startPart), else kNoPart
   FlowPhase phase = FlowPhase::kNew;
   bool idempotent = true;
   /// The host can send the request again: false once a try consumed a body it did not keep (a
@@ -215,6 +222,17 @@ class RequestFlow {
   /// The try of the last kSendTry ended at `now` with `outcome`.
   Step tryDone(FlowRequest& r, const core::resilience::CallOutcome& outcome, core::TimePoint now, FlowDraws& draws,
                FlowHooks& hooks);
+  /// Part `index` of the aggregate of `parent`'s route (after kFanOut) starts at `now` in `part`:
+  /// the upstream phase of the part's service (load balancing, breaker, retry budget and retries,
+  /// timeouts), with the part's timeout as its overall deadline when it has one. No policies run
+  /// (the parent passed them). Returns kSendTry or an answer (no target, breaker open); the host
+  /// then drives `part` with tryDone() / resume() like any request; its kAnswer ends the part.
+  Step startPart(FlowRequest& part, const FlowRequest& parent, std::uint32_t index, core::TimePoint now,
+                 FlowDraws& draws, FlowHooks& hooks);
+  /// Every part of the kFanOut request `r` has answered; partOk[i]: part i succeeded
+  /// (core::shaping::partSucceeded on its answer). Answers with the aggregate's status
+  /// (core::shaping::decide: 200, or 502 when a part with on_failure: fail failed), kUpstream.
+  Step fanInDone(FlowRequest& r, std::span<const bool> partOk);
   /// The host gives up on an unfinished request (client went away, shutdown): releases what the
   /// try in flight and the budget hold, without a verdict on the target. No-op when done.
   void abandon(FlowRequest& r);
@@ -258,6 +276,7 @@ class RequestFlow {
   config::GatewayRuntime& runtime_;
   std::vector<std::vector<std::uint32_t>> routes_;
   std::vector<std::vector<Stage>> stages_;  ///< per route
+  std::vector<std::vector<std::uint32_t>> partServices_;  ///< per route: each aggregate part's service
   std::vector<ServiceInfo> services_;
   AccessState access_;  ///< scratch for start() without an AccessState
   std::string pathScratch_;

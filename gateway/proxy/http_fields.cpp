@@ -196,4 +196,10 @@ void splitTarget(std::string_view target, std::string_view& path, std::string_vi
   if (q != std::string_view::npos) query = target.substr(q + 1);
 }
 
+bool isJsonMediaType(std::string_view contentType) {
+  const std::string type = mediaType(contentType);
+  if (type == "application/json") return true;
+  return type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0 && type.rfind("application/", 0) == 0;
+}
+
 }  // namespace gatelab::proxy

@@ -71,6 +71,10 @@ std::string randomHex(std::size_t bytes, Draw&& draw) {
 /// The media type of a Content-Type value, lower case, without parameters ("text/html").
 [[nodiscard]] std::string mediaType(std::string_view contentType);
 
+/// True for application/json and the structured-syntax `+json` types (application/problem+json,
+/// application/vnd.api+json), parameters ignored, any case (RFC 6839 §3.1).
+[[nodiscard]] bool isJsonMediaType(std::string_view contentType);
+
 /// `data` gzip-compressed at zlib `level` (1-9); nullopt when zlib fails.
 [[nodiscard]] std::optional<std::string> gzipCompress(std::string_view data, int level);
 

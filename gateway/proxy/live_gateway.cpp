@@ -34,6 +34,18 @@ flow::Step LiveGateway::tryDone(Ticket& t, const core::resilience::CallOutcome& 
   return t.generation->flow->tryDone(t.request, outcome, now, draws_, hooks);
 }
 
+flow::Step LiveGateway::startPart(Ticket& part, const Ticket& parent, std::uint32_t index, core::TimePoint now,
+                                  flow::FlowHooks& hooks) {
+  const std::lock_guard lock(mutex_);
+  part.generation = parent.generation;
+  return part.generation->flow->startPart(part.request, parent.request, index, now, draws_, hooks);
+}
+
+flow::Step LiveGateway::fanInDone(Ticket& t, std::span<const bool> partOk) {
+  const std::lock_guard lock(mutex_);
+  return t.generation->flow->fanInDone(t.request, partOk);
+}
+
 void LiveGateway::abandon(Ticket& t) {
   const std::lock_guard lock(mutex_);
   if (t.generation) t.generation->flow->abandon(t.request);

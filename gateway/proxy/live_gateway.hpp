@@ -79,6 +79,11 @@ class LiveGateway {
   flow::Step storeAnswered(Ticket& t, const core::RequestView& request, const core::ratelimit::PolicyDecision* decision,
                            core::TimePoint now, flow::FlowHooks& hooks, flow::AccessState& access);
   flow::Step resume(Ticket& t, core::TimePoint now, flow::FlowHooks& hooks);
+  /// Part `index` of `parent`'s aggregate (after kFanOut) starts in `part` (same generation).
+  flow::Step startPart(Ticket& part, const Ticket& parent, std::uint32_t index, core::TimePoint now,
+                       flow::FlowHooks& hooks);
+  /// Every part of `t`'s fan-out answered (partOk[i]: part i succeeded): the parent's answer.
+  flow::Step fanInDone(Ticket& t, std::span<const bool> partOk);
   flow::Step tryDone(Ticket& t, const core::resilience::CallOutcome& outcome, core::TimePoint now,
                      flow::FlowHooks& hooks);
   void abandon(Ticket& t);

@@ -148,9 +148,11 @@ asio::awaitable<void> Server::Impl::acceptLoop(tcp::acceptor& listener, bool tls
       continue;
     }
     if (openConnections.load() >= options.maxConnections) {
-      beast::error_code ignored;
-      socket.close(ignored);  // over the cap: refused at once, counted
+      // Over the cap: counted, then refused at once (counted first, so whoever sees the close
+      // also sees the count).
       metrics->connectionRefused();
+      beast::error_code ignored;
+      socket.close(ignored);
       continue;
     }
     ++openConnections;
@@ -619,6 +621,16 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     for (const auto& f : fields) res.insert(f.name, f.value);
   };
 
+  // response_projection: a 2xx JSON answer read whole, before compression (json_projection.hpp's
+  // host contract); anything the projection cannot read goes out unchanged.
+  auto project = [&](Response& res) {
+    if (route == nullptr || !route->projection || res.result_int() < 200 || res.result_int() > 299) return;
+    if (!isJsonMediaType(res[http::field::content_type]) || res.count(http::field::content_encoding) > 0) return;
+    std::string projected;
+    const core::shaping::ProjectionResult pr = route->projection->apply(res.body(), projected);
+    if (pr.status == core::shaping::ProjectionStatus::kApplied) res.body().swap(projected);
+  };
+
   auto finish = [&](Response res) {
     for (const auto& f : hooks.fields()) res.set(f.name, f.value);
     shapeResponse(res);
@@ -779,6 +791,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             // A body read whole is framed with a length (HEAD keeps the upstream's, which
             // describes the body a GET would have had); a streamed one is framed by the session.
             if (req.method() != http::verb::head && !pending) {
+              project(res);
               compress(*ticket.generation->config, req, res);
               res.prepare_payload();
             }
@@ -879,6 +892,53 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         step = gateway->resume(ticket, now(), hooks);
         break;
       }
+      case flow::StepKind::kFanOut: {
+        // An aggregate route: its parts are called in parallel (one coroutine each, on this
+        // thread), each with the forwarded fields of this request; their bodies are merged.
+        const core::shaping::AggregateSpec& spec = *route->aggregate;
+        if (websocket) {
+          gateway->abandon(ticket);
+          co_return finish(plainResponse(req.version(), http::status::bad_request,
+                                         "an aggregate route does not upgrade to WebSocket", false));
+        }
+        if (head.empty()) build();
+        auto fan = std::make_shared<FanOut>(worker.ioc);
+        fan->parent = ticket;
+        fan->fields = head.substr(head.find("\r\n") + 2);
+        fan->query.assign(query);
+        fan->parts.resize(spec.parts.size());
+        fan->left = spec.parts.size();
+        fan->done.expires_at(SteadyClock::time_point::max());
+        for (std::uint32_t i = 0; i < spec.parts.size(); ++i)
+          asio::co_spawn(worker.ioc, runPart(fan, worker, i), asio::detached);
+        if (fan->left > 0) co_await fan->done.async_wait(kAwait);  // the parts start once this waits
+        std::array<bool, core::shaping::kMaxAggregateParts> ok{};
+        std::array<std::string_view, core::shaping::kMaxAggregateParts> bodies{};
+        for (std::size_t i = 0; i < fan->parts.size(); ++i) {
+          ok[i] = core::shaping::partSucceeded(fan->parts[i].status, fan->parts[i].body);
+          bodies[i] = fan->parts[i].body;
+        }
+        const std::span<const bool> oks(ok.data(), fan->parts.size());
+        step = gateway->fanInDone(ticket, oks);
+        const core::shaping::AggregateVerdict verdict = core::shaping::decide(spec, oks);
+        Response res{static_cast<http::status>(step.status), req.version()};
+        res.set(http::field::server, "gatelab");
+        res.set(http::field::content_type, "application/json");
+        if (verdict.status == core::shaping::kAggregateFailedStatus) {
+          core::shaping::failureBody(spec, verdict, res.body());
+        } else {
+          core::shaping::mergeBodies(spec, std::span<const std::string_view>(bodies.data(), fan->parts.size()), oks,
+                                     res.body());
+          project(res);
+          if (req.method() != http::verb::head) compress(*ticket.generation->config, req, res);
+        }
+        res.keep_alive(true);
+        res.prepare_payload();
+        if (req.method() == http::verb::head) res.body().clear();  // the length stays: a GET's
+        Response answered = finish(std::move(res));
+        info.tries = fan->tries;
+        co_return answered;
+      }
       case flow::StepKind::kSendTry: {
         if (head.empty()) build();
         const TargetAddress& target = host.serviceTargets[fr.service][step.target];
@@ -923,6 +983,13 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
           co_return answered;
         }
         if (more != nullptr && more->started) ticket.request.replayable = false;
+        // A projected route needs the whole JSON answer: read a streamed one up to the
+        // projection's limit (beyond it, the answer streams on unprojected).
+        if (pending && route->projection && outcome.kind == core::resilience::OutcomeKind::kResponse &&
+            outcome.status >= 200 && outcome.status <= 299 && isJsonMediaType(last[http::field::content_type]) &&
+            last.count(http::field::content_encoding) == 0) {
+          if (co_await readRest(*pending, last.body(), route->projection->spec().maxBodyBytes)) pending.reset();
+        }
         info.upstreamStatus = outcome.kind == core::resilience::OutcomeKind::kResponse ? outcome.status : 0;
         metrics->upstreamTry(worker.index, host.ids.services[fr.service], host.ids.targets[fr.service][step.target],
                              outcome.kind, retry, outcome.isServerError());
@@ -931,6 +998,82 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
       }
     }
   }
+}
+
+asio::awaitable<void> Server::Impl::runPart(std::shared_ptr<FanOut> fan, Worker& worker, std::uint32_t index) {
+  Ticket ticket;
+  SessionHooks hooks(
+      *metrics, worker.index, [this](std::uint32_t service, core::TimePoint at) { requestWake(service, at); }, &ticket);
+  const Generation& generation = *fan->parent.generation;
+  const GenerationHost& host = hostOf(generation);
+  const core::shaping::AggregatePart& part = generation.runtime->routes[fan->parent.request.route].aggregate->parts[index];
+  FanOut::Part& out = fan->parts[index];
+  flow::Step step = gateway->startPart(ticket, fan->parent, index, now(), hooks);
+  std::string wire;
+  Response last;
+  std::unique_ptr<upstream::PendingBody> pending;
+  asio::steady_timer wait(worker.ioc);
+  bool answered = false;
+  while (!answered) {
+    switch (step.kind) {
+      case flow::StepKind::kAnswer:
+        out.status = step.status;
+        if (step.outcome == flow::Outcome::kUpstream) out.body = std::move(last.body());
+        answered = true;
+        break;
+      case flow::StepKind::kWait:
+        wait.expires_at(toSteady(step.until));
+        co_await wait.async_wait(kAwait);
+        step = gateway->resume(ticket, now(), hooks);
+        break;
+      case flow::StepKind::kSendTry: {
+        const TargetAddress& target = host.serviceTargets[ticket.request.service][step.target];
+        wire.assign("GET ");
+        wire += part.path;
+        if (part.forwardQuery && !fan->query.empty()) {
+          wire += '?';
+          wire += fan->query;
+        }
+        wire += " HTTP/1.1\r\n";
+        wire += fan->fields;
+        wire += "Host: ";
+        wire += target.hostHeader;
+        wire += "\r\n\r\n";
+        last = Response{};
+        pending.reset();
+        core::resilience::CallOutcome outcome =
+            co_await sendTry(worker, target, wire, false, step.deadline, last, nullptr, upstream::Framing::kLength, pending);
+        if (pending) {
+          // A body larger than the buffer: read the rest, up to the part limit (a larger one fails
+          // the part: it is cut, so not JSON).
+          if (!co_await readRest(*pending, last.body(), core::shaping::kMaxPartBodyBytes)) last.body().clear();
+          pending.reset();
+        }
+        metrics->upstreamTry(worker.index, host.ids.services[ticket.request.service],
+                             host.ids.targets[ticket.request.service][step.target], outcome.kind,
+                             ticket.request.retriesDone > 0, outcome.isServerError());
+        step = gateway->tryDone(ticket, outcome, now(), hooks);
+        break;
+      }
+      case flow::StepKind::kAskStore:
+      case flow::StepKind::kFanOut:
+        answered = true;  // a part runs no policies and never fans out
+        break;
+    }
+  }
+  fan->tries += ticket.request.tries;
+  if (--fan->left == 0) fan->done.cancel();
+}
+
+asio::awaitable<bool> Server::Impl::readRest(upstream::PendingBody& pending, std::string& body, std::size_t cap) {
+  std::string block(options.bodyBufferBytes, '\0');
+  while (!pending.parser.is_done() && body.size() <= cap) {
+    pending.conn->lowest().expires_after(options.bodyTimeout);
+    auto [ec, n] = co_await pending.readSome(block.data(), block.size());
+    if (ec) co_return false;
+    body.append(block.data(), n);
+  }
+  co_return pending.parser.is_done() && body.size() <= cap;
 }
 
 // ---- Access log ----------------------------------------------------------------------------------
@@ -1256,8 +1399,8 @@ std::shared_ptr<Generation> Server::Impl::buildGeneration(std::shared_ptr<const 
                                                           std::string& error) {
   // A policy kind the request path does not apply yet would let through what the config says to
   // refuse, so a config with one is refused (at start and on reload).
-  static constexpr std::array<std::string_view, 6> kEnforced{"jwt",  "key_auth",        "acl",
-                                                             "cors", "request_headers", "response_headers"};
+  static constexpr std::array<std::string_view, 8> kEnforced{
+      "jwt", "key_auth", "acl", "cors", "request_headers", "response_headers", "aggregate", "response_projection"};
   for (const auto& ref : cfg->accessPolicies()) {
     if (std::find(kEnforced.begin(), kEnforced.end(), ref.kind) != kEnforced.end()) continue;
     error += cfg->source + ": routes[" + std::to_string(ref.route) + "].policies[" + std::to_string(ref.policy) +

@@ -182,6 +182,23 @@ struct RequestInfo {
   std::string tunnelLeftover;
 };
 
+/// An aggregate route's calls in flight (Server::Impl::runPart): shared by the parts and the
+/// request that waits for them, so a part never outlives what it writes to.
+struct FanOut {
+  explicit FanOut(asio::io_context& ioc) : done(ioc) {}
+  asio::steady_timer done;  // cancelled when the last part has answered
+  std::size_t left = 0;
+  Ticket parent;            // the request that fanned out (its generation and flow state)
+  std::string fields;       // the forwarded header block (gateway fields included), no Host
+  std::string query;        // the client's query, for parts with forward_query
+  struct Part {
+    std::uint16_t status = 0;  // the part's answer (0: none)
+    std::string body;          // a 2xx upstream answer's body, read whole
+  };
+  std::vector<Part> parts;
+  std::uint32_t tries = 0;  // upstream tries of every part
+};
+
 struct Worker {
   unsigned index = 0;  // metrics shard
   std::set<SessionState*> sessions;
@@ -374,6 +391,13 @@ struct Server::Impl {
   /// One try: the request (`wire`: head and buffered body; `more`: the rest of a large body,
   /// relayed with `framing`), then the answer's header and a body that fits the buffer into
   /// `out`; a larger body's first block goes to `out`, the rest stays in `pending`.
+  /// Runs part `index` of `fan`'s aggregate to its answer (tries, back-offs, retries), then counts
+  /// it down; the last part wakes the waiting request.
+  asio::awaitable<void> runPart(std::shared_ptr<FanOut> fan, Worker& worker, std::uint32_t index);
+  /// Reads the rest of a streamed answer into `body` while it stays within `cap` bytes; true when
+  /// the body ended (the answer is then whole), false when it is longer or broke off (what was
+  /// read stays in `body`, the rest on `pending`).
+  asio::awaitable<bool> readRest(upstream::PendingBody& pending, std::string& body, std::size_t cap);
   asio::awaitable<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target,
                                                         const std::string& wire, bool headRequest,
                                                         core::TimePoint deadline, Response& out, ClientBody* more,

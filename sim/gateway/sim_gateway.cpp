@@ -136,6 +136,7 @@ void SimGateway::apply(std::uint32_t slot, const flow::Step& step) {
       }
       return;
     }
+    case flow::StepKind::kFanOut: fanOut(slot); return;
     case flow::StepKind::kAskStore:
       // The simulated gateway's flow evaluates stored policies in place (StoreMode::kLocal), so
       // this step never comes; reaching it is a bug in the wiring, not in the input.
@@ -189,7 +190,57 @@ void SimGateway::finishTry(std::uint32_t slot, const CallOutcome& outcome) {
   apply(slot, step);
 }
 
+void SimGateway::fanOut(std::uint32_t slot) {
+  const TimePoint now = sim_.now();
+  const core::shaping::AggregateSpec& spec = *flow_.runtime().routes[slab_[slot].flow.route].aggregate;
+  const auto parts = static_cast<std::uint32_t>(spec.parts.size());
+  {
+    Request& r = slab_[slot];
+    r.phase = Phase::kFanOut;
+    r.partsLeft = parts;
+    r.partsOk = 0;
+    r.partTries = 0;
+  }
+  for (std::uint32_t i = 0; i < parts; ++i) {
+    const std::uint32_t p = allocate();  // may move the slab: index it afresh below
+    Request& part = slab_[p];
+    const Request& parent = slab_[slot];
+    part.id = parent.id;
+    part.client = parent.client;
+    part.parent = slot;
+    part.parentGeneration = parent.generation;
+    part.phase = Phase::kDelayed;  // not free while the flow runs; apply() sets the real phase
+    Hooks hooks(*this, parent.id, parent.client, now);
+    const flow::Step step = flow_.startPart(part.flow, parent.flow, i, now, hooks, hooks);
+    apply(p, step);  // may answer at once (no target, breaker open)
+  }
+}
+
+void SimGateway::partDone(std::uint32_t slot, const flow::Step& answer) {
+  Request& part = slab_[slot];
+  const std::uint32_t parentSlot = part.parent;
+  const std::uint32_t parentGeneration = part.parentGeneration;
+  const std::uint32_t index = part.flow.part;
+  const std::uint32_t tries = part.flow.tries;
+  // No bodies in simulation: a part succeeds with a 2xx upstream answer.
+  const bool ok = answer.outcome == flow::Outcome::kUpstream && answer.status >= 200 && answer.status <= 299;
+  release(slot);
+  Request& parent = live(parentSlot, parentGeneration);
+  if (ok) parent.partsOk |= 1u << index;
+  parent.partTries += tries;
+  if (--parent.partsLeft != 0) return;
+  std::array<bool, core::shaping::kMaxAggregateParts> oks{};
+  const std::size_t n = flow_.runtime().routes[parent.flow.route].aggregate->parts.size();
+  for (std::size_t i = 0; i < n; ++i) oks[i] = (parent.partsOk >> i & 1u) != 0;
+  const flow::Step step = flow_.fanInDone(parent.flow, std::span<const bool>(oks.data(), n));
+  complete(parentSlot, step);
+}
+
 void SimGateway::complete(std::uint32_t slot, const flow::Step& answer) {
+  if (slab_[slot].parent != kNoSlot) {
+    partDone(slot, answer);
+    return;
+  }
   Request& r = slab_[slot];
   const flow::FlowRequest& f = r.flow;
   CompletionReport done;
@@ -201,7 +252,7 @@ void SimGateway::complete(std::uint32_t slot, const flow::Step& answer) {
   done.target = f.tries > 0 ? f.target : kNoTargetIndex;
   done.client = r.client;
   done.status = answer.status;
-  done.tries = f.tries;
+  done.tries = f.tries + r.partTries;
   done.rateLimitDelay = f.rateLimitDelay;
   done.shadowRejected = f.shadowRejected;
   release(slot);

@@ -80,11 +80,12 @@ class SimGateway {
   [[nodiscard]] const SimGatewayStats& stats() const noexcept { return stats_; }
 
  private:
+  static constexpr std::uint32_t kNoSlot = 0xFFFFFFFFu;
   struct ServiceWake {
     EventId event;
     core::TimePoint at = core::TimePoint::max();
   };
-  enum class Phase : std::uint8_t { kFree, kDelayed, kInTry, kBackoff };
+  enum class Phase : std::uint8_t { kFree, kDelayed, kInTry, kBackoff, kFanOut };
   struct Request {
     flow::FlowRequest flow;
     std::uint64_t id = 0;
@@ -94,6 +95,13 @@ class SimGateway {
     std::uint32_t generation = 1;
     std::uint32_t nextFree = 0;
     ClientId client = 0;
+    // Aggregate routes: a part is a request of its own whose answer goes to its parent (never to
+    // the observer); the parent answers when its last part has.
+    std::uint32_t parent = kNoSlot;  // a part: its parent's slot
+    std::uint32_t parentGeneration = 0;
+    std::uint32_t partsLeft = 0;  // a parent: parts not yet answered
+    std::uint32_t partsOk = 0;    // a parent: bit i set when part i succeeded
+    std::uint32_t partTries = 0;  // a parent: its parts' upstream tries
     Phase phase = Phase::kFree;
   };
   /// The flow's hooks and random draws for one call: reports go to the observer with the
@@ -111,6 +119,8 @@ class SimGateway {
   void onTryTimeout(std::uint32_t slot, std::uint32_t generation);
   void finishTry(std::uint32_t slot, const core::resilience::CallOutcome& outcome);
   void complete(std::uint32_t slot, const flow::Step& answer);
+  void fanOut(std::uint32_t slot);
+  void partDone(std::uint32_t slot, const flow::Step& answer);
   void report(CompletionReport& report, RequestOutcome outcome);
 
   void armWake(std::uint32_t service, core::TimePoint at);
@@ -128,7 +138,6 @@ class SimGateway {
   std::uint64_t nextId_ = 0;
   SimGatewayStats stats_;
 
-  static constexpr std::uint32_t kNoSlot = 0xFFFFFFFFu;
 };
 
 }  // namespace gatelab::sim

@@ -250,6 +250,61 @@ routes:
   EXPECT_EQ(backendCalls, 7U);  // refused requests never reach the backend
 }
 
+// An aggregate route: each page calls both parts in parallel, so its latency is the slowest
+// part's (20ms, not 5 + 20); a part with on_failure: fail makes the page 502 while its service is
+// down, one with null does not.
+TEST(Runner, AggregatePagesTakeTheSlowestPartAndFollowTheFailurePolicies) {
+  const auto yaml = [](const std::string& ordersFailure) {
+    return R"yaml(version: 1
+services:
+  - name: users
+    targets: [http://10.0.0.1:80]
+  - name: orders
+    targets: [http://10.0.1.1:80]
+routes:
+  - name: home
+    match: { path_prefix: /home }
+    service: users
+    policies:
+      - aggregate:
+          parts:
+            - { name: profile, path: /me }
+            - { name: orders, service: orders, path: /orders, on_failure: )yaml" + ordersFailure + R"yaml( }
+)yaml";
+  };
+  const std::string trace = tempFile("aggregate.log", lines("10.0.0.7", "/home", 40, 0, 4));
+  RunPlan plan = planFor(configOf(yaml("null")), trace);
+  plan.backendFor = [](const std::string& service, const std::string&, std::size_t) {
+    BackendConfig b;
+    b.servers = 64;
+    b.serviceTime = ServiceTime::constant(service == "orders" ? milliseconds(20) : milliseconds(5));
+    return b;
+  };
+  RunResult r = runSimulation(plan);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.metrics().results().overall.requests, 40U);
+  EXPECT_EQ(r.metrics().results().overall.statusClasses[1], 40U);
+  EXPECT_EQ(q(r, Metric::kMaxLatency, "home"), 0.020);
+  std::uint64_t calls = 0;
+  for (const auto& b : r.backends) calls += b.stats.calls;
+  EXPECT_EQ(calls, 80U);  // two parts per page
+
+  PlannedFailure down;
+  down.at = seconds(2);
+  down.spec.service = "orders";
+  down.spec.duration = seconds(1);
+  down.spec.effect = Down{};
+  plan.failures.push_back(down);
+  r = runSimulation(plan);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.metrics().results().overall.statusClasses[4], 0U);  // orders is null while down
+
+  plan.config = configOf(yaml("fail"));
+  r = runSimulation(plan);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.metrics().results().overall.statusClasses[4], 10U);  // the 10 pages of second 2
+}
+
 // A breaker configured forced_open reports its transition while the runtime is being built,
 // before the collector exists; the event must still reach the results.
 TEST(Runner, EventsFromRuntimeConstructionAreKept) {
