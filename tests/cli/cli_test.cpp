@@ -60,7 +60,7 @@ TEST(CliValidate, ValidExampleConfigPrintsASummaryAndExitsZero) {
 
 TEST(CliValidate, EveryBundledExampleIsValid) {
   for (const char* f : {"examples/gateway.yaml", "examples/minimal.yaml", "examples/multi_limit.yaml",
-                        "examples/nginx_limit_req.yaml", "examples/auth.yaml"}) {
+                        "examples/nginx_limit_req.yaml", "examples/auth.yaml", "examples/bff.yaml"}) {
     const CommandResult r = run("validate --quiet " + source(f));
     EXPECT_EQ(r.status, 0) << f << "\n" << r.out;
   }
