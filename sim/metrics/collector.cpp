@@ -492,7 +492,8 @@ std::optional<double> MetricsCollector::queryIn(const Scope& scopeRef, const Met
     case Metric::kRetries:
     case Metric::kRetryRate:
     case Metric::kTryErrorRate:
-    case Metric::kTimeouts: {
+    case Metric::kTimeouts:
+    case Metric::kAuthRejectedShare: {
       const Totals* t = totals();
       if (t == nullptr) return std::nullopt;
       const auto& c = t->c;
@@ -515,6 +516,10 @@ std::optional<double> MetricsCollector::queryIn(const Scope& scopeRef, const Met
         case Metric::kRetryRate: return ratio(c.retries, c.firstTries);
         case Metric::kTryErrorRate: return ratio(c.tryFailures, c.tries);
         case Metric::kTimeouts: return static_cast<double>(c.timeouts);
+        case Metric::kAuthRejectedShare:
+          return ratio(c.outcomes[static_cast<std::size_t>(flow::Outcome::kUnauthorized)] +
+                           c.outcomes[static_cast<std::size_t>(flow::Outcome::kForbidden)],
+                       c.requests);
         default: return std::nullopt;
       }
     }

@@ -46,6 +46,7 @@ enum class Metric : std::uint8_t {
   kBreakerOpens,           ///< circuit-breaker transitions to open (count)
   kEjections,              ///< outlier ejections (count)
   kTimeouts,               ///< requests answered 504 (count)
+  kAuthRejectedShare,      ///< share of requests an access policy refused (401 / 403)
 };
 
 enum class MetricUnit : std::uint8_t { kCount, kPerSecond, kSeconds, kShare, kRatio };

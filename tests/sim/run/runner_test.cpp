@@ -245,6 +245,8 @@ routes:
   EXPECT_EQ(outcome(flow::Outcome::kUnauthorized), 4U);  // three without a key, the expired token
   EXPECT_EQ(outcome(flow::Outcome::kForbidden), 2U);     // mallory's group is denied
   EXPECT_EQ(q(r, Metric::kRequests, "keys"), 11.0);
+  EXPECT_EQ(q(r, Metric::kAuthRejectedShare), 6.0 / 13.0);  // a scenario check can gate on it
+  EXPECT_EQ(q(r, Metric::kAuthRejectedShare, "tokens"), 0.5);
   std::uint64_t backendCalls = 0;
   for (const auto& b : r.backends) backendCalls += b.stats.calls;
   EXPECT_EQ(backendCalls, 7U);  // refused requests never reach the backend
