@@ -139,7 +139,10 @@ QVariant VariantTableModel::data(const QModelIndex& index, int role) const {
 void ClientTableModel::setVariant(std::shared_ptr<const RunData> run, const VariantData* variant) {
   beginResetModel();
   run_ = std::move(run);
-  rows_ = variant ? variant->report.topClients : std::vector<ClientRow>{};
+  // The most rejected clients when the report lists them (a heavily throttled client need not
+  // be among the busiest), else the busiest.
+  if (variant) rows_ = variant->report.topRejectedClients.empty() ? variant->report.topClients : variant->report.topRejectedClients;
+  else rows_.clear();
   std::stable_sort(rows_.begin(), rows_.end(),
                    [](const ClientRow& a, const ClientRow& b) { return a.rejected > b.rejected; });
   endResetModel();

@@ -334,7 +334,8 @@ void ClientsView::setRun(const std::shared_ptr<const RunData>& run, std::size_t 
   const ReportSummary& r = v->report;
   // The ten most rejected clients as stacked bars: what each sent, split into admitted / delayed /
   // rejected, so a client that is throttled hard stands out next to equally busy ones.
-  std::vector<ClientRow> top = r.topClients;
+  const bool byRejections = !r.topRejectedClients.empty();
+  std::vector<ClientRow> top = byRejections ? r.topRejectedClients : r.topClients;
   std::stable_sort(top.begin(), top.end(),
                    [](const ClientRow& a, const ClientRow& b) { return a.rejected > b.rejected; });
   if (top.size() > 10) top.resize(10);
@@ -377,10 +378,11 @@ void ClientsView::setRun(const std::shared_ptr<const RunData>& run, std::size_t 
     return;
   }
   summary_->setText(
-      QStringLiteral("<b>%1</b>: the report's %2 busiest of %3 clients, most rejected first. "
+      QStringLiteral("<b>%1</b>: the report's %2 of %3 clients, most rejected first. "
                      "Rejected share: busiest 1% of clients %4, the rest %5.")
           .arg(v->name.toHtmlEscaped())
-          .arg(r.topClients.size())
+          .arg(byRejections ? QStringLiteral("%1 most rejected").arg(r.topRejectedClients.size())
+                            : QStringLiteral("%1 busiest").arg(r.topClients.size()))
           .arg(count(r.clientCount), formatShare(r.heavyRejectedShare), formatShare(r.lightRejectedShare)));
 }
 

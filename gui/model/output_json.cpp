@@ -333,15 +333,20 @@ bool readReport(const QJsonObject& o, ReportSummary& out, QString& error) {
                                     QLatin1StringView("rejected_share"), cp + QStringLiteral(".heavy"));
   out.lightRejectedShare = r.number(r.object(clients, QLatin1StringView("light"), cp),
                                     QLatin1StringView("rejected_share"), cp + QStringLiteral(".light"));
-  const QJsonArray top = r.array(clients, QLatin1StringView("top"), cp);
-  for (qsizetype i = 0; i < top.size() && r.ok(); ++i) {
-    const QString path = indexed(cp + QStringLiteral(".top"), i);
-    const QJsonObject c = r.element(top, i, cp + QStringLiteral(".top"));
-    out.topClients.push_back(ClientRow{
-        r.string(c, QLatin1StringView("name"), path), r.number(c, QLatin1StringView("requests"), path),
-        r.number(c, QLatin1StringView("rejected"), path), r.number(c, QLatin1StringView("delayed"), path),
-        r.number(c, QLatin1StringView("errors"), path), r.number(c, QLatin1StringView("rejected_share"), path)});
-  }
+  const auto readClients = [&](QLatin1StringView key, std::vector<ClientRow>& into) {
+    const QString lp = cp + QStringLiteral(".") + QString(key);
+    const QJsonArray list = r.array(clients, key, cp);
+    for (qsizetype i = 0; i < list.size() && r.ok(); ++i) {
+      const QString path = indexed(lp, i);
+      const QJsonObject c = r.element(list, i, lp);
+      into.push_back(ClientRow{
+          r.string(c, QLatin1StringView("name"), path), r.number(c, QLatin1StringView("requests"), path),
+          r.number(c, QLatin1StringView("rejected"), path), r.number(c, QLatin1StringView("delayed"), path),
+          r.number(c, QLatin1StringView("errors"), path), r.number(c, QLatin1StringView("rejected_share"), path)});
+    }
+  };
+  readClients(QLatin1StringView("top"), out.topClients);
+  readClients(QLatin1StringView("top_rejected"), out.topRejectedClients);
 
   const QJsonArray events = r.array(metrics, QLatin1StringView("events"), mp);
   out.events.reserve(static_cast<std::size_t>(events.size()));

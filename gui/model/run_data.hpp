@@ -186,7 +186,8 @@ struct ReportSummary {
   double droppedEvents = 0;
   Truth truth;  // over every policy
   std::vector<PolicySummary> policies;
-  std::vector<ClientRow> topClients;
+  std::vector<ClientRow> topClients;          // the busiest (report clients.top)
+  std::vector<ClientRow> topRejectedClients;  // the most rejected (clients.top_rejected; empty in older runs)
   std::vector<ResilienceEvent> events;
   std::vector<FailureWindow> failureWindows;
 

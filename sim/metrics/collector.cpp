@@ -608,23 +608,30 @@ MetricsResults MetricsCollector::results() const {
   for (std::size_t i = 0; i < clientCounters_.size(); ++i)
     if (clientCounters_[i].requests > 0) ids.push_back(static_cast<ClientId>(i));
   out.clientCount = ids.size();
-  const std::size_t top = std::min(options_.topClients, ids.size());
-  std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(top), ids.end(), [this](ClientId a, ClientId b) {
-    const auto ra = clientCounters_[a].requests;
-    const auto rb = clientCounters_[b].requests;
-    return ra != rb ? ra > rb : a < b;
-  });
-  for (std::size_t i = 0; i < top; ++i) {
-    const ClientCounters& c = clientCounters_[ids[i]];
-    ClientResult cr;
-    cr.id = ids[i];
-    cr.name = clientName(ids[i]);
-    cr.requests = c.requests;
-    cr.rejected = c.rejected;
-    cr.delayed = c.delayed;
-    cr.errors = c.errors;
-    out.topClients.push_back(std::move(cr));
-  }
+  // The first topClients of `ids` by `count` (descending, ties to the lower id), as results.
+  const auto rank = [this, &ids](std::uint64_t ClientCounters::*count, std::vector<ClientResult>& into) {
+    const std::size_t top = std::min(options_.topClients, ids.size());
+    std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(top), ids.end(),
+                      [this, count](ClientId a, ClientId b) {
+                        const auto ra = clientCounters_[a].*count;
+                        const auto rb = clientCounters_[b].*count;
+                        return ra != rb ? ra > rb : a < b;
+                      });
+    for (std::size_t i = 0; i < top; ++i) {
+      const ClientCounters& c = clientCounters_[ids[i]];
+      if (c.*count == 0) break;
+      ClientResult cr;
+      cr.id = ids[i];
+      cr.name = clientName(ids[i]);
+      cr.requests = c.requests;
+      cr.rejected = c.rejected;
+      cr.delayed = c.delayed;
+      cr.errors = c.errors;
+      into.push_back(std::move(cr));
+    }
+  };
+  rank(&ClientCounters::requests, out.topClients);
+  rank(&ClientCounters::rejected, out.topRejectedClients);
   out.load = loadSplit();
   out.unroutedRequests = run_->unrouted;
   out.breakerOpens = run_->breakerOpens;

@@ -211,7 +211,8 @@ struct MetricsResults {
   TruthCounts truth;                   ///< over every policy
   std::string truthWorstClient;        ///< name of truth.worst->client ("" without one)
   std::uint64_t clientCount = 0;       ///< clients with at least one request
-  std::vector<ClientResult> topClients;
+  std::vector<ClientResult> topClients;          ///< by requests
+  std::vector<ClientResult> topRejectedClients;  ///< by rate-limit rejections (those with any)
   LoadSplit load;
   std::uint64_t unroutedRequests = 0;  ///< completions with no route
   std::uint64_t breakerOpens = 0;

@@ -157,16 +157,20 @@ json metricsToJson(const MetricsResults& r) {
   j["policies"] = std::move(policies);
   j["truth"] = truthJson(r.truth, r, r.truthWorstClient);
 
-  json top = json::array();
-  for (const auto& c : r.topClients)
-    top.push_back(json{{"name", c.name},
-                       {"requests", c.requests},
-                       {"rejected", c.rejected},
-                       {"delayed", c.delayed},
-                       {"errors", c.errors},
-                       {"rejected_share", share(c.rejected, c.requests)}});
+  const auto clientList = [](const std::vector<ClientResult>& list) {
+    json out = json::array();
+    for (const auto& c : list)
+      out.push_back(json{{"name", c.name},
+                         {"requests", c.requests},
+                         {"rejected", c.rejected},
+                         {"delayed", c.delayed},
+                         {"errors", c.errors},
+                         {"rejected_share", share(c.rejected, c.requests)}});
+    return out;
+  };
   j["clients"] = json{{"count", r.clientCount},
-                      {"top", std::move(top)},
+                      {"top", clientList(r.topClients)},
+                      {"top_rejected", clientList(r.topRejectedClients)},
                       {"heavy", groupJson(r.load.heavyClients, r.load.heavyRequests, r.load.heavyRejected)},
                       {"light", groupJson(r.load.lightClients, r.load.lightRequests, r.load.lightRejected)}};
 

@@ -154,6 +154,12 @@ class ModelTest : public QObject {
         QCOMPARE(v.report.topClients[i].name.toStdString(), m["clients"]["top"][i]["name"].get<std::string>());
         QCOMPARE(v.report.topClients[i].rejected, m["clients"]["top"][i]["rejected"].get<double>());
       }
+      QCOMPARE(v.report.topRejectedClients.size(), m["clients"]["top_rejected"].size());
+      for (std::size_t i = 0; i < v.report.topRejectedClients.size(); ++i) {
+        QCOMPARE(v.report.topRejectedClients[i].name.toStdString(),
+                 m["clients"]["top_rejected"][i]["name"].get<std::string>());
+        QCOMPARE(v.report.topRejectedClients[i].rejected, m["clients"]["top_rejected"][i]["rejected"].get<double>());
+      }
 
       // Per-policy sums over the timeline, read independently.
       std::map<std::string, std::array<double, 3>> sums;

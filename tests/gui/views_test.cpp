@@ -86,9 +86,10 @@ class ViewsTest : public QObject {
       QCOMPARE(cell(model, row, VariantTableModel::kFalseBlocks, Qt::DisplayRole).toString(),
                formatShare(r.truth.falseBlockShare));
     }
-    // The clients table: the most rejected client first, as the report counts it.
+    // The clients table: the report's most rejected clients, the most rejected first.
     ClientTableModel* clients = window.clientsView()->model();
-    const auto& top = variants.at(0).report.topClients;
+    const auto& top = variants.at(0).report.topRejectedClients;
+    QVERIFY(!top.empty());
     QCOMPARE(clients->rowCount(), static_cast<int>(top.size()));
     double most = 0;
     for (const ClientRow& c : top) most = std::max(most, c.rejected);
