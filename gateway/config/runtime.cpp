@@ -128,8 +128,10 @@ struct RoutePolicyBuilder {
     }
     route.aggregate = &spec;
   }
-  // The response cache is validated here but not yet kept in RouteRuntime (the host wires it).
-  void operator()(const CachePolicyConfig& spec) const { (void)core::cache::ResponseCache::create(spec.spec, errors); }
+  void operator()(const CachePolicyConfig& spec) const {
+    if (auto cache = core::cache::ResponseCache::create(spec.spec, errors))
+      route.cache = std::make_unique<core::cache::ResponseCache>(std::move(*cache));
+  }
   void operator()(const ResponseProjectionConfig& spec) const {
     route.projection = core::shaping::JsonProjection::create(spec.spec, errors);
   }

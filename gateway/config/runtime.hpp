@@ -32,6 +32,7 @@
 #include "gateway/core/auth/identity.hpp"
 #include "gateway/core/auth/jwt.hpp"
 #include "gateway/core/auth/token_cache.hpp"
+#include "gateway/core/cache/response_cache.hpp"
 #include "gateway/core/events.hpp"
 #include "gateway/core/rate_limit/policy.hpp"
 #include "gateway/core/resilience/circuit_breaker.hpp"
@@ -81,6 +82,9 @@ struct RouteRuntime {
   std::optional<core::shaping::CorsPolicy> cors;                 ///< `cors`
   std::optional<core::shaping::HeaderTransform> requestHeaders;   ///< `request_headers`
   std::optional<core::shaping::HeaderTransform> responseHeaders;  ///< `response_headers`
+  /// `cache`: the route's response cache; null without one. Mutable state, like the rate limiters:
+  /// guarded by the runtime's owner.
+  std::unique_ptr<core::cache::ResponseCache> cache;
   /// `aggregate`: the parts the route calls instead of one upstream (points into the config);
   /// null without one.
   const core::shaping::AggregateSpec* aggregate = nullptr;

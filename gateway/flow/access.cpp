@@ -31,6 +31,7 @@ void AccessState::reset() noexcept {
   aclReason.reset();
   jwtCacheHit = false;
   cors.reset();
+  cache.reset();
   refusedBy = AccessPolicy::kNone;
   reason = {};
   challenges.clear();

@@ -27,6 +27,7 @@
 #include "gateway/core/auth/identity.hpp"
 #include "gateway/core/auth/jwt.hpp"
 #include "gateway/core/auth/verified_token.hpp"
+#include "gateway/core/cache/response_cache.hpp"
 #include "gateway/core/request.hpp"
 #include "gateway/core/shaping/cors.hpp"
 #include "gateway/core/time.hpp"
@@ -73,6 +74,11 @@ struct AccessState {
   /// with it (Outcome::kPreflight); for other requests the host puts its fields on the answer
   /// (core::shaping::applyCors), whatever the answer is.
   std::optional<core::shaping::CorsDecision> cors;
+
+  /// The route's cache lookup (set when the route has a cache policy and its stage ran): a hit
+  /// was answered with it (Outcome::kCacheHit); otherwise the host gives the answer to
+  /// RequestFlow::cacheStore / cacheStale (docs/caching.md, "Hosts").
+  std::optional<core::cache::CacheLookup> cache;
 
   // ---- a refusal (Outcome kUnauthorized / kForbidden / kPreflight) ---------------------------
   AccessPolicy refusedBy = AccessPolicy::kNone;

@@ -54,6 +54,8 @@ const char* toString(Outcome outcome) noexcept {
     case Outcome::kUnauthorized: return "unauthorized";
     case Outcome::kForbidden: return "forbidden";
     case Outcome::kPreflight: return "preflight";
+    case Outcome::kCacheHit: return "cache_hit";
+    case Outcome::kCacheStale: return "cache_stale";
   }
   return "unknown";
 }
@@ -107,6 +109,8 @@ RequestFlow::RequestFlow(config::GatewayRuntime& runtime, StoreMode stores) : ru
         stage.kind = Stage::Kind::kCors;
       } else if (kind == "acl") {
         stage.kind = Stage::Kind::kAcl;
+      } else if (kind == "cache") {
+        stage.kind = Stage::Kind::kCache;
       } else if (kind == "jwt" || kind == "key_auth") {
         if (auth != nullptr) continue;
         stage.kind = Stage::Kind::kAuthenticate;
@@ -204,6 +208,13 @@ Step RequestFlow::runPolicies(FlowRequest& r, const core::RequestView& request, 
       case Stage::Kind::kAcl:
         if (auto s = checkAcl(r, view, access)) return *s;
         break;
+      case Stage::Kind::kCache: {
+        access.cache = route.cache->lookup(view, now);
+        const core::cache::CacheLookup& l = *access.cache;
+        if (l.status == core::cache::CacheStatus::kHit)
+          return answer(r, l.notModified ? std::uint16_t{304} : l.response->status, Outcome::kCacheHit);
+        break;
+      }
       case Stage::Kind::kRateLimit: {
         const std::uint32_t p = stage.rateLimit;
         core::ratelimit::RateLimitPolicy& policy = *route.rateLimits[p];
@@ -481,6 +492,34 @@ Step RequestFlow::startPart(FlowRequest& part, const FlowRequest& parent, std::u
   part.idempotent = true;  // parts are GETs
   part.lbHash = parent.lbHash;
   return startUpstream(part, now, draws, hooks);
+}
+
+core::cache::StoreResult RequestFlow::cacheStore(const FlowRequest& r, const AccessState& access,
+                                                const core::RequestView& request, core::cache::UpstreamResponse response,
+                                                TimePoint sentAt, TimePoint now) {
+  core::cache::StoreResult result{core::cache::StoreOutcome::kNotAllowed, 0};
+  if (!access.cache || r.route == kNoRouteIndex || !runtime_.routes[r.route].cache) return result;
+  core::cache::ResponseCache& cache = *runtime_.routes[r.route].cache;
+  const core::cache::CacheLookup& l = *access.cache;
+  if (l.invalidates) cache.invalidate(l, response.status);
+  if (l.mayStore) result = cache.store(l, request, std::move(response), sentAt, now);
+  return result;
+}
+
+std::optional<core::cache::StaleResponse> RequestFlow::cacheStale(const FlowRequest& r, const AccessState& access,
+                                                                  const Step& answer, TimePoint now) {
+  if (!access.cache || r.route == kNoRouteIndex || !runtime_.routes[r.route].cache) return std::nullopt;
+  core::cache::UpstreamFailure failure = core::cache::UpstreamFailure::kConnect;
+  switch (answer.outcome) {
+    case Outcome::kConnectFailure:
+    case Outcome::kReset:
+    case Outcome::kNoTarget:
+    case Outcome::kBreakerOpen: failure = core::cache::UpstreamFailure::kConnect; break;
+    case Outcome::kTimeout: failure = core::cache::UpstreamFailure::kTimeout; break;
+    case Outcome::kUpstream: failure = core::cache::UpstreamFailure::kStatus; break;
+    default: return std::nullopt;
+  }
+  return runtime_.routes[r.route].cache->staleOnError(*access.cache, failure, answer.status, now);
 }
 
 Step RequestFlow::fanInDone(FlowRequest& r, std::span<const bool> partOk) {

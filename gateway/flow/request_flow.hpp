@@ -76,8 +76,10 @@ enum class Outcome : std::uint8_t {
   kUnauthorized,    ///< authentication (jwt / key_auth) refused it, or the acl found nobody (401)
   kForbidden,       ///< the acl refused the authenticated caller (403)
   kPreflight,       ///< a CORS preflight, answered by the cors policy (204, or 403 when refused)
+  kCacheHit,        ///< answered from the route's response cache (the entry's status)
+  kCacheStale,      ///< the upstream failed; answered with an expired entry (stale-if-error)
 };
-inline constexpr std::size_t kOutcomeCount = 12;
+inline constexpr std::size_t kOutcomeCount = 14;
 const char* toString(Outcome outcome) noexcept;
 
 /// Status classes as both hosts' reports count them: 1xx..5xx, then "other" (0 or >= 600).
@@ -229,6 +231,17 @@ class RequestFlow {
   /// then drives `part` with tryDone() / resume() like any request; its kAnswer ends the part.
   Step startPart(FlowRequest& part, const FlowRequest& parent, std::uint32_t index, core::TimePoint now,
                  FlowDraws& draws, FlowHooks& hooks);
+  /// The response cache (docs/caching.md, "Hosts"). After an answer from the upstream, read
+  /// whole: stores it when the lookup allows (`sentAt`: when its try was sent), or invalidates
+  /// the path after an unsafe method. No-op without a lookup.
+  core::cache::StoreResult cacheStore(const FlowRequest& r, const AccessState& access, const core::RequestView& request,
+                                      core::cache::UpstreamResponse response, core::TimePoint sentAt, core::TimePoint now);
+  /// When `answer` is a failure the cache may hide (connect failure, reset, timeout, no target,
+  /// breaker open, or an upstream 500/502/503/504): the expired entry to serve instead, if one is
+  /// still in its stale window. The answer then counts as Outcome::kCacheStale with the entry's
+  /// status (the host reports it so). nullopt otherwise.
+  std::optional<core::cache::StaleResponse> cacheStale(const FlowRequest& r, const AccessState& access,
+                                                       const Step& answer, core::TimePoint now);
   /// Every part of the kFanOut request `r` has answered; partOk[i]: part i succeeded
   /// (core::shaping::partSucceeded on its answer). Answers with the aggregate's status
   /// (core::shaping::decide: 200, or 502 when a part with on_failure: fail failed), kUpstream.
@@ -255,7 +268,7 @@ class RequestFlow {
 
   /// One deciding policy of a route, in list order (jwt and key_auth share one kAuthenticate).
   struct Stage {
-    enum class Kind : std::uint8_t { kRateLimit, kCors, kAuthenticate, kAcl };
+    enum class Kind : std::uint8_t { kRateLimit, kCors, kAuthenticate, kAcl, kCache };
     Kind kind = Kind::kRateLimit;
     std::uint32_t rateLimit = 0;  ///< kRateLimit: index in RouteRuntime::rateLimits
     bool keyAuthFirst = false;    ///< kAuthenticate: key_auth is listed before jwt

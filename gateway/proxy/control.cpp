@@ -253,7 +253,39 @@ asio::awaitable<void> Server::Impl::adminSession(tcp::socket socket) {
       co_await eventStreamSession(stream, req.version());
       break;
     }
-    if (path == "/admin/reload") {
+    if (path == "/admin/cache/purge") {
+      if (req.method() != http::verb::post) {
+        res = plainResponse(req.version(), http::status::method_not_allowed, "use POST", false);
+        res.set(http::field::allow, "POST");
+      } else {
+        // ?route=NAME&host=HOST&path=/p[&prefix=1]: every parameter optional; values as written.
+        std::string_view routeName, hostName, purgePath;
+        bool prefix = false;
+        std::string_view query = target.size() > path.size() ? target.substr(path.size() + 1) : std::string_view{};
+        while (!query.empty()) {
+          const std::string_view item = query.substr(0, query.find('&'));
+          query.remove_prefix(std::min(query.size(), item.size() + 1));
+          const std::size_t eq = item.find('=');
+          const std::string_view key = item.substr(0, eq);
+          const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
+          if (key == "route") routeName = value;
+          if (key == "host") hostName = value;
+          if (key == "path") purgePath = value;
+          if (key == "prefix") prefix = value == "1" || value == "true";
+        }
+        const std::optional<std::size_t> purged = gateway->cachePurge(routeName, hostName, purgePath, prefix);
+        if (!purged) {
+          res = plainResponse(req.version(), http::status::not_found,
+                              routeName.empty() ? "no route has a response cache"
+                                                : "no route named \"" + std::string(routeName) + "\" with a response cache",
+                              false);
+        } else {
+          res = plainResponse(req.version(), http::status::ok, "", false);
+          res.set(http::field::content_type, "application/json");
+          res.body() = "{\"purged\":" + std::to_string(*purged) + "}\n";
+        }
+      }
+    } else if (path == "/admin/reload") {
       if (req.method() != http::verb::post) {
         res = plainResponse(req.version(), http::status::method_not_allowed, "use POST", false);
         res.set(http::field::allow, "POST");
@@ -286,7 +318,9 @@ asio::awaitable<void> Server::Impl::adminSession(tcp::socket socket) {
                   : plainResponse(req.version(), http::status::service_unavailable, "not ready", false);
     } else {
       res = plainResponse(req.version(), http::status::not_found,
-                          "admin endpoints: GET /metrics /healthz /readyz /admin/events, POST /admin/reload", false);
+                          "admin endpoints: GET /metrics /healthz /readyz /admin/events, POST /admin/reload "
+                          "/admin/cache/purge",
+                          false);
     }
     res.keep_alive(req.keep_alive());
     res.prepare_payload();

@@ -46,6 +46,40 @@ flow::Step LiveGateway::fanInDone(Ticket& t, std::span<const bool> partOk) {
   return t.generation->flow->fanInDone(t.request, partOk);
 }
 
+core::cache::StoreResult LiveGateway::cacheStore(const Ticket& t, const flow::AccessState& access,
+                                                const core::RequestView& request, core::cache::UpstreamResponse response,
+                                                core::TimePoint sentAt, core::TimePoint now) {
+  const std::lock_guard lock(mutex_);
+  return t.generation->flow->cacheStore(t.request, access, request, std::move(response), sentAt, now);
+}
+
+std::optional<core::cache::StaleResponse> LiveGateway::cacheStale(const Ticket& t, const flow::AccessState& access,
+                                                                  const flow::Step& answer, core::TimePoint now) {
+  const std::lock_guard lock(mutex_);
+  return t.generation->flow->cacheStale(t.request, access, answer, now);
+}
+
+std::optional<std::size_t> LiveGateway::cachePurge(std::string_view route, std::string_view host, std::string_view path,
+                                                   bool prefix) {
+  const std::lock_guard lock(mutex_);
+  std::optional<std::size_t> removed;
+  const auto& routes = current_->config->routes;
+  for (std::size_t r = 0; r < routes.size(); ++r) {
+    core::cache::ResponseCache* cache = current_->runtime->routes[r].cache.get();
+    if (cache == nullptr || (!route.empty() && routes[r].name() != route)) continue;
+    std::size_t n = 0;
+    if (path.empty()) {
+      n = host.empty() ? cache->purgeAll() : cache->purgePrefix(host, "/");
+    } else if (prefix) {
+      n = cache->purgePrefix(host, path);
+    } else {
+      n = cache->purge(host, path, "");
+    }
+    removed = removed.value_or(0) + n;
+  }
+  return removed;
+}
+
 void LiveGateway::abandon(Ticket& t) {
   const std::lock_guard lock(mutex_);
   if (t.generation) t.generation->flow->abandon(t.request);

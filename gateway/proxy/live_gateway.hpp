@@ -82,6 +82,16 @@ class LiveGateway {
   /// Part `index` of `parent`'s aggregate (after kFanOut) starts in `part` (same generation).
   flow::Step startPart(Ticket& part, const Ticket& parent, std::uint32_t index, core::TimePoint now,
                        flow::FlowHooks& hooks);
+  /// The route's response cache (RequestFlow::cacheStore / cacheStale), under the lock.
+  core::cache::StoreResult cacheStore(const Ticket& t, const flow::AccessState& access, const core::RequestView& request,
+                                      core::cache::UpstreamResponse response, core::TimePoint sentAt, core::TimePoint now);
+  std::optional<core::cache::StaleResponse> cacheStale(const Ticket& t, const flow::AccessState& access,
+                                                       const flow::Step& answer, core::TimePoint now);
+  /// Admin purge of the current generation's cache of route `route` (empty: every route): the
+  /// URL host+path (with `prefix`, every path under it; empty path: everything). Returns the
+  /// entries removed, or nullopt when no such route has a cache.
+  std::optional<std::size_t> cachePurge(std::string_view route, std::string_view host, std::string_view path,
+                                        bool prefix);
   /// Every part of `t`'s fan-out answered (partOk[i]: part i succeeded): the parent's answer.
   flow::Step fanInDone(Ticket& t, std::span<const bool> partOk);
   flow::Step tryDone(Ticket& t, const core::resilience::CallOutcome& outcome, core::TimePoint now,

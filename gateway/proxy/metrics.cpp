@@ -170,6 +170,12 @@ void ProxyMetrics::access(unsigned shard, std::uint32_t routeId, std::string_vie
   ++s.access[{routeId, policy, result}];
 }
 
+void ProxyMetrics::cacheLookup(unsigned shard, std::uint32_t routeId, std::string_view status) {
+  Shard& s = *shards_[shard % shards_.size()];
+  const std::lock_guard lock(s.mutex);
+  ++s.cache[{routeId, status}];
+}
+
 void ProxyMetrics::upstreamTry(unsigned shard, std::uint32_t serviceId, std::uint32_t targetId,
                                core::resilience::OutcomeKind outcome, bool retry, bool failed) {
   Shard& s = *shards_[shard % shards_.size()];
@@ -406,6 +412,7 @@ std::string ProxyMetrics::render() const {
   std::map<std::pair<std::uint32_t, int>, std::uint64_t> decisions;
   std::map<std::pair<std::uint32_t, int>, std::uint64_t> storeCalls;
   std::map<std::tuple<std::uint32_t, std::string_view, std::string_view>, std::uint64_t> access;
+  std::map<std::pair<std::uint32_t, std::string_view>, std::uint64_t> cache;
   std::map<std::pair<std::uint32_t, int>, std::uint64_t> tries;
   std::map<std::uint32_t, std::uint64_t> retries;
   std::array<std::uint64_t, 2> connections{};
@@ -421,6 +428,7 @@ std::string ProxyMetrics::render() const {
     for (const auto& [k, v] : s.decisions) decisions[k] += v;
     for (const auto& [k, v] : s.storeCalls) storeCalls[k] += v;
     for (const auto& [k, v] : s.access) access[k] += v;
+    for (const auto& [k, v] : s.cache) cache[k] += v;
     for (const auto& [k, v] : s.tries) tries[k] += v;
     for (const auto& [k, v] : s.retries) retries[k] += v;
     connections[0] += s.connections[0];
@@ -487,6 +495,12 @@ std::string ProxyMetrics::render() const {
     const auto& [route, policy, result] = k;
     out += "gatelab_access_decisions_total{route=\"" + escapeLabelValue(routeName(route)) + "\",policy=\"" +
            std::string(policy) + "\",result=\"" + std::string(result) + "\"} " + std::to_string(v) + "\n";
+  }
+  header(out, "gatelab_cache_requests_total", "counter",
+         "Requests on routes with a response cache, by X-Cache-Status (Hit, Miss, Stale, Bypass).");
+  for (const auto& [k, v] : cache) {
+    out += "gatelab_cache_requests_total{route=\"" + escapeLabelValue(routeName(k.first)) + "\",status=\"" +
+           std::string(k.second) + "\"} " + std::to_string(v) + "\n";
   }
   header(out, "gatelab_upstream_tries_total", "counter", "Upstream tries by service, target and how they ended.");
   for (const auto& [k, v] : tries) {

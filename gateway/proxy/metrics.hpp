@@ -14,6 +14,7 @@
 //                                                      jwt|key_auth|acl|cors (cors: preflights);
 //                                                      result: ok or the reason code (expired,
 //                                                      missing_key, group_denied, ...)
+//   gatelab_cache_requests_total{route,status}        response cache: Hit|Miss|Stale|Bypass
 //   gatelab_upstream_tries_total{service,target,outcome}  outcome: response|connect_failure|timeout|reset
 //   gatelab_upstream_retries_total{service}
 //   gatelab_upstream_connections_total{reused}         new ("false") and pooled ("true") connections used
@@ -88,6 +89,9 @@ class ProxyMetrics final : public core::EventSink {
   /// One access policy's verdict. `policy` and `result` must be static strings (flow::toString,
   /// the core's reason names): they are kept as views.
   void access(unsigned shard, std::uint32_t routeId, std::string_view policy, std::string_view result);
+  /// How the route's response cache answered (X-Cache-Status: "Hit", "Miss", "Stale", "Bypass";
+  /// a static string).
+  void cacheLookup(unsigned shard, std::uint32_t routeId, std::string_view status);
   void upstreamTry(unsigned shard, std::uint32_t serviceId, std::uint32_t targetId, core::resilience::OutcomeKind outcome,
                    bool retry, bool failed);
   void upstreamConnection(unsigned shard, bool reused);
@@ -159,6 +163,7 @@ class ProxyMetrics final : public core::EventSink {
     std::map<std::pair<std::uint32_t, int>, std::uint64_t> decisions;       // (policy id, verdict)
     std::map<std::pair<std::uint32_t, int>, std::uint64_t> storeCalls;      // (policy id, StoreResult)
     std::map<std::tuple<std::uint32_t, std::string_view, std::string_view>, std::uint64_t> access;  // (route id, policy, result)
+    std::map<std::pair<std::uint32_t, std::string_view>, std::uint64_t> cache;  // (route id, X-Cache-Status)
     std::map<std::pair<std::uint32_t, int>, std::uint64_t> tries;           // (target id, outcome)
     std::map<std::uint32_t, std::uint64_t> retries;                         // service id
     std::array<std::uint64_t, 2> connections{};                             // [reused]

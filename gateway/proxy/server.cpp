@@ -631,8 +631,33 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     if (pr.status == core::shaping::ProjectionStatus::kApplied) res.body().swap(projected);
   };
 
+  // The response cache: what X-Cache-Status says ("Stale" when an expired entry replaced a
+  // failure; otherwise the lookup's Hit / Miss / Bypass), and answers made from an entry.
+  const char* cacheStatus = nullptr;
+  auto fromCache = [&](const core::cache::CachedResponse& entry, core::Duration age, bool notModified) {
+    Response res{static_cast<http::status>(notModified ? 304 : entry.status), req.version()};
+    for (const auto& f : entry.headers) res.insert(f.name, f.value);
+    res.set(http::field::age, core::cache::ResponseCache::ageHeaderValue(age));
+    res.keep_alive(true);
+    if (notModified) {
+      res.erase(http::field::content_length);
+      res.erase(http::field::transfer_encoding);
+      return res;
+    }
+    res.body() = *entry.body;
+    if (req.method() != http::verb::head) compress(*ticket.generation->config, req, res);
+    res.prepare_payload();
+    if (req.method() == http::verb::head) res.body().clear();  // the length stays: a GET's
+    return res;
+  };
+
   auto finish = [&](Response res) {
     for (const auto& f : hooks.fields()) res.set(f.name, f.value);
+    if (route != nullptr && access.cache) {
+      const char* status = cacheStatus != nullptr ? cacheStatus : core::cache::toString(access.cache->status);
+      res.set(core::cache::kCacheStatusHeader, status);
+      metrics->cacheLookup(worker.index, host.ids.route(fr.route), status);
+    }
     shapeResponse(res);
     if (route != nullptr) {
       const std::uint32_t routeId = host.ids.route(fr.route);
@@ -773,6 +798,16 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
   while (true) {
     switch (step.kind) {
       case flow::StepKind::kAnswer: {
+        if (access.cache && step.outcome != flow::Outcome::kCacheHit) {
+          // stale-if-error: an expired entry instead of a failed upstream (nginx proxy_cache_use_stale).
+          if (auto stale = gateway->cacheStale(ticket, access, step, now())) {
+            pending.reset();
+            cacheStatus = "Stale";
+            step.outcome = flow::Outcome::kCacheStale;
+            step.status = stale->response->status;
+            co_return finish(fromCache(*stale->response, stale->age, false));
+          }
+        }
         if (step.outcome != flow::Outcome::kUpstream) pending.reset();  // not the answer that had it
         switch (step.outcome) {
           case flow::Outcome::kUpstream: {
@@ -792,6 +827,14 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             // describes the body a GET would have had); a streamed one is framed by the session.
             if (req.method() != http::verb::head && !pending) {
               project(res);
+              // The cache keeps what the route answers (projected, not yet compressed).
+              if (access.cache && (access.cache->mayStore || access.cache->invalidates)) {
+                core::cache::UpstreamResponse up;
+                up.status = static_cast<std::uint16_t>(res.result_int());
+                for (const auto& f : res) up.headers.push_back(core::HeaderField{std::string(f.name_string()), std::string(f.value())});
+                up.body = std::make_shared<const std::string>(res.body());
+                (void)gateway->cacheStore(ticket, access, access.view(view), std::move(up), fr.tryStart, now());
+              }
               compress(*ticket.generation->config, req, res);
               res.prepare_payload();
             }
@@ -833,6 +876,10 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             for (const auto& c : access.challenges) res.insert(http::field::www_authenticate, c);
             co_return finish(std::move(res));
           }
+          case flow::Outcome::kCacheHit:
+            co_return finish(fromCache(*access.cache->response, access.cache->age, access.cache->notModified));
+          case flow::Outcome::kCacheStale:  // made above, never by the flow
+            break;
           case flow::Outcome::kPreflight: {
             Response res{static_cast<http::status>(step.status), req.version()};
             res.set(http::field::server, "gatelab");
@@ -983,6 +1030,12 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
           co_return answered;
         }
         if (more != nullptr && more->started) ticket.request.replayable = false;
+        // A cacheable answer larger than the body buffer: read it whole up to max_entry_size so it
+        // can be stored (beyond that it streams on, unstored).
+        if (pending && access.cache && access.cache->mayStore && outcome.kind == core::resilience::OutcomeKind::kResponse &&
+            outcome.status >= 200 && outcome.status <= 299) {
+          if (co_await readRest(*pending, last.body(), route->cache->spec().maxEntryBytes)) pending.reset();
+        }
         // A projected route needs the whole JSON answer: read a streamed one up to the
         // projection's limit (beyond it, the answer streams on unprojected).
         if (pending && route->projection && outcome.kind == core::resilience::OutcomeKind::kResponse &&
@@ -1397,18 +1450,6 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
 
 std::shared_ptr<Generation> Server::Impl::buildGeneration(std::shared_ptr<const config::GatewayConfig> cfg,
                                                           std::string& error) {
-  // A policy kind the request path does not apply yet would let through what the config says to
-  // refuse, so a config with one is refused (at start and on reload).
-  static constexpr std::array<std::string_view, 8> kEnforced{
-      "jwt", "key_auth", "acl", "cors", "request_headers", "response_headers", "aggregate", "response_projection"};
-  for (const auto& ref : cfg->accessPolicies()) {
-    if (std::find(kEnforced.begin(), kEnforced.end(), ref.kind) != kEnforced.end()) continue;
-    error += cfg->source + ": routes[" + std::to_string(ref.route) + "].policies[" + std::to_string(ref.policy) +
-             "]: " + std::string(ref.kind) +
-             " is validated but not yet enforced by the live proxy; serving it would let every request through "
-             "(remove it to serve this config; `gatelab validate` accepts it)\n";
-  }
-  if (!error.empty()) return nullptr;
   config::BuildResult built = config::buildRuntime(cfg, *metrics);
   if (!built.ok()) {
     error = config::formatDiagnostics(built.diagnostics);

@@ -93,7 +93,7 @@ SimGateway::Request& SimGateway::live(std::uint32_t slot, std::uint32_t generati
 }
 
 std::uint64_t SimGateway::submit(const core::RequestView& request, ClientId client,
-                                 std::optional<core::TimePoint> unixTime) {
+                                 std::optional<core::TimePoint> unixTime, std::uint64_t responseBytes) {
   const TimePoint now = sim_.now();
   const std::uint64_t id = ++nextId_;
   ++stats_.submitted;
@@ -106,6 +106,12 @@ std::uint64_t SimGateway::submit(const core::RequestView& request, ClientId clie
   Hooks hooks(*this, id, client, now);
   access_.unixNow = unixTime.value_or(now);
   const flow::Step step = flow_.start(r.flow, request, now, hooks, hooks, access_);
+  if (access_.cache && step.outcome != flow::Outcome::kCacheHit &&
+      (access_.cache->mayStore || access_.cache->invalidates)) {
+    r.cache = std::make_unique<core::cache::CacheLookup>(std::move(*access_.cache));
+    r.responseBytes = responseBytes;
+    r.hadAuthorization = request.header("Authorization").has_value();
+  }
   apply(slot, step);
   return id;
 }
@@ -236,11 +242,43 @@ void SimGateway::partDone(std::uint32_t slot, const flow::Step& answer) {
   complete(parentSlot, step);
 }
 
-void SimGateway::complete(std::uint32_t slot, const flow::Step& answer) {
+flow::Step SimGateway::cacheAnswer(Request& r, const flow::Step& answer) {
+  flow::AccessState access;
+  access.cache = std::move(*r.cache);
+  r.cache.reset();
+  if (auto stale = flow_.cacheStale(r.flow, access, answer, sim_.now())) {
+    flow::Step s = answer;
+    s.status = stale->response->status;
+    s.outcome = flow::Outcome::kCacheStale;
+    return s;
+  }
+  if (answer.outcome != flow::Outcome::kUpstream) return answer;
+  // No bodies or headers in simulation: the answer is taken as one of the configured content
+  // types without Cache-Control, of the size the trace logged.
+  const core::cache::CacheSpec& spec = flow_.runtime().routes[r.flow.route].cache->spec();
+  std::string type = spec.contentTypes.empty() ? std::string("application/octet-stream") : spec.contentTypes.front();
+  if (type.size() > 2 && type.compare(type.size() - 2, 2, "/*") == 0) type.replace(type.size() - 1, 1, "plain");
+  core::cache::UpstreamResponse response;
+  response.status = answer.status;
+  response.headers.push_back(core::HeaderField{"Content-Type", std::move(type)});
+  response.body = std::make_shared<const std::string>(static_cast<std::size_t>(r.responseBytes), '\0');
+  const core::Header authorization{"Authorization", "(from the trace)"};
+  core::RequestView view;
+  view.method = access.cache->invalidates ? std::string_view("POST") : std::string_view("GET");
+  view.host = access.cache->host;
+  view.path = access.cache->path;
+  view.query = access.cache->query;
+  if (r.hadAuthorization) view.headers = std::span<const core::Header>(&authorization, 1);
+  (void)flow_.cacheStore(r.flow, access, view, std::move(response), r.flow.tryStart, sim_.now());
+  return answer;
+}
+
+void SimGateway::complete(std::uint32_t slot, const flow::Step& given) {
   if (slab_[slot].parent != kNoSlot) {
-    partDone(slot, answer);
+    partDone(slot, given);
     return;
   }
+  const flow::Step answer = slab_[slot].cache ? cacheAnswer(slab_[slot], given) : given;
   Request& r = slab_[slot];
   const flow::FlowRequest& f = r.flow;
   CompletionReport done;

@@ -26,6 +26,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,7 +76,9 @@ class SimGateway {
   /// (404, 400, rate-limit reject, no target, breaker open, an access policy's 401/403/preflight).
   /// `unixTime` is the request's time on the Unix-epoch timeline (its trace time), against which
   /// JWTs' exp / nbf / iat are checked; by default sim.now().
-  std::uint64_t submit(const core::RequestView& request, ClientId client, std::optional<core::TimePoint> unixTime = {});
+  /// `responseBytes`: the answer's body size as the trace logged it (what a cache entry holds).
+  std::uint64_t submit(const core::RequestView& request, ClientId client, std::optional<core::TimePoint> unixTime = {},
+                       std::uint64_t responseBytes = 0);
 
   [[nodiscard]] const SimGatewayStats& stats() const noexcept { return stats_; }
 
@@ -102,6 +105,10 @@ class SimGateway {
     std::uint32_t partsLeft = 0;  // a parent: parts not yet answered
     std::uint32_t partsOk = 0;    // a parent: bit i set when part i succeeded
     std::uint32_t partTries = 0;  // a parent: its parts' upstream tries
+    // Routes with a response cache: the lookup, for storing the answer or serving stale.
+    std::unique_ptr<core::cache::CacheLookup> cache;
+    std::uint64_t responseBytes = 0;
+    bool hadAuthorization = false;
     Phase phase = Phase::kFree;
   };
   /// The flow's hooks and random draws for one call: reports go to the observer with the
@@ -121,6 +128,9 @@ class SimGateway {
   void complete(std::uint32_t slot, const flow::Step& answer);
   void fanOut(std::uint32_t slot);
   void partDone(std::uint32_t slot, const flow::Step& answer);
+  /// The cache's part of an answer: stores a 2xx (as the route's first content type, the trace's
+  /// body size), or turns a failure into a stale answer. Returns the answer to report.
+  flow::Step cacheAnswer(Request& r, const flow::Step& answer);
   void report(CompletionReport& report, RequestOutcome outcome);
 
   void armWake(std::uint32_t service, core::TimePoint at);

@@ -493,7 +493,8 @@ std::optional<double> MetricsCollector::queryIn(const Scope& scopeRef, const Met
     case Metric::kRetryRate:
     case Metric::kTryErrorRate:
     case Metric::kTimeouts:
-    case Metric::kAuthRejectedShare: {
+    case Metric::kAuthRejectedShare:
+    case Metric::kCacheHitShare: {
       const Totals* t = totals();
       if (t == nullptr) return std::nullopt;
       const auto& c = t->c;
@@ -520,6 +521,8 @@ std::optional<double> MetricsCollector::queryIn(const Scope& scopeRef, const Met
           return ratio(c.outcomes[static_cast<std::size_t>(flow::Outcome::kUnauthorized)] +
                            c.outcomes[static_cast<std::size_t>(flow::Outcome::kForbidden)],
                        c.requests);
+        case Metric::kCacheHitShare:
+          return ratio(c.outcomes[static_cast<std::size_t>(flow::Outcome::kCacheHit)], c.requests);
         default: return std::nullopt;
       }
     }

@@ -10,7 +10,7 @@ namespace {
 constexpr std::uint8_t kRS = kLabelRoute | kLabelService;
 constexpr std::uint8_t kRP = kLabelRoute | kLabelPolicy;
 
-constexpr std::array<MetricInfo, 25> kCatalogue{{
+constexpr std::array<MetricInfo, 26> kCatalogue{{
     {Metric::kRequests, "requests", MetricUnit::kCount, kRS, "requests answered"},
     {Metric::kThroughput, "throughput", MetricUnit::kPerSecond, kRS, "requests answered per second"},
     {Metric::kP50Latency, "p50_latency", MetricUnit::kSeconds, kRS, "median latency, arrival to answer"},
@@ -42,6 +42,8 @@ constexpr std::array<MetricInfo, 25> kCatalogue{{
     {Metric::kTimeouts, "timeouts", MetricUnit::kCount, kRS, "requests answered 504 (gateway timeout)"},
     {Metric::kAuthRejectedShare, "auth_rejected_share", MetricUnit::kShare, kRS,
      "share of requests refused by authentication or the acl (401, 403)"},
+    {Metric::kCacheHitShare, "cache_hit_share", MetricUnit::kShare, kRS,
+     "share of requests answered from the response cache (fresh hits)"},
 }};
 
 void appendLabel(std::string& out, bool& first, std::string_view key, const std::string& value) {

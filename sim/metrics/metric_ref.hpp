@@ -47,6 +47,7 @@ enum class Metric : std::uint8_t {
   kEjections,              ///< outlier ejections (count)
   kTimeouts,               ///< requests answered 504 (count)
   kAuthRejectedShare,      ///< share of requests an access policy refused (401 / 403)
+  kCacheHitShare,          ///< share of requests answered from the response cache (fresh hits)
 };
 
 enum class MetricUnit : std::uint8_t { kCount, kPerSecond, kSeconds, kShare, kRatio };

@@ -149,7 +149,7 @@ class Run {
       view.clientAddress = identity;
       view.consumer = r.user;
       const ClientId client = clients.intern(identity, identityHash);
-      gateway_->submit(view, client, core::TimePoint{item.time.time_since_epoch()});
+      gateway_->submit(view, client, core::TimePoint{item.time.time_since_epoch()}, r.bytes.value_or(0));
       ++result_.submitted;
       if (hooks_.progress && result_.submitted % kProgressEvery == 0)
         hooks_.progress(RunProgress{result_.submitted, sim_.now() - start_, reader_->stats().bytesRead,

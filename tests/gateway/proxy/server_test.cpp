@@ -1079,36 +1079,3 @@ TEST(ProxyServer, MalformedOrOversizedUpstreamRepliesAre502) {
 
 }  // namespace
 }  // namespace gatelab::proxy
-
-namespace gatelab::proxy {
-namespace {
-
-// The response cache is validated but not yet applied to requests: a config with one is refused
-// (serving it would answer every request from the upstream while the config says otherwise).
-TEST(ProxyServer, RefusesPolicyKindsItDoesNotEnforceYet) {
-  const auto loaded = config::loadConfigString(R"(version: 1
-services:
-  - name: app
-    targets: [http://127.0.0.1:9]
-routes:
-  - name: api
-    match: { path_prefix: /api }
-    service: app
-    policies:
-      - cache: { ttl: 1m }
-)",
-                                               "cache.yaml");
-  ASSERT_TRUE(loaded.ok()) << loaded.errorText();
-  ServerOptions o;
-  o.listenPort = 0;
-  o.admin = false;
-  o.threads = 1;
-  Server server(loaded.config, o);
-  const std::string err = server.start();
-  EXPECT_NE(err.find("cache.yaml: routes[0].policies[0]: cache is validated but not yet enforced by the live proxy"),
-            std::string::npos)
-      << err;
-}
-
-}  // namespace
-}  // namespace gatelab::proxy

@@ -307,6 +307,49 @@ routes:
   EXPECT_EQ(r.metrics().results().overall.statusClasses[4], 10U);  // the 10 pages of second 2
 }
 
+// The response cache in simulation: the ten requests of second 0 arrive together (no spreading),
+// all miss and reach the backend; the ten of second 1 are hits that cost the backend nothing.
+// In seconds 2 and 3 the entry has expired (ttl 1.5s) and the backend is down: the calls are
+// refused and the expired entry answers instead (stale_if_error).
+TEST(Runner, TheResponseCacheSavesBackendCallsAndServesStale) {
+  const std::string yaml = R"yaml(version: 1
+services:
+  - name: api
+    targets: [http://10.0.0.1:80]
+routes:
+  - name: c
+    match: { path_prefix: /c }
+    service: api
+    policies:
+      - cache: { ttl: 1500ms, statuses: [200], content_types: [application/json], stale_if_error: 1m }
+)yaml";
+  const std::string trace = tempFile("cache.log", lines("10.0.0.8", "/c/x", 40, 0, 4));
+  RunPlan plan = planFor(configOf(yaml), trace);
+  PlannedFailure down;
+  down.at = seconds(2);
+  down.spec.service = "api";
+  down.spec.duration = seconds(2);
+  down.spec.effect = Down{};
+  plan.failures.push_back(down);
+  const RunResult r = runSimulation(plan);
+  ASSERT_TRUE(r.ok) << r.error;
+  const MetricsResults m = r.metrics().results();
+  const auto outcome = [&](flow::Outcome o) { return m.overall.outcomes[static_cast<std::size_t>(o)]; };
+  EXPECT_EQ(outcome(flow::Outcome::kUpstream), 10U);     // second 0
+  EXPECT_EQ(outcome(flow::Outcome::kCacheHit), 10U);     // second 1
+  EXPECT_EQ(outcome(flow::Outcome::kCacheStale), 20U);   // seconds 2 and 3: expired, backend down
+  EXPECT_EQ(m.overall.statusClasses[1], 40U);
+  EXPECT_EQ(q(r, Metric::kCacheHitShare), 0.25);
+  std::uint64_t calls = 0;
+  std::uint64_t refused = 0;
+  for (const auto& b : r.backends) {
+    calls += b.stats.calls;
+    refused += b.stats.refusedDown;
+  }
+  EXPECT_EQ(calls, 30U);  // the hits of second 1 never reached it
+  EXPECT_EQ(refused, 20U);
+}
+
 // A breaker configured forced_open reports its transition while the runtime is being built,
 // before the collector exists; the event must still reach the results.
 TEST(Runner, EventsFromRuntimeConstructionAreKept) {

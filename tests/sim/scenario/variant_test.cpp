@@ -275,31 +275,5 @@ gateway:
   EXPECT_TRUE(c.ok()) << c.errorText();
 }
 
-// The response cache is not modelled yet: a scenario whose gateway has one is refused, naming it.
-TEST(VariantConfig, TheResponseCacheIsRefusedUntilModelled) {
-  ScenarioDir dir;
-  const std::string yaml = R"(version: 1
-trace: {file: trace.log}
-gateway:
-  version: 1
-  services:
-    - {name: api, targets: ["http://10.0.0.1:80"]}
-  routes:
-    - name: api
-      match: {path_prefix: /}
-      service: api
-      policies:
-        - cache: {ttl: 1m}
-)";
-  const ScenarioLoadResult r = dir.load(yaml);
-  ASSERT_TRUE(r.ok()) << r.errorText();
-  const ScenarioConfigs c = loadScenarioConfigs(*r.scenario);
-  ASSERT_FALSE(c.ok());
-  ASSERT_EQ(c.diagnostics.size(), 1U) << c.errorText();
-  EXPECT_EQ(c.diagnostics[0].message,
-            "the gateway's routes[0].policies[0] (api): cache is not modelled by the simulator yet; results would "
-            "show the config without it");
-}
-
 }  // namespace
 }  // namespace gatelab::sim::scenario
