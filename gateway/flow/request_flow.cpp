@@ -56,6 +56,7 @@ const char* toString(Outcome outcome) noexcept {
     case Outcome::kPreflight: return "preflight";
     case Outcome::kCacheHit: return "cache_hit";
     case Outcome::kCacheStale: return "cache_stale";
+    case Outcome::kCacheUnavailable: return "cache_unavailable";
   }
   return "unknown";
 }
@@ -213,6 +214,7 @@ Step RequestFlow::runPolicies(FlowRequest& r, const core::RequestView& request, 
         const core::cache::CacheLookup& l = *access.cache;
         if (l.status == core::cache::CacheStatus::kHit)
           return answer(r, l.notModified ? std::uint16_t{304} : l.response->status, Outcome::kCacheHit);
+        if (l.onlyIfCached) return answer(r, kStatusGatewayTimeout, Outcome::kCacheUnavailable);
         break;
       }
       case Stage::Kind::kRateLimit: {

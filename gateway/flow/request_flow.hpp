@@ -78,8 +78,9 @@ enum class Outcome : std::uint8_t {
   kPreflight,       ///< a CORS preflight, answered by the cors policy (204, or 403 when refused)
   kCacheHit,        ///< answered from the route's response cache (the entry's status)
   kCacheStale,      ///< the upstream failed; answered with an expired entry (stale-if-error)
+  kCacheUnavailable,  ///< Cache-Control: only-if-cached and no fresh entry (504, RFC 9111 §5.2.1.7)
 };
-inline constexpr std::size_t kOutcomeCount = 14;
+inline constexpr std::size_t kOutcomeCount = 15;
 const char* toString(Outcome outcome) noexcept;
 
 /// Status classes as both hosts' reports count them: 1xx..5xx, then "other" (0 or >= 600).

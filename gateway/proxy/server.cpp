@@ -880,6 +880,9 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             co_return finish(fromCache(*access.cache->response, access.cache->age, access.cache->notModified));
           case flow::Outcome::kCacheStale:  // made above, never by the flow
             break;
+          case flow::Outcome::kCacheUnavailable:
+            co_return finish(plainResponse(req.version(), http::status::gateway_timeout,
+                                           "not in the cache (the request said only-if-cached)", false));
           case flow::Outcome::kPreflight: {
             Response res{static_cast<http::status>(step.status), req.version()};
             res.set(http::field::server, "gatelab");

@@ -74,6 +74,11 @@ TEST(ProxyCache, AMissIsStoredAndTheNextRequestIsAHit) {
   EXPECT_EQ(client.get("/c/private")["X-Cache-Status"], "Miss");
   EXPECT_EQ(client.get("/c/private")["X-Cache-Status"], "Miss");
   EXPECT_EQ(up.calls.load(), 3);
+  // only-if-cached with nothing stored: 504, and the upstream is not asked (RFC 9111 §5.2.1.7).
+  const int before = up.calls.load();
+  res = client.get("/c/never", {{"Cache-Control", "only-if-cached"}});
+  EXPECT_EQ(res.result_int(), 504);
+  EXPECT_EQ(up.calls.load(), before);
   // A request that asks not to be served from cache bypasses it.
   EXPECT_EQ(client.get("/c/a", {{"Cache-Control", "no-cache"}})["X-Cache-Status"], "Bypass");
 
