@@ -623,9 +623,12 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
 
   // response_projection: a 2xx JSON answer read whole, before compression (json_projection.hpp's
   // host contract); anything the projection cannot read goes out unchanged.
+  const auto projectable = [&](const Response& res) {
+    return route != nullptr && route->projection && res.result_int() >= 200 && res.result_int() <= 299 &&
+           isJsonMediaType(res[http::field::content_type]) && res.count(http::field::content_encoding) == 0;
+  };
   auto project = [&](Response& res) {
-    if (route == nullptr || !route->projection || res.result_int() < 200 || res.result_int() > 299) return;
-    if (!isJsonMediaType(res[http::field::content_type]) || res.count(http::field::content_encoding) > 0) return;
+    if (!projectable(res)) return;
     std::string projected;
     const core::shaping::ProjectionResult pr = route->projection->apply(res.body(), projected);
     if (pr.status == core::shaping::ProjectionStatus::kApplied) res.body().swap(projected);
@@ -1033,18 +1036,15 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
           co_return answered;
         }
         if (more != nullptr && more->started) ticket.request.replayable = false;
-        // A cacheable answer larger than the body buffer: read it whole up to max_entry_size so it
-        // can be stored (beyond that it streams on, unstored).
-        if (pending && access.cache && access.cache->mayStore && outcome.kind == core::resilience::OutcomeKind::kResponse &&
-            outcome.status >= 200 && outcome.status <= 299) {
-          if (co_await readRest(*pending, last.body(), route->cache->spec().maxEntryBytes)) pending.reset();
-        }
-        // A projected route needs the whole JSON answer: read a streamed one up to the
-        // projection's limit (beyond it, the answer streams on unprojected).
-        if (pending && route->projection && outcome.kind == core::resilience::OutcomeKind::kResponse &&
-            outcome.status >= 200 && outcome.status <= 299 && isJsonMediaType(last[http::field::content_type]) &&
-            last.count(http::field::content_encoding) == 0) {
-          if (co_await readRest(*pending, last.body(), route->projection->spec().maxBodyBytes)) pending.reset();
+        // An answer larger than the body buffer that the cache would store (up to max_entry_size)
+        // or the projection rewrite (up to its body limit) is read whole, once, up to the larger
+        // of the two; beyond it, it streams on unstored and unprojected.
+        if (pending && outcome.kind == core::resilience::OutcomeKind::kResponse && outcome.status >= 200 &&
+            outcome.status <= 299) {
+          std::size_t cap = 0;
+          if (access.cache && access.cache->mayStore) cap = route->cache->spec().maxEntryBytes;
+          if (projectable(last)) cap = std::max(cap, route->projection->spec().maxBodyBytes);
+          if (cap > 0 && co_await readRest(*pending, last.body(), cap)) pending.reset();
         }
         info.upstreamStatus = outcome.kind == core::resilience::OutcomeKind::kResponse ? outcome.status : 0;
         metrics->upstreamTry(worker.index, host.ids.services[fr.service], host.ids.targets[fr.service][step.target],
