@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <string>
@@ -200,6 +201,8 @@ TEST(ProxyStreaming, TheClientGetsAnAnswerWhileTheUpstreamIsStillSending) {
   const std::string second = pattern(5000);
   std::promise<void> clientSawFirst;
   auto gate = clientSawFirst.get_future().share();
+  std::atomic<bool> reused{false};  // set before the second answer is written, so the client's
+                                    // "ok" means it is visible (served() counts only later)
   ScriptedUpstream up({[&](tcp::socket& s) {
     std::string in;
     if (!readUntil(s, in, "\r\n\r\n")) return;
@@ -215,6 +218,7 @@ TEST(ProxyStreaming, TheClientGetsAnAnswerWhileTheUpstreamIsStillSending) {
     // The same connection serves the next request (the streamed answer ended cleanly).
     in.clear();
     if (!readUntil(s, in, "\r\n\r\n")) return;
+    reused = true;
     asio::write(s, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")));
   }});
   TestProxy proxy(gateway(up.url()), smallBuffer());
@@ -237,7 +241,7 @@ TEST(ProxyStreaming, TheClientGetsAnAnswerWhileTheUpstreamIsStillSending) {
   ASSERT_TRUE(parser.is_done());
   EXPECT_EQ(parser.get().body(), first + second);
   EXPECT_EQ(client.get("/api/again").body(), "ok");
-  EXPECT_EQ(up.served(), 1u);  // one upstream connection for both
+  EXPECT_TRUE(reused.load()) << "the second request went over the streamed answer's upstream connection";
   EXPECT_EQ(metric(proxy, "gatelab_streamed_bodies_total{direction=\"response\"}"), 1u);
 }
 
