@@ -1,11 +1,14 @@
 // JWT verification cost per algorithm: the whole verify() (shape, header, key, signature,
-// claims, time), with and without the verified-token cache (every iteration a hit), the
-// signature check alone, a refused forgery, and finding the token in a request.
+// claims, time), with and without the verified-token cache (every iteration a hit), HS tokens
+// seen for the first time by a gateway that has the cache (every iteration a miss, a check and
+// an insertion), the signature check alone, a refused forgery, and finding the token in a
+// request.
 // Tokens and keys are the test fixtures made by PyJWT (tests/gateway/core/auth/make_tokens.py),
 // read from the source tree; `now` is the fixtures' NOW, so every token is valid.
 // Run in Release: scripts/bench.sh (builds build-release/ and runs every *_bench).
 
 #include <benchmark/benchmark.h>
+#include <openssl/evp.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -100,6 +103,49 @@ void BM_VerifyCached(benchmark::State& state) {
   state.SetLabel(toString(kAllAlgorithms[i]));
 }
 
+// HS tokens the cache does not hold: 4,096 distinct tokens (the fixture's claims plus a jti),
+// signed here with OpenSSL's one-shot HMAC under the fixture secret, through a cache of 1,000
+// entries, so every iteration misses, verifies on the cache's reusable HMAC context and inserts
+// (evicting). This is what a gateway pays for a token it meets for the first time.
+void BM_VerifyFirstSeen(benchmark::State& state) {
+  static constexpr const char* kSecrets[] = {"hs256_base64url", "hs384_base64", "hs512_raw"};
+  static constexpr const char* kDigests[] = {"SHA256", "SHA384", "SHA512"};
+  static constexpr std::size_t kTokenCount = 4096;
+  const std::size_t i = static_cast<std::size_t>(state.range(0));
+  const nlohmann::json& fx = setup().fixtures;
+  std::string secret = fx["secrets"][kSecrets[i]].get<std::string>();
+  std::string decoded;
+  if (i == 0 && decodeBase64Url(secret, decoded)) secret = decoded;
+  if (i == 1 && decodeBase64(secret, decoded)) secret = decoded;
+  const std::string fixture = token(kTokens[i]);
+  const std::string header = fixture.substr(0, fixture.find('.'));
+  std::string claims;
+  (void)decodeBase64Url(fixture.substr(header.size() + 1, fixture.rfind('.') - header.size() - 1), claims);
+  std::vector<std::string> tokens;
+  tokens.reserve(kTokenCount);
+  for (std::size_t n = 0; n < kTokenCount; ++n) {
+    const std::string input = header + "." + encodeBase64Url(claims.substr(0, claims.size() - 1) + ",\"jti\":\"" + std::to_string(n) + "\"}");
+    unsigned char tag[EVP_MAX_MD_SIZE];
+    std::size_t tagLen = 0;
+    if (EVP_Q_mac(nullptr, "HMAC", nullptr, kDigests[i], nullptr, secret.data(), secret.size(),
+                  reinterpret_cast<const unsigned char*>(input.data()), input.size(), tag, sizeof tag, &tagLen) == nullptr) {
+      state.SkipWithError("cannot sign");
+      return;
+    }
+    tokens.push_back(input + "." + encodeBase64Url(std::string_view(reinterpret_cast<const char*>(tag), tagLen)));
+  }
+  const JwtVerifier& v = *setup().verifier;
+  VerifiedTokenCache cache(1'000);
+  checkOk(state, v.verify(tokens[0], setup().now, cache));
+  std::size_t n = 1;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(v.verify(tokens[n], setup().now, cache));
+    n = (n + 1) % kTokenCount;
+  }
+  if (cache.stats().hits != 0) state.SkipWithError("a token was found in the cache");
+  state.SetLabel(toString(kAllAlgorithms[i]));
+}
+
 // The signature alone (no parsing): what the cache saves.
 void BM_SignatureOnly(benchmark::State& state) {
   const std::size_t i = static_cast<std::size_t>(state.range(0));
@@ -114,6 +160,25 @@ void BM_SignatureOnly(benchmark::State& state) {
   }
   const std::string_view input = std::string_view(t).substr(0, dot);
   for (auto _ : state) benchmark::DoNotOptimize(m.key->verify(input, sig));
+  state.SetLabel(toString(kAllAlgorithms[i]));
+}
+
+// The HMAC check alone on a reused context (HmacScratch), as the cache's verifier does it.
+void BM_SignatureOnlyReused(benchmark::State& state) {
+  const std::size_t i = static_cast<std::size_t>(state.range(0));
+  const std::string t = token(kTokens[i]);
+  const std::size_t dot = t.rfind('.');
+  std::string sig;
+  (void)decodeBase64Url(std::string_view(t).substr(dot + 1), sig);
+  const KeyMatch m = setup().verifier->keys().find(kTokens[i], kAllAlgorithms[i]);
+  if (m.key == nullptr) {
+    state.SkipWithError("no key");
+    return;
+  }
+  const std::string_view input = std::string_view(t).substr(0, dot);
+  HmacScratch scratch;
+  if (!m.key->verify(input, sig, &scratch)) state.SkipWithError("does not verify");
+  for (auto _ : state) benchmark::DoNotOptimize(m.key->verify(input, sig, &scratch));
   state.SetLabel(toString(kAllAlgorithms[i]));
 }
 
@@ -145,7 +210,9 @@ void allAlgorithms(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Verify)->Apply(allAlgorithms);
 BENCHMARK(BM_VerifyCached)->Apply(allAlgorithms);
+BENCHMARK(BM_VerifyFirstSeen)->DenseRange(0, 2);
 BENCHMARK(BM_SignatureOnly)->Apply(allAlgorithms);
+BENCHMARK(BM_SignatureOnlyReused)->DenseRange(0, 2);
 BENCHMARK(BM_RejectForgedHs256);
 BENCHMARK(BM_RejectGarbage);
 BENCHMARK(BM_FindBearerToken);

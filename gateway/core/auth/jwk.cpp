@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -111,8 +112,9 @@ constexpr int kMinRsaBits = 2048;
 struct KeyMaterial {
   Family family = Family::kHmac;
   const char* digest = nullptr;  ///< static string
-  /// HMAC: a MAC context initialised with the secret; each verify() works on a copy of it, so
-  /// the key schedule is computed once and the template is only ever read.
+  /// HMAC: a MAC context initialised with the secret; each verify() works on a copy of it (or on
+  /// an HmacScratch's long-lived copy), so the key schedule is computed once and the template is
+  /// only ever read.
   MacCtxPtr macTemplate;
   PkeyPtr pkey;               ///< RSA / EC / Ed25519 public key
   std::size_t signatureBytes = 0;  ///< the only accepted signature length
@@ -177,17 +179,32 @@ std::size_t VerificationKey::signatureSize() const noexcept { return material_->
 
 namespace {
 
-bool verifyHmac(const KeyMaterial& m, std::string_view input, std::string_view signature) noexcept {
-  if (signature.size() != m.signatureBytes) return false;
-  MacCtxPtr ctx(EVP_MAC_CTX_dup(m.macTemplate.get()));
+/// The tag of `input` under the key whose schedule `ctx` holds (freshly initialised), compared
+/// with `signature` in constant time.
+bool finishHmac(EVP_MAC_CTX* ctx, std::size_t signatureBytes, std::string_view input, std::string_view signature) noexcept {
   unsigned char tag[EVP_MAX_MD_SIZE];
   std::size_t tagLen = 0;
-  if (!ctx || EVP_MAC_update(ctx.get(), bytes(input), input.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), tag, &tagLen, sizeof tag) != 1 || tagLen != m.signatureBytes) {
+  if (EVP_MAC_update(ctx, bytes(input), input.size()) != 1 || EVP_MAC_final(ctx, tag, &tagLen, sizeof tag) != 1 ||
+      tagLen != signatureBytes) {
     ERR_clear_error();
     return false;
   }
   return CRYPTO_memcmp(tag, signature.data(), tagLen) == 0;
+}
+
+bool verifyHmac(const KeyMaterial& m, std::string_view input, std::string_view signature, EVP_MAC_CTX* reusable) noexcept {
+  if (signature.size() != m.signatureBytes) return false;
+  // A reusable context already holds the key: init with no key restarts it from the stored
+  // schedule (OpenSSL's HMAC keeps the key when none is given).
+  if (reusable != nullptr && EVP_MAC_init(reusable, nullptr, 0, nullptr) == 1) {
+    return finishHmac(reusable, m.signatureBytes, input, signature);
+  }
+  MacCtxPtr ctx(EVP_MAC_CTX_dup(m.macTemplate.get()));
+  if (!ctx) {
+    ERR_clear_error();
+    return false;
+  }
+  return finishHmac(ctx.get(), m.signatureBytes, input, signature);
 }
 
 /// JWS ECDSA signatures are R || S, each left-padded to the coordinate size (RFC 7518 §3.4);
@@ -230,10 +247,41 @@ bool verifyAsymmetric(const KeyMaterial& m, std::string_view input, std::string_
 
 }  // namespace
 
-bool VerificationKey::verify(std::string_view signingInput, std::string_view signature) const noexcept {
+struct HmacScratch::Slot {
+  std::shared_ptr<const KeyMaterial> material;  ///< keeps the pointer compared below valid
+  MacCtxPtr ctx;
+};
+
+HmacScratch::HmacScratch() = default;
+HmacScratch::~HmacScratch() = default;
+HmacScratch::HmacScratch(HmacScratch&&) noexcept = default;
+HmacScratch& HmacScratch::operator=(HmacScratch&&) noexcept = default;
+
+HmacScratch::Slot* HmacScratch::slotFor(const std::shared_ptr<const KeyMaterial>& material) noexcept {
+  for (const std::unique_ptr<Slot>& s : slots_) {
+    if (s->material == material) return s.get();
+  }
+  if (slots_.size() >= kMaxKeys) return nullptr;
+  try {
+    auto slot = std::make_unique<Slot>();
+    slot->ctx.reset(EVP_MAC_CTX_dup(material->macTemplate.get()));
+    if (!slot->ctx) {
+      ERR_clear_error();
+      return nullptr;
+    }
+    slot->material = material;
+    slots_.push_back(std::move(slot));
+    return slots_.back().get();
+  } catch (const std::bad_alloc&) {
+    return nullptr;  // the check still runs, on a copy of the key's context
+  }
+}
+
+bool VerificationKey::verify(std::string_view signingInput, std::string_view signature, HmacScratch* scratch) const noexcept {
   if (signingInput.size() > static_cast<std::size_t>(INT_MAX)) return false;
-  return material_->family == Family::kHmac ? verifyHmac(*material_, signingInput, signature)
-                                            : verifyAsymmetric(*material_, signingInput, signature);
+  if (material_->family != Family::kHmac) return verifyAsymmetric(*material_, signingInput, signature);
+  HmacScratch::Slot* slot = scratch != nullptr ? scratch->slotFor(material_) : nullptr;
+  return verifyHmac(*material_, signingInput, signature, slot != nullptr ? slot->ctx.get() : nullptr);
 }
 
 // ---- building keys ---------------------------------------------------------------------------

@@ -314,7 +314,7 @@ JwtResult JwtVerifier::run(std::string_view token, TimePoint nowPoint, VerifiedT
                                                  std::to_string(key.signatureSize()) +
                                                  (familyIsEcdsa(*alg) ? " (JWS ECDSA signatures are R || S, not DER)" : ""));
   }
-  if (!key.verify(token.substr(0, dot2), decoded)) {
+  if (!key.verify(token.substr(0, dot2), decoded, cache != nullptr ? &cache->scratch() : nullptr)) {
     return failure(JwtReason::kBadSignature,
                    std::string(toString(*alg)) + " signature does not verify with key \"" + printable(key.kid()) + "\"");
   }

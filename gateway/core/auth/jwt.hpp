@@ -24,7 +24,8 @@
 //      maxExpiresIn (Kong's maximum_expiration): exp - now <= max, and maxLifetime: exp - iat <= max,
 //      else                                                                 -> lifetime_exceeded
 // With a VerifiedTokenCache, a token seen before (same text, same verifier) skips 1-7 and only
-// step 8 runs.
+// step 8 runs; a token not seen before has its HMAC checked on the cache's reusable contexts
+// (HmacScratch), which saves a copy of the key's context.
 //
 // Time: `now` is the core's TimePoint; NumericDates are compared with it as seconds since the
 // epoch of its timeline. The proxy's timeline reads Unix time (gateway/proxy/server.cpp,

@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/core/auth/jwk.hpp"
 #include "gateway/core/auth/verified_token.hpp"
 #include "gateway/core/hash.hpp"
 #include "gateway/core/rate_limit/keyed_store.hpp"
@@ -70,6 +71,11 @@ class VerifiedTokenCache {
 
   [[nodiscard]] TokenCacheStats stats() const noexcept;
 
+  /// Working contexts for the signature checks of tokens this cache does not hold yet: the
+  /// verifier that uses the cache reuses them (jwk.hpp, HmacScratch). The same thread rule as
+  /// the cache; not part of its entries or counters.
+  [[nodiscard]] HmacScratch& scratch() noexcept { return scratch_; }
+
  private:
   struct Entry {
     std::string token;
@@ -82,6 +88,7 @@ class VerifiedTokenCache {
 
   std::size_t capacity_;
   ratelimit::KeyedStore<Entry> store_;
+  HmacScratch scratch_;
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
   std::uint64_t insertions_ = 0;

@@ -49,6 +49,58 @@ TEST(HmacKeys, EncodingsAndMinimumLengths) {
   EXPECT_EQ(k.key->description().find(secret32), std::string::npos);
 }
 
+// The reused HMAC context (HmacScratch) must give exactly the answers a fresh copy gives: PyJWT's
+// HS tokens accepted, a flipped signature byte or payload refused, and a refusal must not leave
+// the context dirty for the next token. More keys than the scratch holds still verify.
+TEST(HmacKeys, ReusedContextsGiveTheSameAnswers) {
+  const auto& f = fixtures();
+  struct Case {
+    const char* token;
+    Algorithm alg;
+    const char* secret;
+    SecretEncoding encoding;
+  };
+  const Case cases[] = {{"hs256", Algorithm::kHs256, "hs256_base64url", SecretEncoding::kBase64Url},
+                        {"hs384", Algorithm::kHs384, "hs384_base64", SecretEncoding::kBase64},
+                        {"hs512", Algorithm::kHs512, "hs512_raw", SecretEncoding::kRaw}};
+  HmacScratch scratch;  // shared by the three keys, as a cache's scratch is
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.token);
+    const KeyResult k = makeHmacKey(c.token, c.alg, f.secret(c.secret), c.encoding);
+    ASSERT_TRUE(k.ok()) << k.error;
+    const std::string token = f.token(c.token);
+    const std::size_t dot = token.rfind('.');
+    std::string signature;
+    ASSERT_TRUE(decodeBase64Url(std::string_view(token).substr(dot + 1), signature));
+    const std::string_view input = std::string_view(token).substr(0, dot);
+    std::string flipped = signature;
+    flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x01);
+    std::string tamperedInput(input);
+    tamperedInput[tamperedInput.size() - 1] = tamperedInput.back() == 'A' ? 'B' : 'A';
+    for (int round = 0; round < 3; ++round) {
+      EXPECT_TRUE(k.key->verify(input, signature, &scratch));
+      EXPECT_FALSE(k.key->verify(input, flipped, &scratch));
+      EXPECT_FALSE(k.key->verify(tamperedInput, signature, &scratch));
+      EXPECT_FALSE(k.key->verify(input, signature.substr(1), &scratch));
+      EXPECT_TRUE(k.key->verify(input, signature, &scratch)) << "a refusal left the reused context dirty";
+      EXPECT_EQ(k.key->verify(input, signature), k.key->verify(input, signature, &scratch));
+    }
+  }
+  // Keys beyond HmacScratch::kMaxKeys fall back to fresh copies: same answers. The same secret
+  // under different kids (an HMAC tag does not depend on the kid) and a wrong secret in between.
+  const std::string token = f.token("hs256");
+  const std::size_t dot = token.rfind('.');
+  std::string signature;
+  ASSERT_TRUE(decodeBase64Url(std::string_view(token).substr(dot + 1), signature));
+  for (std::size_t i = 0; i < HmacScratch::kMaxKeys + 4; ++i) {
+    const KeyResult right = makeHmacKey("k" + std::to_string(i), Algorithm::kHs256, f.secret("hs256_base64url"), SecretEncoding::kBase64Url);
+    const KeyResult wrong = makeHmacKey("w" + std::to_string(i), Algorithm::kHs256, std::string(32, static_cast<char>('a' + i)), SecretEncoding::kRaw);
+    ASSERT_TRUE(right.ok() && wrong.ok());
+    EXPECT_TRUE(right.key->verify(std::string_view(token).substr(0, dot), signature, &scratch)) << i;
+    EXPECT_FALSE(wrong.key->verify(std::string_view(token).substr(0, dot), signature, &scratch)) << i;
+  }
+}
+
 TEST(PemKeys, EachTypeFitsOnlyItsAlgorithm) {
   const auto& f = fixtures();
   // Table: (pem, algorithm) -> accepted, or the words the refusal must contain.
