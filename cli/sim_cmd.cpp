@@ -324,6 +324,8 @@ struct Figures {
   std::uint64_t heavyClients = 0, lightClients = 0;
   std::optional<double> p50, p99, p999, errorRate;
   std::uint64_t retries = 0, breakerOpens = 0, ejections = 0, timeouts = 0;
+  std::uint64_t cacheHits = 0, cacheStale = 0;  ///< answers from the response cache
+  std::uint64_t backendTries = 0;               ///< upstream tries: the load the backends saw
 };
 
 Figures figuresOf(const sim::RunResult& r) {
@@ -353,6 +355,10 @@ Figures figuresOf(const sim::RunResult& r) {
   f.breakerOpens = static_cast<std::uint64_t>(q(sim::Metric::kBreakerOpens).value_or(0));
   f.ejections = static_cast<std::uint64_t>(q(sim::Metric::kEjections).value_or(0));
   f.timeouts = static_cast<std::uint64_t>(q(sim::Metric::kTimeouts).value_or(0));
+  const sim::RequestTotals overall = m.results().overall;
+  f.cacheHits = overall.outcomes[static_cast<std::size_t>(flow::Outcome::kCacheHit)];
+  f.cacheStale = overall.outcomes[static_cast<std::size_t>(flow::Outcome::kCacheStale)];
+  f.backendTries = overall.tries;
   return f;
 }
 
@@ -394,6 +400,9 @@ constexpr FigureColumn kFigureColumns[] = {
     {"retries", FigureColumn::Kind::kCount, true, &Figures::retries},
     {"breaker_opens", FigureColumn::Kind::kCount, true, &Figures::breakerOpens},
     {"ejections", FigureColumn::Kind::kCount, true, &Figures::ejections},
+    {"cache_hits", FigureColumn::Kind::kCount, false, &Figures::cacheHits},
+    {"cache_stale", FigureColumn::Kind::kCount, false, &Figures::cacheStale},
+    {"backend_tries", FigureColumn::Kind::kCount, false, &Figures::backendTries},
 };
 
 json figuresToJson(const Figures& f) {
@@ -624,6 +633,14 @@ void printCompare(std::ostream& os, const scn::Scenario& scenario, const std::ve
   countRow("retries", &Figures::retries);
   countRow("breaker opens", &Figures::breakerOpens);
   countRow("ejections", &Figures::ejections);
+  // The response cache's effect: answers it gave, and the tries the backends still saw.
+  if (std::any_of(figures.begin(), figures.end(), [](const Figures& f) { return f.cacheHits + f.cacheStale != 0; })) {
+    row("cache hits", [](const Figures& f) {
+      return formatCount(f.cacheHits) + " (" + formatShare(f.requests ? static_cast<double>(f.cacheHits) / static_cast<double>(f.requests) : 0.0) + ")";
+    });
+    countRow("stale answers", &Figures::cacheStale);
+    row("backend tries", [](const Figures& f) { return formatCount(f.backendTries); });
+  }
   const bool anyChecks = std::any_of(runs.begin(), runs.end(), [](const VariantRun& r) { return !r.checks.empty(); });
   if (anyChecks) {
     std::vector<std::string> cells{"checks passed"};

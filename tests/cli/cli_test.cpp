@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -139,11 +140,42 @@ TEST(CliScenario, EveryBundledGatewayConfigIsValid) {
 }
 
 TEST(CliScenario, EveryBundledScenarioCompares) {
-  for (const char* f : {"compare-limiters", "backend-outage", "retry-storm", "canary-ejection", "nasa-limiters"}) {
+  for (const char* f : {"compare-limiters", "backend-outage", "retry-storm", "canary-ejection", "nasa-limiters", "nasa-cache"}) {
     const CommandResult r = run("compare --quiet " + source(std::string("scenarios/") + f + ".yaml"));
     EXPECT_EQ(r.status, 0) << f << "\n" << r.out;
     EXPECT_NE(r.out.find("p99 latency"), std::string::npos) << f << "\n" << r.out;
   }
+}
+
+// The response cache on the NASA trace: hits grow with the TTL, every hit is a backend call
+// saved, and only the stale-if-error variant answers during the outage from expired entries.
+TEST(CliScenario, CacheScenarioShowsTheLoadSavedAndTheStaleAnswers) {
+  const CommandResult r = runOut("compare --json " + source("scenarios/nasa-cache.yaml"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  std::map<std::string, nlohmann::json> f;
+  for (const auto& v : j["variants"]) f[v["variant"].get<std::string>()] = v["figures"];
+  ASSERT_EQ(f.size(), 5U);
+  const std::uint64_t requests = f["no-cache"]["requests"].get<std::uint64_t>();
+  EXPECT_EQ(requests, 30969U);
+  EXPECT_EQ(f["no-cache"]["cache_hits"], 0);
+  EXPECT_EQ(f["no-cache"]["backend_tries"], requests) << "no retries configured: one try per request";
+  for (const char* name : {"ttl-1m", "ttl-5m", "ttl-1h"}) {
+    const auto hits = f[name]["cache_hits"].get<std::uint64_t>();
+    EXPECT_GT(hits, 0U) << name;
+    EXPECT_EQ(hits + f[name]["backend_tries"].get<std::uint64_t>(), requests) << name << ": a hit is a try saved";
+    EXPECT_EQ(f[name]["cache_stale"], 0) << name;
+  }
+  EXPECT_LT(f["ttl-1m"]["cache_hits"].get<std::uint64_t>(), f["ttl-5m"]["cache_hits"].get<std::uint64_t>());
+  EXPECT_LT(f["ttl-5m"]["cache_hits"].get<std::uint64_t>(), f["ttl-1h"]["cache_hits"].get<std::uint64_t>());
+  EXPECT_EQ(f["stale-1h"]["cache_hits"], f["ttl-5m"]["cache_hits"]) << "stale_if_error does not change what is fresh";
+  EXPECT_GT(f["stale-1h"]["cache_stale"].get<std::uint64_t>(), 0U);
+  EXPECT_LT(f["stale-1h"]["error_rate"].get<double>(), f["ttl-5m"]["error_rate"].get<double>());
+  // rehearse gates on the outage check: only stale-1h passes it.
+  const CommandResult gate = run("rehearse " + source("scenarios/nasa-cache.yaml"));
+  EXPECT_EQ(gate.status, 1) << gate.out;
+  EXPECT_NE(gate.out.find("variant ttl-1h: breached error_rate"), std::string::npos) << gate.out;
+  EXPECT_EQ(gate.out.find("variant stale-1h: breached"), std::string::npos) << gate.out;
 }
 
 // The demo compares every algorithm; the exact sliding log is the reference, so it scores 0.
