@@ -229,7 +229,6 @@ template <class Stream>
 asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string& peer, bool secure) {
   auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
-  asio::steady_timer timer(worker.ioc);
   bool first = true;
   SessionState self{&lowest.socket(), true};
   std::size_t served = 0;
@@ -240,41 +239,13 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
     ~Unregister() { w.sessions.erase(s); }
   } unregisterOnExit{worker, &self};
 
-  // Reads run under our own timer (not the stream's expiry, which closes the socket): on a header
-  // timeout the connection must still be able to say 408. The timer's handler may already be
-  // queued when the read completes, or outlive this frame: it reaches the socket only through
-  // `watch`, which the session disarms before leaving.
-  struct Watch {
-    tcp::socket* socket = nullptr;
-    std::uint64_t armed = 0;  // which arm() the pending timer belongs to; 0: none
-    bool timedOut = false;
-  };
-  auto watch = std::make_shared<Watch>();
-  watch->socket = &lowest.socket();
-  struct Disarm {
-    Watch& w;
-    ~Disarm() {
-      w.socket = nullptr;
-      w.armed = 0;
-    }
-  } disarmOnExit{*watch};
-  std::uint64_t arms = 0;
-  bool& timedOut = watch->timedOut;
-  auto arm = [&](std::chrono::milliseconds d) {
-    watch->timedOut = false;
-    watch->armed = ++arms;
-    timer.expires_after(d);
-    timer.async_wait([watch, id = arms](const beast::error_code& e) {
-      if (e || watch->armed != id || watch->socket == nullptr) return;
-      watch->timedOut = true;
-      beast::error_code ignored;
-      watch->socket->cancel(ignored);
-    });
-  };
-  auto disarm = [&] {
-    watch->armed = 0;
-    timer.cancel();
-  };
+  // Reads and writes run under our own deadline (not the stream's expiry, which closes the
+  // socket): on a header timeout the connection must still be able to say 408. Moving it is a
+  // store, not a timer operation (io_deadline.hpp): it is moved around every read and write.
+  IoDeadline deadline(worker.ioc, lowest.socket(), IoDeadline::Action::kCancel);
+  auto arm = [&](std::chrono::milliseconds d) { deadline.expiresAfter(d); };
+  auto disarm = [&] { deadline.clear(); };
+  auto timedOut = [&] { return deadline.fired(); };
 
   // Writes an answer and counts it (route: the matched one, kNoRouteIndex before routing).
   core::TimePoint arrival = now();
@@ -301,9 +272,10 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
     } else {
       serialize(res, writeBuffer);
     }
-    lowest.expires_after(options.idleTimeout);
+    arm(options.idleTimeout);
     auto [wec, n] = co_await asio::async_write(stream, asio::buffer(writeBuffer), kAwait);
     (void)n;
+    disarm();
     co_return !wec;
   };
   // Writes an answer; true when the connection stays open for the next request.
@@ -330,7 +302,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
     info = RequestInfo{};
     current = nullptr;
     if (hec) {
-      if (timedOut && (buffer.size() > 0 || !idle)) {
+      if (timedOut() && (buffer.size() > 0 || !idle)) {
         co_await writeAndMaybeClose(plainResponse(11, http::status::request_timeout, "request header timeout", true));
       } else if (hec == http::error::header_limit) {
         co_await writeAndMaybeClose(
@@ -386,7 +358,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
     // once it flows the request cannot be retried). Reads of a body have the body timeout each.
     const unsigned version = head.version();
     auto bodyFailure = [&](const beast::error_code& bec) -> std::optional<Response> {
-      if (timedOut) return plainResponse(version, http::status::request_timeout, "request body timeout", true);
+      if (timedOut()) return plainResponse(version, http::status::request_timeout, "request body timeout", true);
       if (bec == http::error::body_limit)
         return plainResponse(version, http::status::payload_too_large, "request body too large", true);
       if (bec == asio::error::connection_reset || bec == asio::error::eof || bec == http::error::end_of_stream)
@@ -1321,8 +1293,10 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     c.lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
     c.lowest().socket().close(ignored);
   };
-  auto failed = [&](const beast::error_code& ec) {
-    return ec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
+  // A timeout is either the stream's expiry (connect, upload blocks) or the try's deadline
+  // (the connection's IoDeadline, which closes the socket: the operation then fails otherwise).
+  auto timedOut = [](const beast::error_code& ec, upstream::Conn& c) {
+    return ec == beast::error::timeout || c.deadline->fired();
   };
 
   // A pooled connection may have been closed by the upstream meanwhile: if it fails before any
@@ -1333,15 +1307,24 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     const bool reused = pooled != nullptr;
     upstream::Pool::Stream owned = reused ? std::move(pooled) : upstream::Conn::make(worker.ioc, target.tls.get());
     beast::tcp_stream& stream = owned->lowest();
+    IoDeadline& due = *owned->deadline;
+    auto tryDeadline = [&] {
+      if (hasDeadline) {
+        due.expiresAt(toSteady(deadline));
+      } else {
+        due.clear();
+      }
+    };
     metrics->upstreamConnection(worker.index, reused);
     if (!reused) {
       setExpiry(stream);
       if (const auto failure = co_await connectUpstream(worker.ioc, target, *owned)) co_return failure->outcome(took());
     }
-    setExpiry(stream);
+    stream.expires_never();  // what the connect (or a relayed body, before the pool) left set
+    tryDeadline();
     const beast::error_code wec = co_await upstream::write(*owned, wire);
     if (wec) {
-      if (wec == beast::error::timeout) co_return CallOutcome::timeout(took());
+      if (timedOut(wec, *owned)) co_return CallOutcome::timeout(took());
       if (reused && (more == nullptr || !more->started)) continue;
       co_return CallOutcome::reset(took());
     }
@@ -1352,6 +1335,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     if (more != nullptr && !more->done()) {
       if (!more->started) metrics->streamed(true);
       more->started = true;
+      due.clear();  // each block has the body timeout instead (the stream's expiry)
       const core::TimePoint uploadStart = monotonicNow();
       std::string block(options.bodyBufferBytes, '\0');
       std::string framed;
@@ -1368,10 +1352,11 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
         if (framed.empty()) continue;
         stream.expires_after(options.bodyTimeout);
         const beast::error_code bec = co_await upstream::write(*owned, framed);
-        if (bec) co_return failed(bec);
+        if (bec) co_return timedOut(bec, *owned) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
       }
       if (hasDeadline) deadline += monotonicNow() - uploadStart;
-      setExpiry(stream);
+      stream.expires_never();
+      tryDeadline();
     }
 
     beast::flat_buffer buffer;
@@ -1380,7 +1365,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     if (headRequest) parser.skip(true);
     const beast::error_code rec = co_await upstream::readHeader(*owned, buffer, parser);
     if (rec) {
-      if (rec == beast::error::timeout) co_return CallOutcome::timeout(took());
+      if (timedOut(rec, *owned)) co_return CallOutcome::timeout(took());
       if (reused && (more == nullptr || !more->started) && buffer.size() == 0 && !parser.got_some() &&
           (rec == http::error::end_of_stream || rec == asio::error::connection_reset || rec == asio::error::eof ||
            rec == asio::ssl::error::stream_truncated))
@@ -1401,7 +1386,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
         if (pec) co_return CallOutcome::reset(took());
         if (!parser.is_done()) {
           const beast::error_code bec = co_await upstream::readWhole(*owned, buffer, parser);
-          if (bec) co_return failed(bec);
+          if (bec) co_return timedOut(bec, *owned) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
         }
         out = parser.release();
       } else {
@@ -1413,13 +1398,14 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
         std::size_t got = 0;
         while (!rest->parser.is_done() && got < prefix.size()) {
           auto [bec, n] = co_await rest->readSome(prefix.data() + got, prefix.size() - got);
-          if (bec) co_return failed(bec);
+          if (bec) co_return timedOut(bec, *rest->conn) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
           got += n;
         }
         prefix.resize(got);
         out = Response(rest->parser.get().base());
         out.body() = std::move(prefix);
         if (!rest->parser.is_done()) {
+          rest->conn->deadline->clear();  // the relay reads with the body timeout (the stream's expiry)
           pending = std::move(rest);
           co_return CallOutcome::response(static_cast<std::uint16_t>(out.result_int()), took());
         }
@@ -1427,6 +1413,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
         buffer = std::move(rest->buffer);
       }
     }
+    owned->deadline->clear();
     const bool keep = out.keep_alive() && buffer.size() == 0;
     if (keep) {
       worker.pool->give(target.key, std::move(owned));

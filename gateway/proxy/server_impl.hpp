@@ -45,6 +45,7 @@
 #include "gateway/proxy/access_log.hpp"
 #include "gateway/proxy/event_stream.hpp"
 #include "gateway/proxy/http_fields.hpp"
+#include "gateway/proxy/io_deadline.hpp"
 #include "gateway/proxy/live_gateway.hpp"
 #include "gateway/proxy/metrics.hpp"
 #include "gateway/proxy/redis_client.hpp"

@@ -25,6 +25,8 @@
 #include <string_view>
 #include <utility>
 
+#include "gateway/proxy/io_deadline.hpp"
+
 namespace gatelab::proxy::upstream {
 
 namespace asio = boost::asio;
@@ -35,9 +37,13 @@ using SteadyClock = std::chrono::steady_clock;
 inline constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
 /// One connection to an upstream target: plain, or TLS over TCP (https:// targets).
+/// `deadline` bounds a try's write and read (it closes the socket when it passes); the connect and
+/// the relaying of large bodies use the stream's own expiry. A connection given back to the pool
+/// has neither set.
 struct Conn {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  std::unique_ptr<IoDeadline> deadline;  ///< after the streams: destroyed first, never outlives its socket
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
   static std::unique_ptr<Conn> make(asio::io_context& ioc, asio::ssl::context* ctx) {
     auto c = std::make_unique<Conn>();
@@ -46,6 +52,7 @@ struct Conn {
     } else {
       c->plain = std::make_unique<beast::tcp_stream>(ioc);
     }
+    c->deadline = std::make_unique<IoDeadline>(ioc, c->lowest().socket(), IoDeadline::Action::kClose);
     return c;
   }
 };
