@@ -27,13 +27,17 @@ std::string_view trim(std::string_view s) noexcept {
 }  // namespace
 
 bool isHopByHop(std::string_view name) noexcept {
-  static constexpr std::array<std::string_view, 9> kHopByHop = {
-      "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-      "te",         "trailer",    "transfer-encoding", "upgrade"};
-  for (std::string_view h : kHopByHop) {
-    if (core::equalsIgnoreCase(name, h)) return true;
+  // Asked for every field of every message: the length picks the one candidate to compare.
+  switch (name.size()) {
+    case 2: return core::equalsIgnoreCase(name, "te");
+    case 7: return core::equalsIgnoreCase(name, "trailer") || core::equalsIgnoreCase(name, "upgrade");
+    case 10: return core::equalsIgnoreCase(name, "connection") || core::equalsIgnoreCase(name, "keep-alive");
+    case 16: return core::equalsIgnoreCase(name, "proxy-connection");
+    case 17: return core::equalsIgnoreCase(name, "transfer-encoding");
+    case 18: return core::equalsIgnoreCase(name, "proxy-authenticate");
+    case 19: return core::equalsIgnoreCase(name, "proxy-authorization");
+    default: return false;
   }
-  return false;
 }
 
 std::vector<std::string> connectionOptions(std::string_view value) {

@@ -2,7 +2,9 @@
 // Header-field rules of the proxy, as plain functions over strings (no Beast types), so they are
 // tested on their own: hop-by-hop fields, request ids, W3C trace context, X-Forwarded-*.
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,17 +38,26 @@ struct TraceParent {
 /// (64 random bits per call).
 template <class Draw>
 void appendRandomHex(std::string& out, std::size_t bytes, Draw&& draw) {
-  static constexpr char kDigits[] = "0123456789abcdef";
+  // Two digits per byte from one table load (this runs two or three times per request).
+  static constexpr auto kPairs = [] {
+    constexpr char kDigits[] = "0123456789abcdef";
+    std::array<char, 512> t{};
+    for (std::size_t b = 0; b < 256; ++b) {
+      t[2 * b] = kDigits[b >> 4];
+      t[2 * b + 1] = kDigits[b & 0xF];
+    }
+    return t;
+  }();
   const std::size_t at = out.size();
   out.resize(at + bytes * 2);
   char* p = out.data() + at;
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < bytes; ++i) {
     if (i % 8 == 0) bits = draw();
-    const auto b = static_cast<unsigned>(bits & 0xFF);
+    const std::size_t b = static_cast<std::size_t>(bits & 0xFF);
     bits >>= 8;
-    *p++ = kDigits[b >> 4];
-    *p++ = kDigits[b & 0xF];
+    std::memcpy(p, &kPairs[2 * b], 2);
+    p += 2;
   }
 }
 

@@ -13,7 +13,9 @@ TEST(HttpFields, HopByHopNamesAreCaseInsensitive) {
   for (const char* n : {"Connection", "keep-alive", "PROXY-CONNECTION", "Proxy-Authenticate", "proxy-authorization",
                         "TE", "Trailer", "Transfer-Encoding", "Upgrade"})
     EXPECT_TRUE(isHopByHop(n)) << n;
-  for (const char* n : {"Content-Length", "Host", "X-Forwarded-For", "Trailers", "Keep"}) EXPECT_FALSE(isHopByHop(n)) << n;
+  for (const char* n : {"Content-Length", "Host", "X-Forwarded-For", "Trailers", "Keep", "", "TX", "Trailex", "Connectiox",
+                        "keep-alivf", "proxy-connectiom", "transfer-encodinG2", "proxy-authenticatX", "proxy-authorizatioN2"})
+    EXPECT_FALSE(isHopByHop(n)) << n;
   EXPECT_EQ(connectionOptions(" close ,X-Foo,, keep-alive"), (std::vector<std::string>{"close", "X-Foo", "keep-alive"}));
   EXPECT_TRUE(connectionOptions("").empty());
 }
@@ -42,6 +44,8 @@ TEST(HttpFields, RandomHexHasTheRequestedLength) {
   EXPECT_EQ(h.size(), 32u);
   EXPECT_EQ(h.find_first_not_of("0123456789abcdef"), std::string::npos);
   EXPECT_EQ(n, 2u);  // 8 bytes per draw
+  // Bytes are taken from the low end of each draw, two lower-case digits each.
+  EXPECT_EQ(randomHex(10, [] { return std::uint64_t{0x0123456789abcdefULL}; }), "efcdab8967452301efcd");
 }
 
 TEST(HttpFields, ForwardedForAndRequestIds) {
