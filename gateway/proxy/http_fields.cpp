@@ -40,16 +40,14 @@ bool isHopByHop(std::string_view name) noexcept {
   }
 }
 
-std::vector<std::string> connectionOptions(std::string_view value) {
-  std::vector<std::string> out;
+bool listedInConnection(std::string_view value, std::string_view name) noexcept {
   while (!value.empty()) {
     const std::size_t comma = value.find(',');
-    const std::string_view item = trim(value.substr(0, comma));
-    if (!item.empty()) out.emplace_back(item);
+    if (core::equalsIgnoreCase(trim(value.substr(0, comma)), name) && !name.empty()) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
-  return out;
+  return false;
 }
 
 std::optional<TraceParent> parseTraceParent(std::string_view v) {

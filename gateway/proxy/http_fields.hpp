@@ -19,9 +19,10 @@ namespace gatelab::proxy {
 /// Upgrade. Case-insensitive.
 [[nodiscard]] bool isHopByHop(std::string_view name) noexcept;
 
-/// The field names a Connection header lists ("close, X-Foo" -> {"close", "X-Foo"}): those are
-/// hop-by-hop for this message too.
-[[nodiscard]] std::vector<std::string> connectionOptions(std::string_view connectionValue);
+/// Whether a Connection field value lists `name` ("close, X-Foo" lists "x-foo"; case-insensitive,
+/// items trimmed): a listed field is hop-by-hop for that message too (RFC 9110 7.6.1). Does not
+/// allocate (asked for every field of every message).
+[[nodiscard]] bool listedInConnection(std::string_view connectionValue, std::string_view name) noexcept;
 
 /// A W3C trace context `traceparent` value: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".
 struct TraceParent {

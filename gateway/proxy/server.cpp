@@ -700,8 +700,6 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
       head += "\r\n";
     };
     const std::string_view connection = req[http::field::connection];
-    const std::vector<std::string> connectionListed =
-        connection.empty() ? std::vector<std::string>{} : connectionOptions(connection);
     for (const auto& f : req) {
       const std::string_view name = f.name_string();
       // Expect: the body was read whole (and 100-continue answered) here; an upstream told to
@@ -709,9 +707,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
       if (isHopByHop(name) || f.name() == http::field::host || f.name() == http::field::content_length ||
           f.name() == http::field::expect)
         continue;
-      bool listed = false;
-      for (const auto& c : connectionListed) listed = listed || beast::iequals(c, name);
-      if (listed) continue;
+      if (!connection.empty() && listedInConnection(connection, name)) continue;
       if (beast::iequals(name, "x-forwarded-for") || beast::iequals(name, "x-forwarded-proto") ||
           beast::iequals(name, "x-forwarded-host") || beast::iequals(name, "x-request-id") ||
           beast::iequals(name, "traceparent"))
@@ -790,13 +786,17 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
             if (res.result() == http::status::switching_protocols && info.tunnel) {
               co_return finish(std::move(res));  // as the upstream sent it: Upgrade and Connection included
             }
-            // Hop-by-hop fields of the upstream's answer stay on its connection.
-            std::vector<std::string> drop;
-            for (const auto& f : res) {
-              if (isHopByHop(f.name_string())) drop.emplace_back(f.name_string());
+            // Hop-by-hop fields of the upstream's answer stay on its connection: the fixed ones
+            // and those its Connection field lists (a copy: Connection itself goes too).
+            const std::string connection(res[http::field::connection]);
+            for (auto it = res.begin(); it != res.end();) {
+              const std::string_view name = it->name_string();
+              if (isHopByHop(name) || (!connection.empty() && listedInConnection(connection, name))) {
+                it = res.erase(it);
+              } else {
+                ++it;
+              }
             }
-            for (const auto& c : connectionOptions(res[http::field::connection])) drop.push_back(c);
-            for (const auto& d : drop) res.erase(d);
             res.keep_alive(true);
             // A body read whole is framed with a length (HEAD keeps the upstream's, which
             // describes the body a GET would have had); a streamed one is framed by the session.
@@ -1322,7 +1322,19 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     }
     stream.expires_never();  // what the connect (or a relayed body, before the pool) left set
     tryDeadline();
-    const beast::error_code wec = co_await upstream::write(*owned, wire);
+    // The write and the header read are awaited here rather than through upstream::write /
+    // readHeader: each wrapper is a coroutine frame allocated per request. (No `?:` around a
+    // co_await: GCC 12 miscompiles it.)
+    beast::error_code wec;
+    if (owned->tls) {
+      auto [ec, n] = co_await asio::async_write(*owned->tls, asio::buffer(wire), kAwait);
+      (void)n;
+      wec = ec;
+    } else {
+      auto [ec, n] = co_await asio::async_write(*owned->plain, asio::buffer(wire), kAwait);
+      (void)n;
+      wec = ec;
+    }
     if (wec) {
       if (timedOut(wec, *owned)) co_return CallOutcome::timeout(took());
       if (reused && (more == nullptr || !more->started)) continue;
@@ -1359,11 +1371,20 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
       tryDeadline();
     }
 
-    beast::flat_buffer buffer;
+    beast::flat_buffer& buffer = owned->buffer;  // empty: a pooled connection has nothing left
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.maxUpstreamBodyBytes);
     if (headRequest) parser.skip(true);
-    const beast::error_code rec = co_await upstream::readHeader(*owned, buffer, parser);
+    beast::error_code rec;
+    if (owned->tls) {
+      auto [ec, n] = co_await http::async_read_header(*owned->tls, buffer, parser, kAwait);
+      (void)n;
+      rec = ec;
+    } else {
+      auto [ec, n] = co_await http::async_read_header(*owned->plain, buffer, parser, kAwait);
+      (void)n;
+      rec = ec;
+    }
     if (rec) {
       if (timedOut(rec, *owned)) co_return CallOutcome::timeout(took());
       if (reused && (more == nullptr || !more->started) && buffer.size() == 0 && !parser.got_some() &&

@@ -44,6 +44,9 @@ struct Conn {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   std::unique_ptr<IoDeadline> deadline;  ///< after the streams: destroyed first, never outlives its socket
+  /// The connection's read buffer, kept with it in the pool so a request on a reused connection
+  /// does not allocate one (a connection goes back only with nothing left in it).
+  beast::flat_buffer buffer;
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
   static std::unique_ptr<Conn> make(asio::io_context& ioc, asio::ssl::context* ctx) {
     auto c = std::make_unique<Conn>();

@@ -59,6 +59,31 @@ TEST(ProxyServer, ForwardsWithForwardedFieldsRequestIdAndTraceContextAndStripsHo
   EXPECT_EQ(tp->flags, 1);
 }
 
+// The upstream's hop-by-hop fields stay on its connection: the fixed ones and those its
+// Connection field lists (any case); the others reach the client.
+TEST(ProxyServer, StripsTheUpstreamsHopByHopFields) {
+  TestUpstream up([](const Request&) {
+    Reply r = Reply::ok("fine");
+    r.response.set(http::field::connection, "keep-alive, X-Up-Hop ,x-other-hop");
+    r.response.set("Keep-Alive", "timeout=5");
+    r.response.set("X-Up-Hop", "drop me");
+    r.response.insert("X-Other-Hop", "drop me too");
+    r.response.insert("x-other-hop", "and me");
+    r.response.set("Proxy-Authenticate", "Basic");
+    r.response.set("X-Up-Kept", "kept");
+    return r;
+  });
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
+  TestClient client(proxy.port());
+  const Response res = client.get("/api/x");
+  ASSERT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "fine");
+  for (const char* gone : {"Keep-Alive", "X-Up-Hop", "X-Other-Hop", "Proxy-Authenticate"}) EXPECT_EQ(res.count(gone), 0u) << gone;
+  EXPECT_EQ(res["X-Up-Kept"], "kept");
+  EXPECT_EQ(res[http::field::content_type], "text/plain");
+  EXPECT_TRUE(res.keep_alive());
+}
+
 TEST(ProxyServer, KeepsAClientRequestIdAndStartsATraceWhenThereIsNone) {
   TestUpstream up;
   TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
