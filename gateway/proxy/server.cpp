@@ -320,15 +320,30 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
     current = &head;
     // Request-smuggling defences (RFC 9112 6.3): a message with both framings, or with more than
     // one Content-Length, is rejected and the connection closed.
-    const auto cls = head.count(http::field::content_length);
-    const bool te = head.count(http::field::transfer_encoding) > 0;
+    // The framing and Host fields counted in one pass (each count() would search the field set).
+    std::size_t cls = 0;
+    std::size_t hosts = 0;
+    bool te = false;
+    bool expectContinue = false;
+    bool expectSeen = false;
+    for (const auto& f : head) {
+      switch (f.name()) {
+        case http::field::content_length: ++cls; break;
+        case http::field::transfer_encoding: te = true; break;
+        case http::field::host: ++hosts; break;
+        case http::field::expect:  // the first Expect field decides
+          if (!expectSeen) expectContinue = beast::iequals(f.value(), "100-continue");
+          expectSeen = true;
+          break;
+        default: break;
+      }
+    }
     if (cls > 1 || (cls > 0 && te)) {
       co_await writeAndMaybeClose(plainResponse(head.version(), http::status::bad_request,
                                                 "ambiguous message framing (Content-Length and Transfer-Encoding)", true));
       break;
     }
     // RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host field.
-    const auto hosts = head.count(http::field::host);
     if (hosts > 1 || (hosts == 0 && head.version() >= 11)) {
       co_await writeAndMaybeClose(plainResponse(head.version(), http::status::bad_request,
                                                 hosts > 1 ? "more than one Host field" : "no Host field", true));
@@ -344,7 +359,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
       co_await writeAndMaybeClose(plainResponse(head.version(), http::status::payload_too_large, "request body too large", true));
       break;
     }
-    if (beast::iequals(head[http::field::expect], "100-continue")) {
+    if (expectContinue) {
       Response cont{http::status::continue_, head.version()};
       http::response_serializer<http::string_body> sr{cont};
       lowest.expires_after(options.idleTimeout);
@@ -539,13 +554,39 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
                                                std::unique_ptr<upstream::PendingBody>& pending,
                                                SessionScratch& scratch) {
   // The core's view of the request: fields as received, path and query split from the target.
+  // One pass over the fields gives the core's view and the few fields the proxy reads itself (the
+  // first of each, as req[name] would; a lookup by name searches Beast's field set every time).
   std::vector<core::Header>& headers = scratch.headers;
   headers.clear();
-  for (const auto& f : req) headers.push_back(core::Header{f.name_string(), f.value()});
+  struct First {
+    std::string_view value;
+    bool present = false;
+    void see(std::string_view v) {
+      if (!present) value = v;
+      present = true;
+    }
+  } hostField, connectionField, forwardedForField, requestIdField, traceparentField;
+  bool upgradeField = false;
+  for (const auto& f : req) {
+    headers.push_back(core::Header{f.name_string(), f.value()});
+    switch (f.name()) {
+      case http::field::host: hostField.see(f.value()); break;
+      case http::field::connection: connectionField.see(f.value()); break;
+      case http::field::upgrade: upgradeField = true; break;
+      case http::field::unknown: {
+        const std::string_view n = f.name_string();
+        if (n.size() == 15 && beast::iequals(n, "x-forwarded-for")) forwardedForField.see(f.value());
+        else if (n.size() == 12 && beast::iequals(n, "x-request-id")) requestIdField.see(f.value());
+        else if (n.size() == 11 && beast::iequals(n, "traceparent")) traceparentField.see(f.value());
+        break;
+      }
+      default: break;
+    }
+  }
   core::RequestView view;
   view.method = req.method_string();
   splitTarget(req.target(), view.path, view.query);
-  view.host = req[http::field::host];
+  view.host = hostField.value;
   view.headers = headers;
   view.clientAddress = peer;
 
@@ -656,7 +697,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     return res;
   };
 
-  const bool websocket = beast::websocket::is_upgrade(req);
+  const bool websocket = upgradeField && beast::websocket::is_upgrade(req);
   // The upstream request's bytes up to (not including) its Host field, built once; each try adds
   // its target's Host, the framing and the body. Built as text: no message object, a few appends.
   std::string& head = scratch.head;
@@ -699,7 +740,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
       head += value;
       head += "\r\n";
     };
-    const std::string_view connection = req[http::field::connection];
+    const std::string_view connection = connectionField.value;
     for (const auto& f : req) {
       const std::string_view name = f.name_string();
       // Expect: the body was read whole (and 100-continue answered) here; an upstream told to
@@ -721,10 +762,10 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         if (h.location == core::auth::KeyLocation::kHeader) core::removeFields(fields, h.name);
       }
     }
-    emit("X-Forwarded-For", appendForwardedFor(req["x-forwarded-for"], peer));
+    emit("X-Forwarded-For", appendForwardedFor(forwardedForField.value, peer));
     emit("X-Forwarded-Proto", secure ? "https" : "http");
-    if (req.count(http::field::host) > 0) emit("X-Forwarded-Host", req[http::field::host]);
-    const std::string_view clientId = req["x-request-id"];
+    if (hostField.present) emit("X-Forwarded-Host", hostField.value);
+    const std::string_view clientId = requestIdField.value;
     auto draw = [&worker] { return worker.ids.next(); };
     if (acceptableRequestId(clientId)) {
       info.requestId.assign(clientId);
@@ -734,7 +775,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
     }
     emit("X-Request-ID", info.requestId);
     std::string& trace = scratch.value;
-    if (auto parsed = parseTraceParent(req["traceparent"])) {
+    if (auto parsed = parseTraceParent(traceparentField.value)) {
       parsed->parentId = randomHex(8, draw);  // this hop's span
       trace = formatTraceParent(*parsed);
     } else {  // a new trace: 00-<trace id>-<this hop's span>-00
