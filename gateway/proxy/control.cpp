@@ -70,10 +70,10 @@ void Server::Impl::startHealthChecks(const Generation& g) {
   }
 }
 
-asio::awaitable<std::string> Server::Impl::probe(const TargetAddress& address, const config::HealthCheckConfig& check) {
+Task<std::string> Server::Impl::probe(const TargetAddress& address, const config::HealthCheckConfig& check) {
   // One GET on its own connection (not the pool's: a check must see what a new connection sees).
   auto conn = upstream::Conn::make(acceptContext, address.tls.get());
-  beast::tcp_stream& stream = conn->lowest();
+  TcpStream& stream = conn->lowest();
   stream.expires_after(check.timeout);
   if (const auto failure = co_await connectUpstream(acceptContext, address, *conn)) {
     const beast::error_code& ec = failure->ec;
@@ -101,10 +101,10 @@ asio::awaitable<std::string> Server::Impl::probe(const TargetAddress& address, c
   co_return "status " + std::to_string(status);
 }
 
-asio::awaitable<void> Server::Impl::healthCheckLoop(std::uint64_t epoch, std::uint64_t generation, std::uint32_t service,
+Task<void> Server::Impl::healthCheckLoop(std::uint64_t epoch, std::uint64_t generation, std::uint32_t service,
                                                     std::uint32_t target, std::string serviceName, TargetAddress address,
                                                     config::HealthCheckConfig check) {
-  asio::steady_timer timer(acceptContext);
+  SteadyTimer timer(acceptContext);
   bool up = true;  // targets start healthy (TargetSet), as Envoy's do until checks say otherwise
   std::uint32_t streak = 0;  // consecutive results against the current state
   while (!stopped && healthEpoch == epoch) {
@@ -143,14 +143,14 @@ void Server::Impl::scheduleTimeline() {
   });
 }
 
-asio::awaitable<void> Server::Impl::eventStreamSession(beast::tcp_stream& stream, unsigned version) {
+Task<void> Server::Impl::eventStreamSession(TcpStream& stream, unsigned version) {
   // Server-sent events: one response that never ends; each event is flushed as it comes.
   struct Wake {
-    asio::steady_timer timer;
+    SteadyTimer timer;
     explicit Wake(asio::io_context& ioc) : timer(ioc) {}
   };
   auto wake = std::make_shared<Wake>(acceptContext);
-  wake->timer.expires_at(asio::steady_timer::time_point::max());
+  wake->timer.expires_at(SteadyTimer::time_point::max());
   std::weak_ptr<Wake> weak = wake;
   auto sub = events.subscribe([this, weak] {
     asio::post(acceptContext, [weak] {
@@ -180,7 +180,7 @@ asio::awaitable<void> Server::Impl::eventStreamSession(beast::tcp_stream& stream
       if (wec) co_return;
       continue;
     }
-    wake->timer.expires_at(asio::steady_timer::time_point::max());
+    wake->timer.expires_at(SteadyTimer::time_point::max());
     co_await wake->timer.async_wait(kAwait);  // cancelled by publish (or at stop)
   }
 }
@@ -223,9 +223,9 @@ std::string Server::Impl::renderMetrics() {
 
 // ---- Admin listener ----------------------------------------------------------------------------
 
-asio::awaitable<void> Server::Impl::adminLoop() {
+Task<void> Server::Impl::adminLoop() {
   while (!stopped) {
-    auto [ec, socket] = co_await adminAcceptor->async_accept(kAwait);
+    auto [ec, socket] = co_await adminAcceptor->async_accept(acceptContext, kAwait);
     if (ec) {
       if (stopped || ec == asio::error::operation_aborted) co_return;
       continue;
@@ -234,8 +234,8 @@ asio::awaitable<void> Server::Impl::adminLoop() {
   }
 }
 
-asio::awaitable<void> Server::Impl::adminSession(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+Task<void> Server::Impl::adminSession(Socket socket) {
+  TcpStream stream(std::move(socket));
   beast::flat_buffer buffer;
   while (!stopped) {
     http::request_parser<http::empty_body> parser;

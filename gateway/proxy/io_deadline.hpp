@@ -2,7 +2,7 @@
 // IoDeadline: the deadline of the I/O on one socket, cheap to move. Internal to gateway/proxy.
 //
 // Why: a keep-alive connection sets a deadline around every read and write. Done with a timer
-// per operation (what beast::tcp_stream's expiry does, and what the session did), each one
+// per operation (what TcpStream's expiry does, and what the session did), each one
 // costs a timer-queue insertion, a cancellation and a handler run with operation_aborted:
 // four or five of those per proxied request were several percent of the proxy's user time.
 // Here the timer is armed lazily: moving the deadline later (the usual case: every request
@@ -12,7 +12,7 @@
 //
 // When the deadline passes, the socket's pending operations are cancelled (Action::kCancel:
 // the connection can still answer, e.g. a 408) or the socket is closed (Action::kClose: the
-// connection is useless, as beast::tcp_stream does), and fired() is true until the next
+// connection is useless, as TcpStream does), and fired() is true until the next
 // expiresAt() (clear() keeps it: an operation ends, then its caller asks why). The operation that was waiting completes with operation_aborted (or
 // a "bad descriptor" error after a close): callers ask fired() to tell a timeout apart.
 //
@@ -21,12 +21,12 @@
 // Thread safety: none; one I/O thread (the socket's) uses it.
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+
+#include "gateway/proxy/asio_types.hpp"
 
 namespace gatelab::proxy {
 
@@ -35,7 +35,7 @@ class IoDeadline {
   using Clock = std::chrono::steady_clock;
   enum class Action : std::uint8_t { kCancel, kClose };
 
-  IoDeadline(boost::asio::io_context& ioc, boost::asio::ip::tcp::socket& socket, Action action)
+  IoDeadline(boost::asio::io_context& ioc, Socket& socket, Action action)
       : timer_(ioc), state_(std::make_shared<State>()) {
     state_->socket = &socket;
     state_->timer = &timer_;
@@ -63,8 +63,8 @@ class IoDeadline {
 
  private:
   struct State {
-    boost::asio::ip::tcp::socket* socket = nullptr;  // null once the owner is gone
-    boost::asio::steady_timer* timer = nullptr;
+    Socket* socket = nullptr;  // null once the owner is gone
+    SteadyTimer* timer = nullptr;
     Action action = Action::kCancel;
     Clock::time_point deadline = Clock::time_point::max();
     Clock::time_point waitingUntil = Clock::time_point::max();  // the pending wait's expiry; max: none
@@ -95,7 +95,7 @@ class IoDeadline {
     });
   }
 
-  boost::asio::steady_timer timer_;
+  SteadyTimer timer_;
   std::shared_ptr<State> state_;
 };
 

@@ -18,10 +18,10 @@ Response plainResponse(unsigned version, http::status status, std::string_view b
   return res;
 }
 
-asio::awaitable<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const TargetAddress& target,
+Task<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const TargetAddress& target,
                                                               upstream::Conn& conn) {
   using Stage = ConnectFailure::Stage;
-  beast::tcp_stream& stream = conn.lowest();
+  TcpStream& stream = conn.lowest();
   tcp::resolver resolver(ioc);
   auto [rec, results] = co_await resolver.async_resolve(target.host, target.port, kAwait);
   if (rec) co_return ConnectFailure{Stage::kResolve, rec};
@@ -135,7 +135,7 @@ TargetAddress parseTarget(const std::string& url) {
 
 // ---- Accepting --------------------------------------------------------------------------------
 
-asio::awaitable<void> Server::Impl::acceptLoop(tcp::acceptor& listener, bool tls) {
+Task<void> Server::Impl::acceptLoop(Acceptor& listener, bool tls) {
   while (!stopped) {
     Worker& worker = *workers[nextWorker++ % workers.size()];
     auto [ec, socket] = co_await listener.async_accept(worker.ioc, kAwait);
@@ -143,7 +143,7 @@ asio::awaitable<void> Server::Impl::acceptLoop(tcp::acceptor& listener, bool tls
       if (stopped || ec == asio::error::operation_aborted) co_return;
       // A failed accept (out of file descriptors, say) does not stop the listener; pausing keeps it
       // from spinning while the condition lasts (nginx pauses accepting too).
-      asio::steady_timer pause(acceptContext, std::chrono::milliseconds(50));
+      SteadyTimer pause(acceptContext, std::chrono::milliseconds(50));
       co_await pause.async_wait(kAwait);
       continue;
     }
@@ -187,7 +187,7 @@ Response Server::Impl::redirectResponse(const Request& req) const {
 
 // ---- One client connection ----------------------------------------------------------------------
 
-asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker, std::shared_ptr<ServerTls> tls) {
+Task<void> Server::Impl::session(Socket socket, Worker& worker, std::shared_ptr<ServerTls> tls) {
   metrics->connectionOpened();
   {
     const std::lock_guard lock(drainMutex);
@@ -208,13 +208,13 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker, 
   const std::string peer = ec ? std::string{} : remote.address().to_string();
   socket.set_option(tcp::no_delay(true), ec);  // answers are written whole: never wait for an ACK
   if (!tls) {
-    beast::tcp_stream stream(std::move(socket));
+    TcpStream stream(std::move(socket));
     co_await serve(stream, worker, peer, false);
     co_return;
   }
   // TLS: the handshake under the header timeout (a client that connects and says nothing is
   // dropped as a slow header would be), then the same session over the encrypted stream.
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls->context());
+  beast::ssl_stream<TcpStream> stream(std::move(socket), tls->context());
   beast::get_lowest_layer(stream).expires_after(options.headerTimeout);
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kAwait);
   if (hec) {
@@ -226,7 +226,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, Worker& worker, 
 }
 
 template <class Stream>
-asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string& peer, bool secure) {
+Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string& peer, bool secure) {
   auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   bool first = true;
@@ -260,7 +260,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
   // Counts, logs and writes one answer; true when it was written.
   // A streamed answer (`streamed`): its head and the body's first block in `framing`; the
   // latency counted is the time to that first block.
-  auto write = [&](const Response& res, upstream::Framing framing, bool streamed) -> asio::awaitable<bool> {
+  auto write = [&](const Response& res, upstream::Framing framing, bool streamed) -> Task<bool> {
     const core::Duration took = now() - arrival;
     metrics->request(worker.index, info.generation ? hostOf(*info.generation).ids.route(info.route) : 0,
                      res.result_int(), took, info.outcomeIndex);
@@ -279,7 +279,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
     co_return !wec;
   };
   // Writes an answer; true when the connection stays open for the next request.
-  auto writeAndMaybeClose = [&](Response res) -> asio::awaitable<bool> {
+  auto writeAndMaybeClose = [&](Response res) -> Task<bool> {
     co_return co_await write(res, upstream::Framing::kLength, false) && res.keep_alive();
   };
 
@@ -415,7 +415,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
         rest.reset();
       } else {
         if (declared) more.length = *declared;
-        more.read = [&](char* data, std::size_t capacity) -> asio::awaitable<std::pair<beast::error_code, std::size_t>> {
+        more.read = [&](char* data, std::size_t capacity) -> Task<std::pair<beast::error_code, std::size_t>> {
           arm(options.bodyTimeout);
           auto r = co_await upstream::readBodySome(stream, buffer, *rest, data, capacity);
           disarm();
@@ -523,7 +523,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
     if (!complete || !res.keep_alive()) break;
   }
   beast::error_code ignored;
-  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+  if constexpr (!std::is_same_v<Stream, TcpStream>) {
     if (lowest.socket().is_open()) {  // close_notify, briefly: a client gone away is not waited for
       lowest.expires_after(std::chrono::seconds(1));
       co_await stream.async_shutdown(kAwait);
@@ -549,7 +549,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, Worker& worker, const 
 
 // ---- One request through the flow ---------------------------------------------------------------
 
-asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& peer, Worker& worker,
+Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worker& worker,
                                                RequestInfo& info, bool secure, ClientBody* more,
                                                std::unique_ptr<upstream::PendingBody>& pending,
                                                SessionScratch& scratch) {
@@ -806,7 +806,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
   std::string& wire = scratch.wire;
 
   Response last;
-  asio::steady_timer wait(worker.ioc);
+  SteadyTimer wait(worker.ioc);
   while (true) {
     switch (step.kind) {
       case flow::StepKind::kAnswer: {
@@ -923,7 +923,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
         // in the shared slot and is dropped with it.
         struct Slot {
           explicit Slot(asio::io_context& ioc) : timer(ioc) {}
-          asio::steady_timer timer;
+          SteadyTimer timer;
           std::optional<RedisReply> reply;
         };
         auto slot = std::make_shared<Slot>(worker.ioc);
@@ -1069,7 +1069,7 @@ asio::awaitable<Response> Server::Impl::handle(Request& req, const std::string& 
   }
 }
 
-asio::awaitable<void> Server::Impl::runPart(std::shared_ptr<FanOut> fan, Worker& worker, std::uint32_t index) {
+Task<void> Server::Impl::runPart(std::shared_ptr<FanOut> fan, Worker& worker, std::uint32_t index) {
   Ticket ticket;
   SessionHooks hooks(
       *metrics, worker.index, [this](std::uint32_t service, core::TimePoint at) { requestWake(service, at); }, &ticket);
@@ -1081,7 +1081,7 @@ asio::awaitable<void> Server::Impl::runPart(std::shared_ptr<FanOut> fan, Worker&
   std::string wire;
   Response last;
   std::unique_ptr<upstream::PendingBody> pending;
-  asio::steady_timer wait(worker.ioc);
+  SteadyTimer wait(worker.ioc);
   bool answered = false;
   while (!answered) {
     switch (step.kind) {
@@ -1134,7 +1134,7 @@ asio::awaitable<void> Server::Impl::runPart(std::shared_ptr<FanOut> fan, Worker&
   if (--fan->left == 0) fan->done.cancel();
 }
 
-asio::awaitable<bool> Server::Impl::readRest(upstream::PendingBody& pending, std::string& body, std::size_t cap) {
+Task<bool> Server::Impl::readRest(upstream::PendingBody& pending, std::string& body, std::size_t cap) {
   std::string block(options.bodyBufferBytes, '\0');
   while (!pending.parser.is_done() && body.size() <= cap) {
     pending.conn->lowest().expires_after(options.bodyTimeout);
@@ -1222,7 +1222,7 @@ void Server::Impl::logLine(const Request* req, const std::string& peer, const Re
 
 // ---- WebSocket tunnels ---------------------------------------------------------------------------
 
-asio::awaitable<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& worker, const TargetAddress& target,
+Task<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& worker, const TargetAddress& target,
                                                                        const std::string& wire, core::TimePoint deadline,
                                                                        Response& out, RequestInfo& info) {
   // The handshake goes on a connection of its own (never pooled: after a 101 it is the tunnel),
@@ -1231,7 +1231,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& 
   const core::TimePoint started = monotonicNow();
   auto took = [&] { return monotonicNow() - started; };
   auto conn = upstream::Conn::make(worker.ioc, target.tls.get());
-  beast::tcp_stream& stream = conn->lowest();
+  TcpStream& stream = conn->lowest();
   if (deadline != core::resilience::kNoDeadline)
     stream.expires_at(toSteady(deadline));
   else
@@ -1255,7 +1255,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& 
 }
 
 template <class ClientStream>
-asio::awaitable<void> Server::Impl::relay(ClientStream& client, beast::flat_buffer& clientBuffer, RequestInfo& info) {
+Task<void> Server::Impl::relay(ClientStream& client, beast::flat_buffer& clientBuffer, RequestInfo& info) {
   // Bytes both ways until either side closes or nothing moves for tunnelIdleTimeout. Frames are
   // relayed as they are (the tunnel does not parse them), as nginx and Envoy do.
   ++openTunnels;
@@ -1273,9 +1273,9 @@ asio::awaitable<void> Server::Impl::relay(ClientStream& client, beast::flat_buff
 }
 
 template <class ClientStream, class UpstreamStream>
-asio::awaitable<void> Server::Impl::tunnel(ClientStream& client, beast::flat_buffer& clientBuffer, UpstreamStream& upstream,
+Task<void> Server::Impl::tunnel(ClientStream& client, beast::flat_buffer& clientBuffer, UpstreamStream& upstream,
                                            std::string leftover) {
-  auto pump = [this](auto& from, auto& to, std::string pending) -> asio::awaitable<void> {
+  auto pump = [this](auto& from, auto& to, std::string pending) -> Task<void> {
     std::array<char, 16 * 1024> chunk{};
     while (true) {
       if (!pending.empty()) {
@@ -1298,11 +1298,11 @@ asio::awaitable<void> Server::Impl::tunnel(ClientStream& client, beast::flat_buf
   clientBuffer.consume(clientBuffer.size());
   // Upstream -> client runs beside this coroutine; client -> upstream runs here. When one ends it
   // shuts both sockets down, which ends the other; `done` says when the spawned one has.
-  auto done = std::make_shared<asio::steady_timer>(client.get_executor(), asio::steady_timer::time_point::max());
+  auto done = std::make_shared<SteadyTimer>(client.get_executor(), SteadyTimer::time_point::max());
   auto finished = std::make_shared<bool>(false);
   asio::co_spawn(
       client.get_executor(),
-      [&upstream, &client, pump, leftover = std::move(leftover), done, finished]() -> asio::awaitable<void> {
+      [&upstream, &client, pump, leftover = std::move(leftover), done, finished]() -> Task<void> {
         co_await pump(upstream, client, leftover);
         *finished = true;
         done->cancel();
@@ -1314,7 +1314,7 @@ asio::awaitable<void> Server::Impl::tunnel(ClientStream& client, beast::flat_buf
 
 // ---- One upstream try ---------------------------------------------------------------------------
 
-asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const TargetAddress& target,
+Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const TargetAddress& target,
                                                                     const std::string& wire, bool headRequest,
                                                                     core::TimePoint deadline, Response& out,
                                                                     ClientBody* more, upstream::Framing framing,
@@ -1323,7 +1323,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
   const core::TimePoint started = monotonicNow();
   bool hasDeadline = deadline != core::resilience::kNoDeadline;
   auto took = [&] { return monotonicNow() - started; };
-  auto setExpiry = [&](beast::tcp_stream& s) {
+  auto setExpiry = [&](TcpStream& s) {
     if (hasDeadline)
       s.expires_at(toSteady(deadline));
     else
@@ -1347,7 +1347,7 @@ asio::awaitable<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& wor
     upstream::Pool::Stream pooled = attempt == 0 ? worker.pool->take(target.key) : nullptr;
     const bool reused = pooled != nullptr;
     upstream::Pool::Stream owned = reused ? std::move(pooled) : upstream::Conn::make(worker.ioc, target.tls.get());
-    beast::tcp_stream& stream = owned->lowest();
+    TcpStream& stream = owned->lowest();
     IoDeadline& due = *owned->deadline;
     auto tryDeadline = [&] {
       if (hasDeadline) {
@@ -1545,7 +1545,7 @@ namespace {
 /// IPv6 sockets are IPv6-only, so a second listener may take IPv4). An error text naming the
 /// listener (`what`: "", " (admin)", " (tls)") or "".
 std::string openListener(asio::io_context& ioc, const std::string& host, std::uint16_t port, std::string_view what,
-                         tcp::acceptor& acceptor) {
+                         Acceptor& acceptor) {
   const std::string where = host + ":" + std::to_string(port);
   beast::error_code ec;
   asio::ip::address address = asio::ip::make_address(host, ec);
@@ -1597,7 +1597,7 @@ std::string Server::start() {
   if (!err.empty()) return err;
   s.boundPort = s.acceptor->local_endpoint().port();
   for (const config::HostPort& also : s.options.alsoListen) {
-    auto a = std::make_unique<tcp::acceptor>(s.acceptContext);
+    auto a = std::make_unique<Acceptor>(s.acceptContext);
     err = openListener(s.acceptContext, also.host, also.port, "", *a);
     if (!err.empty()) return err;
     s.alsoAcceptors.push_back(std::move(a));

@@ -71,7 +71,6 @@ inline core::Duration steadyToTimeline() noexcept {
 }
 
 
-inline constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
 inline SteadyClock::time_point toSteady(core::TimePoint t) noexcept {
   return SteadyClock::time_point{
@@ -122,12 +121,12 @@ struct ConnectFailure {
 
 /// Resolves `target`, connects `conn` to it (TCP_NODELAY) and, for an https:// target, does the TLS
 /// handshake (SNI, verification), all under the stream's current expiry. nullopt on success.
-asio::awaitable<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const TargetAddress& target,
+Task<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const TargetAddress& target,
                                                               upstream::Conn& conn);
 
 /// A client connection as drain() sees it (touched only on its worker's thread).
 struct SessionState {
-  tcp::socket* socket = nullptr;
+  Socket* socket = nullptr;
   bool idle = true;  ///< waiting for the next request (no request being read or answered)
 };
 
@@ -136,7 +135,7 @@ struct SessionState {
 struct ClientBody {
   std::optional<std::uint64_t> length;  ///< Content-Length; none: chunked
   /// Reads the next block (upstream::readBodySome on the client connection, under bodyTimeout).
-  std::function<asio::awaitable<std::pair<beast::error_code, std::size_t>>(char*, std::size_t)> read;
+  std::function<Task<std::pair<beast::error_code, std::size_t>>(char*, std::size_t)> read;
   std::function<bool()> done;  ///< the whole body was read
   bool started = false;        ///< a block was read past the buffered part: it cannot be sent again
   /// Set when reading failed: the answer for the client (408, 413, 400; null: the client is gone).
@@ -187,7 +186,7 @@ struct RequestInfo {
 /// request that waits for them, so a part never outlives what it writes to.
 struct FanOut {
   explicit FanOut(asio::io_context& ioc) : done(ioc) {}
-  asio::steady_timer done;  // cancelled when the last part has answered
+  SteadyTimer done;  // cancelled when the last part has answered
   std::size_t left = 0;
   Ticket parent;            // the request that fanned out (its generation and flow state)
   std::string fields;       // the forwarded header block (gateway fields included), no Host
@@ -312,21 +311,21 @@ struct Server::Impl {
   // generation; a reload bumps the epoch, which ends the old checks, and starts new ones.
   std::atomic<std::uint64_t> healthEpoch{0};
   void startHealthChecks(const Generation& g);
-  asio::awaitable<void> healthCheckLoop(std::uint64_t epoch, std::uint64_t generation, std::uint32_t service,
+  Task<void> healthCheckLoop(std::uint64_t epoch, std::uint64_t generation, std::uint32_t service,
                                         std::uint32_t target, std::string serviceName, TargetAddress address,
                                         config::HealthCheckConfig check);
   core::TimePoint startedAt{};
-  asio::awaitable<std::string> probe(const TargetAddress& address, const config::HealthCheckConfig& check);
-  std::optional<asio::steady_timer> timelineTimer;
+  Task<std::string> probe(const TargetAddress& address, const config::HealthCheckConfig& check);
+  std::optional<SteadyTimer> timelineTimer;
   std::uint64_t timelineIndex = 0;
   void scheduleTimeline();
-  asio::awaitable<void> eventStreamSession(beast::tcp_stream& stream, unsigned version);
+  Task<void> eventStreamSession(TcpStream& stream, unsigned version);
 
   // Policy wake-ups (breaker open -> half-open, outlier returns) on a timer of the accept thread,
   // so their events and the breaker gauges are on time even when no request arrives.
   std::mutex wakeMutex;
   std::vector<core::TimePoint> wakeAt;  // per service; TimePoint::max(): none
-  std::optional<asio::steady_timer> wakeTimer;
+  std::optional<SteadyTimer> wakeTimer;
   core::TimePoint wakeArmed = core::TimePoint::max();
   void requestWake(std::uint32_t service, core::TimePoint at);  // from flow hooks (gateway mutex held)
   void armWakeTimer();                                          // on the accept thread
@@ -335,9 +334,9 @@ struct Server::Impl {
                std::chrono::system_clock::time_point arrivalWall, core::Duration took);
   [[nodiscard]] core::TimePoint now() const { return options.clock ? options.clock() : monotonicNow(); }
   asio::io_context acceptContext{1};
-  std::optional<tcp::acceptor> acceptor;
-  std::vector<std::unique_ptr<tcp::acceptor>> alsoAcceptors;  // ServerOptions::alsoListen
-  std::optional<tcp::acceptor> adminAcceptor;
+  std::optional<Acceptor> acceptor;
+  std::vector<std::unique_ptr<Acceptor>> alsoAcceptors;  // ServerOptions::alsoListen
+  std::optional<Acceptor> adminAcceptor;
   std::uint16_t adminBoundPort = 0;
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
@@ -355,25 +354,25 @@ struct Server::Impl {
 
   /// Accepts on `listener` and hands connections to the I/O threads in turn; `tls`: the TLS
   /// listener (sessions start with a handshake on the current certificates).
-  asio::awaitable<void> acceptLoop(tcp::acceptor& listener, bool tls);
+  Task<void> acceptLoop(Acceptor& listener, bool tls);
   /// /metrics: the shared counters plus the pools' idle connections, asked of each I/O thread on
   /// its own thread at scrape time (nothing on the request path); a busy thread that does not
   /// answer within 100 ms is left out of the gauge.
   std::string renderMetrics();
-  asio::awaitable<void> adminLoop();
-  asio::awaitable<void> adminSession(tcp::socket socket);
-  asio::awaitable<void> session(tcp::socket socket, Worker& worker, std::shared_ptr<ServerTls> tls);
+  Task<void> adminLoop();
+  Task<void> adminSession(Socket socket);
+  Task<void> session(Socket socket, Worker& worker, std::shared_ptr<ServerTls> tls);
   template <class Stream>
-  asio::awaitable<void> serve(Stream& stream, Worker& worker, const std::string& peer, bool secure);
+  Task<void> serve(Stream& stream, Worker& worker, const std::string& peer, bool secure);
   /// Runs one request through the flow to its answer. `more`: the rest of a body larger than the
   /// buffer, still on the client connection (null: req.body() is all of it). `pending`: set when
   /// the answer's body is larger than the buffer (its first block is in the answer's body).
-  asio::awaitable<Response> handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info,
+  Task<Response> handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info,
                                    bool secure, ClientBody* more, std::unique_ptr<upstream::PendingBody>& pending,
                                    SessionScratch& scratch);
   // TLS listener (config `tls`): its acceptor, and the certificates new connections get (those of
   // the latest generation that has a tls section).
-  std::optional<tcp::acceptor> tlsAcceptor;
+  std::optional<Acceptor> tlsAcceptor;
   std::uint16_t tlsBoundPort = 0;
   std::mutex tlsMutex;
   std::shared_ptr<ServerTls> serverTls;
@@ -381,25 +380,25 @@ struct Server::Impl {
   bool redirectToTls = false;      // the plain listener answers 308 to https
   Response redirectResponse(const Request& req) const;
   std::atomic<std::size_t> openTunnels{0};
-  asio::awaitable<core::resilience::CallOutcome> upgradeTry(Worker& worker, const TargetAddress& target,
+  Task<core::resilience::CallOutcome> upgradeTry(Worker& worker, const TargetAddress& target,
                                                            const std::string& wire, core::TimePoint deadline,
                                                            Response& out, RequestInfo& info);
   template <class ClientStream>
-  asio::awaitable<void> relay(ClientStream& client, beast::flat_buffer& clientBuffer, RequestInfo& info);
+  Task<void> relay(ClientStream& client, beast::flat_buffer& clientBuffer, RequestInfo& info);
   template <class ClientStream, class UpstreamStream>
-  asio::awaitable<void> tunnel(ClientStream& client, beast::flat_buffer& clientBuffer, UpstreamStream& upstream,
+  Task<void> tunnel(ClientStream& client, beast::flat_buffer& clientBuffer, UpstreamStream& upstream,
                                std::string leftover);
   /// One try: the request (`wire`: head and buffered body; `more`: the rest of a large body,
   /// relayed with `framing`), then the answer's header and a body that fits the buffer into
   /// `out`; a larger body's first block goes to `out`, the rest stays in `pending`.
   /// Runs part `index` of `fan`'s aggregate to its answer (tries, back-offs, retries), then counts
   /// it down; the last part wakes the waiting request.
-  asio::awaitable<void> runPart(std::shared_ptr<FanOut> fan, Worker& worker, std::uint32_t index);
+  Task<void> runPart(std::shared_ptr<FanOut> fan, Worker& worker, std::uint32_t index);
   /// Reads the rest of a streamed answer into `body` while it stays within `cap` bytes; true when
   /// the body ended (the answer is then whole), false when it is longer or broke off (what was
   /// read stays in `body`, the rest on `pending`).
-  asio::awaitable<bool> readRest(upstream::PendingBody& pending, std::string& body, std::size_t cap);
-  asio::awaitable<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target,
+  Task<bool> readRest(upstream::PendingBody& pending, std::string& body, std::size_t cap);
+  Task<core::resilience::CallOutcome> sendTry(Worker& worker, const TargetAddress& target,
                                                         const std::string& wire, bool headRequest,
                                                         core::TimePoint deadline, Response& out, ClientBody* more,
                                                         upstream::Framing framing,

@@ -7,7 +7,7 @@ namespace gatelab::proxy::upstream {
 
 /// TLS to an upstream after the TCP connect: SNI (not for IP literals), then the name check when
 /// verifying. Returns the handshake's error.
-asio::awaitable<beast::error_code> handshake(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& serverName,
+Task<beast::error_code> handshake(beast::ssl_stream<TcpStream>& stream, const std::string& serverName,
                                              bool verify) {
   beast::error_code addrEc;
   (void)asio::ip::make_address(serverName, addrEc);
@@ -28,7 +28,7 @@ asio::awaitable<beast::error_code> handshake(beast::ssl_stream<beast::tcp_stream
 
 // Each operation is one coroutine frame that picks the stream (these run on every try). (Not
 // `c ? co_await a : co_await b`: GCC 12 miscompiles co_await inside a conditional operator.)
-asio::awaitable<beast::error_code> write(Conn& conn, std::string_view bytes) {
+Task<beast::error_code> write(Conn& conn, std::string_view bytes) {
   const auto buffer = asio::buffer(bytes.data(), bytes.size());
   if (conn.tls) {
     auto [ec, n] = co_await asio::async_write(*conn.tls, buffer, kAwait);
@@ -40,7 +40,7 @@ asio::awaitable<beast::error_code> write(Conn& conn, std::string_view bytes) {
   co_return ec;
 }
 
-asio::awaitable<beast::error_code> readHeader(Conn& conn, beast::flat_buffer& buffer,
+Task<beast::error_code> readHeader(Conn& conn, beast::flat_buffer& buffer,
                                               http::response_parser<http::string_body>& parser) {
   if (conn.tls) {
     auto [ec, n] = co_await http::async_read_header(*conn.tls, buffer, parser, kAwait);
@@ -52,7 +52,7 @@ asio::awaitable<beast::error_code> readHeader(Conn& conn, beast::flat_buffer& bu
   co_return ec;
 }
 
-asio::awaitable<beast::error_code> readWhole(Conn& conn, beast::flat_buffer& buffer,
+Task<beast::error_code> readWhole(Conn& conn, beast::flat_buffer& buffer,
                                              http::response_parser<http::string_body>& parser) {
   if (conn.tls) {
     auto [ec, n] = co_await http::async_read(*conn.tls, buffer, parser, kAwait);
@@ -81,7 +81,7 @@ void appendFramed(std::string& out, std::string_view data, Framing framing) {
 
 std::string_view bodyEnd(Framing framing) noexcept { return framing == Framing::kChunked ? "0\r\n\r\n" : ""; }
 
-asio::awaitable<std::pair<beast::error_code, std::size_t>> PendingBody::readSome(char* data, std::size_t capacity) {
+Task<std::pair<beast::error_code, std::size_t>> PendingBody::readSome(char* data, std::size_t capacity) {
   if (conn->tls) co_return co_await readBodySome(*conn->tls, buffer, parser, data, capacity);
   co_return co_await readBodySome(*conn->plain, buffer, parser, data, capacity);
 }

@@ -34,26 +34,25 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
-inline constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
 /// One connection to an upstream target: plain, or TLS over TCP (https:// targets).
 /// `deadline` bounds a try's write and read (it closes the socket when it passes); the connect and
 /// the relaying of large bodies use the stream's own expiry. A connection given back to the pool
 /// has neither set.
 struct Conn {
-  std::unique_ptr<beast::tcp_stream> plain;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  std::unique_ptr<TcpStream> plain;
+  std::unique_ptr<beast::ssl_stream<TcpStream>> tls;
   std::unique_ptr<IoDeadline> deadline;  ///< after the streams: destroyed first, never outlives its socket
   /// The connection's read buffer, kept with it in the pool so a request on a reused connection
   /// does not allocate one (a connection goes back only with nothing left in it).
   beast::flat_buffer buffer;
-  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  TcpStream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
   static std::unique_ptr<Conn> make(asio::io_context& ioc, asio::ssl::context* ctx) {
     auto c = std::make_unique<Conn>();
     if (ctx != nullptr) {
-      c->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, *ctx);
+      c->tls = std::make_unique<beast::ssl_stream<TcpStream>>(ioc, *ctx);
     } else {
-      c->plain = std::make_unique<beast::tcp_stream>(ioc);
+      c->plain = std::make_unique<TcpStream>(ioc);
     }
     c->deadline = std::make_unique<IoDeadline>(ioc, c->lowest().socket(), IoDeadline::Action::kClose);
     return c;
@@ -62,18 +61,18 @@ struct Conn {
 
 /// TLS to an upstream after the TCP connect: SNI (not for IP literals), then the name check when
 /// verifying. Returns the handshake's error.
-asio::awaitable<beast::error_code> handshake(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& serverName,
+Task<beast::error_code> handshake(beast::ssl_stream<TcpStream>& stream, const std::string& serverName,
                                              bool verify);
 
 /// Writes `bytes` on the connection (plain or TLS).
-asio::awaitable<beast::error_code> write(Conn& conn, std::string_view bytes);
+Task<beast::error_code> write(Conn& conn, std::string_view bytes);
 
 /// Reads a response header into `parser` (which may then be done: no body, or HEAD with skip()).
-asio::awaitable<beast::error_code> readHeader(Conn& conn, beast::flat_buffer& buffer,
+Task<beast::error_code> readHeader(Conn& conn, beast::flat_buffer& buffer,
                                               http::response_parser<http::string_body>& parser);
 
 /// Reads a whole response (header and body) into `parser`.
-asio::awaitable<beast::error_code> readWhole(Conn& conn, beast::flat_buffer& buffer,
+Task<beast::error_code> readWhole(Conn& conn, beast::flat_buffer& buffer,
                                              http::response_parser<http::string_body>& parser);
 
 // ---- Streamed bodies ----------------------------------------------------------------------------
@@ -95,7 +94,7 @@ void appendFramed(std::string& out, std::string_view data, Framing framing);
 /// arrived, the body ended (parser.is_done()) or an error; the count of bytes stored. A read that
 /// parsed only framing (a chunk header) returns 0 bytes without an error.
 template <class AsyncStream, bool isRequest>
-asio::awaitable<std::pair<beast::error_code, std::size_t>> readBodySome(AsyncStream& stream, beast::flat_buffer& buffer,
+Task<std::pair<beast::error_code, std::size_t>> readBodySome(AsyncStream& stream, beast::flat_buffer& buffer,
                                                                         http::parser<isRequest, http::buffer_body>& parser,
                                                                         char* data, std::size_t capacity) {
   auto& body = parser.get().body();
@@ -120,7 +119,7 @@ struct PendingBody {
               std::string key)
       : conn(std::move(c)), buffer(std::move(b)), parser(std::move(p)), poolKey(std::move(key)) {}
   /// Reads the next block (see readBodySome).
-  asio::awaitable<std::pair<beast::error_code, std::size_t>> readSome(char* data, std::size_t capacity);
+  Task<std::pair<beast::error_code, std::size_t>> readSome(char* data, std::size_t capacity);
 };
 
 // ---- The pool -----------------------------------------------------------------------------------
@@ -131,7 +130,7 @@ class Pool {
   Pool(std::size_t maxIdlePerTarget, std::chrono::milliseconds idleTimeout)
       : maxIdle_(maxIdlePerTarget), idleTimeout_(idleTimeout) {}
 
-  // Streams are held by pointer: moving a beast::tcp_stream allocates a new state for the
+  // Streams are held by pointer: moving a TcpStream allocates a new state for the
   // moved-from object, which costs more than the pointer.
   using Stream = std::unique_ptr<Conn>;
 

@@ -28,10 +28,10 @@ using Clock = std::chrono::steady_clock;
 /// A connected loopback pair; `near` is the socket under test, `far` never writes.
 struct Pair {
   asio::io_context ioc;
-  tcp::socket near{ioc};
-  tcp::socket far{ioc};
+  Socket near{ioc};  // the proxy's socket type (its io_context's executor)
+  Socket far{ioc};
   Pair() {
-    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    Acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     near.connect(acceptor.local_endpoint());
     acceptor.accept(far);
   }
