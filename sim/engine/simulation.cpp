@@ -76,8 +76,12 @@ bool Simulation::cancel(EventId id) noexcept {
   if (s.generation != id.generation_ || s.state != SlotState::kPending) return false;
   s.state = SlotState::kCancelled;
   s.fn.reset();
-  ++cancelledInQueue_;
   ++stats_.cancelled;
+  if (queue_->erase(id.slot_)) {  // gone from the queue at once: the slot is free again
+    releaseSlot(id.slot_);
+    return true;
+  }
+  ++cancelledInQueue_;
   if (cancelledInQueue_ >= kCompactMin && cancelledInQueue_ * 2 > queue_->size()) compact();
   return true;
 }

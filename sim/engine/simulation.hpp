@@ -10,9 +10,11 @@
 // Ordering: events run in increasing time; events with the same time run in the order they were
 // scheduled (FIFO), whatever the queue implementation. now() never decreases: scheduling in the
 // past, or a queue returning an entry earlier than now(), aborts (a programming error, not input).
-// Cancellation: cancel() marks the event's slot (O(1)), destroys its callback at once and leaves
-// the queue entry to be skipped when it surfaces; when cancelled entries outnumber live ones the
-// queue is compacted in one O(n) pass, so mostly-cancelled timeouts cannot grow it without bound.
+// Cancellation: cancel() destroys the event's callback at once and removes its queue entry when
+// the queue can find it by slot (EventQueue::erase, O(log n) in the default heap), so
+// mostly-cancelled timeouts do not deepen the queue. With a queue that cannot, the slot is marked
+// (O(1)) and the entry skipped when it surfaces; when such cancelled entries outnumber live ones
+// the queue is compacted in one O(n) pass, so they cannot grow it without bound.
 // An EventId carries a generation: cancelling an event that already ran, was already cancelled,
 // or is running now is a no-op returning false.
 // Callbacks: SmallFunction<void()> with 40 bytes inline (a lambda capturing `this` and a few ids
@@ -22,7 +24,8 @@
 // every executed event into 64 bits, so two runs can be compared cheaply.
 //
 // Thread safety: none; one simulation is driven by one thread (different simulations may run on
-// different threads). Complexity: schedule O(log n), cancel O(1) amortised, step O(log n).
+// different threads). Complexity: schedule O(log n), cancel O(log n) (O(1) amortised with a queue
+// that cannot erase), step O(log n).
 
 #include <cstddef>
 #include <cstdint>
@@ -93,7 +96,8 @@ class Simulation {
   EventId schedule(core::Duration delay, EventCallback fn, EventKind kind = 0);
 
   /// Cancels a pending event: its callback is destroyed and will never run. Returns false (and
-  /// does nothing) if the event already ran, is running, or was cancelled. O(1) amortised.
+  /// does nothing) if the event already ran, is running, or was cancelled. O(log n) (O(1)
+  /// amortised with a queue that cannot erase).
   bool cancel(EventId id) noexcept;
   /// True while the event is scheduled and not cancelled.
   [[nodiscard]] bool isPending(EventId id) const noexcept;

@@ -247,20 +247,50 @@ TEST(SimulationDeathTest, AQueueReturningAnEarlierEventAborts) {
       "time went backwards");
 }
 
-// Mostly-cancelled timeouts are compacted away: the queue stays near the live events.
-TEST(Simulation, CompactsCancelledEntries) {
-  Simulation sim;
-  std::vector<EventId> ids;
-  std::vector<int> ran;
-  for (int i = 0; i < 20000; ++i) ids.push_back(sim.schedule(at(1s + i * 1us), [&ran, i] { ran.push_back(i); }));
-  for (int i = 0; i < 20000; ++i)
-    if (i % 10 != 0) sim.cancel(ids[static_cast<std::size_t>(i)]);
-  EXPECT_GE(sim.stats().compactions, 1U);
-  EXPECT_LT(sim.queue().size(), 12000U);
-  EXPECT_EQ(sim.pendingEvents(), 2000U);
-  sim.run();
-  ASSERT_EQ(ran.size(), 2000U);
-  for (std::size_t k = 0; k < ran.size(); ++k) EXPECT_EQ(ran[k], static_cast<int>(k * 10));
+// A binary heap that cannot erase (EventQueue's default erase): cancelled entries stay until they
+// surface or are compacted.
+class LazyQueue final : public EventQueue {
+ public:
+  void push(const QueuedEvent& e) override { heap_.push(e); }
+  const QueuedEvent& top() const override { return heap_.top(); }
+  void pop() override { heap_.pop(); }
+  bool empty() const noexcept override { return heap_.empty(); }
+  std::size_t size() const noexcept override { return heap_.size(); }
+  void retainIf(const std::function<bool(const QueuedEvent&)>& keep) override { heap_.retainIf(keep); }
+  std::string_view name() const noexcept override { return "lazy"; }
+
+ private:
+  BinaryHeapQueue heap_;
+};
+
+// Mostly-cancelled timeouts do not pile up, with either kind of queue: the default heap removes
+// them at once, a queue that cannot erase is compacted; the survivors run in order either way.
+TEST(Simulation, CancelledEntriesDoNotPileUp) {
+  for (const bool lazy : {false, true}) {
+    Simulation sim(SimulationOptions{RunSeed{}, lazy ? std::make_unique<LazyQueue>() : nullptr, true});
+    std::vector<EventId> ids;
+    std::vector<int> ran;
+    for (int i = 0; i < 20000; ++i) ids.push_back(sim.schedule(at(1s + i * 1us), [&ran, i] { ran.push_back(i); }));
+    for (int i = 0; i < 20000; ++i) {
+      if (i % 10 != 0) {
+        EXPECT_TRUE(sim.cancel(ids[static_cast<std::size_t>(i)]));
+      }
+    }
+    if (lazy) {
+      EXPECT_GE(sim.stats().compactions, 1U);
+      EXPECT_LT(sim.queue().size(), 12000U);
+    } else {
+      EXPECT_EQ(sim.stats().compactions, 0U);
+      EXPECT_EQ(sim.queue().size(), 2000U);
+    }
+    EXPECT_EQ(sim.stats().cancelled, 18000U);
+    EXPECT_EQ(sim.pendingEvents(), 2000U);
+    EXPECT_FALSE(sim.cancel(ids[1]));  // already cancelled
+    EXPECT_FALSE(sim.isPending(ids[1]));
+    sim.run();
+    ASSERT_EQ(ran.size(), 2000U) << (lazy ? "lazy" : "erasing");
+    for (std::size_t k = 0; k < ran.size(); ++k) EXPECT_EQ(ran[k], static_cast<int>(k * 10));
+  }
 }
 
 // The trace observer sees every executed event with its time and kind; the digest changes with
