@@ -107,6 +107,8 @@ config::UnitResult<TimeScale> TimeScale::parse(std::string_view text) {
 
 core::Duration TimeScale::scale(core::Duration offset) const noexcept {
   if (offset.count() <= 0) return core::Duration{0};
+  // num_/den_ is in lowest terms: equal means 1, the usual replay speed, and spares a 128-bit division.
+  if (num_ == den_) return offset;
   const core::U128 v = static_cast<core::U128>(offset.count()) * den_ / num_;
   return core::Duration{static_cast<std::int64_t>(v)};
 }
@@ -309,14 +311,14 @@ bool ReplayStream::next(ReplayItem& out) {
     release(*current_);
     current_.reset();
   }
-  if (groupPos_ >= group_.size()) {
-    group_.clear();
-    groupPos_ = 0;
-    std::uint32_t slot = 0;
-    if (options_.spread == SpreadMode::kNone) {
-      if (!pullWindowed(slot)) return false;
-      group_.push_back(slot);
-    } else {
+  std::uint32_t slot = 0;
+  if (options_.spread == SpreadMode::kNone) {
+    // Without spreading every record is a group of its own: hand it out directly.
+    if (!pullWindowed(slot)) return false;
+  } else {
+    if (groupPos_ >= group_.size()) {
+      group_.clear();
+      groupPos_ = 0;
       if (lookahead_) {
         slot = *lookahead_;
         lookahead_.reset();
@@ -334,8 +336,8 @@ bool ReplayStream::next(ReplayItem& out) {
       }
       spreadGroup();
     }
+    slot = group_[groupPos_++];
   }
-  const std::uint32_t slot = group_[groupPos_++];
   current_ = slot;
   const TraceRecord& r = record(slot);
   out.time = r.time;

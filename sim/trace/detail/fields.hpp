@@ -2,6 +2,8 @@
 // Shared by the line parsers: converting one textual value into a record field. Internal to
 // sim/trace; everything is allocation-free and noexcept.
 
+#include <array>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +33,36 @@ void splitTarget(std::string_view target, std::string_view& path, std::string_vi
 /// `isJsonNumber` is passed to the time parser (kAuto reads JSON numbers as epoch values).
 [[nodiscard]] std::string_view applyField(FieldKind kind, std::string_view value, const TimeParser& time,
                                           TraceRecord& out, bool isJsonNumber = false) noexcept;
+
+/// Remembers the last time text a parser read and what it parsed to. Access logs are written in
+/// time order with second or millisecond resolution, so most lines repeat the previous line's
+/// time text byte for byte (a 5,000 req/s trace with milliseconds: about four lines in five);
+/// those skip the date arithmetic. Exact: a TimeParser is a pure function of (text, isJsonNumber).
+/// One memo per parser object (which is single-threaded); texts longer than the buffer are not kept.
+class TimeMemo {
+ public:
+  [[nodiscard]] bool parse(const TimeParser& time, std::string_view text, TraceTime& out, bool isJsonNumber = false) noexcept {
+    if (text.size() == size_ && isJsonNumber == isJsonNumber_ && size_ != 0 &&
+        std::memcmp(text.data(), text_.data(), size_) == 0) {
+      out = value_;
+      return true;
+    }
+    if (!time.parse(text, out, isJsonNumber)) return false;
+    if (text.size() <= text_.size()) {
+      std::memcpy(text_.data(), text.data(), text.size());
+      size_ = text.size();
+      isJsonNumber_ = isJsonNumber;
+      value_ = out;
+    }
+    return true;
+  }
+
+ private:
+  std::array<char, 48> text_{};
+  std::size_t size_ = 0;  // 0: nothing remembered
+  bool isJsonNumber_ = false;
+  TraceTime value_{};
+};
 
 /// Resets every field of `out` to its default (the parsers fill it from scratch each line).
 void clearRecord(TraceRecord& out) noexcept;

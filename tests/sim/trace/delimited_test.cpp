@@ -1,9 +1,11 @@
 // CSV and TSV with a header line and a column mapping; quoting; header problems; header-less files.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 #include "sim/trace/line_parser.hpp"
+#include "sim/trace/trace_time.hpp"
 #include "tests/sim/trace/test_support.hpp"
 
 namespace gatelab::sim::trace {
@@ -13,6 +15,7 @@ using testing::epochSeconds;
 using testing::format;
 using testing::parser;
 using testing::readMemory;
+using testing::utc;
 
 TEST(Tsv, NasaLinesThroughThePreset) {
   const std::string data =
@@ -68,6 +71,63 @@ TEST(Tsv, CellsAreSplitExactlyWhereverTheTabsFall) {
   // One column too many or too few is still caught.
   const auto bad = readMemory(header + "\n" + std::string("971211336") + std::string(41, '\t') + "\n", format("tsv"));
   EXPECT_EQ(bad.stats.malformed, 1u);
+}
+
+TEST(Tsv, RepeatedTimesParseAsTheirFirstSighting) {
+  // The parser remembers the last time text it read: lines repeating it, lines changing it, and a
+  // bad time between two equal good ones must each read as if parsed alone.
+  const std::string data =
+      "time\tclient\n"
+      "2024-01-01T00:00:00.000Z\ta\n"
+      "2024-01-01T00:00:00.000Z\tb\n"
+      "2024-01-01T00:00:00.001Z\tc\n"
+      "2024-01-01T00:00:00.001+01:00\td\n"  // the same digits in another zone
+      "2024-01-01T00:00:00.001+01:0\te\n"   // malformed: a prefix of the previous text
+      "2024-01-01T00:00:00.001+01:00\tf\n"
+      "2024-01-01T00:00:00.001Z\tg\n";
+  const auto all = readMemory(data, format("tsv"));
+  ASSERT_EQ(all.records.size(), 6u);
+  EXPECT_EQ(all.stats.malformed, 1u);
+  const TraceTime expected[] = {utc("2024-01-01T00:00:00Z"),          utc("2024-01-01T00:00:00Z"),
+                                utc("2024-01-01T00:00:00.001Z"),      utc("2023-12-31T23:00:00.001Z"),
+                                utc("2023-12-31T23:00:00.001Z"),      utc("2024-01-01T00:00:00.001Z")};
+  for (std::size_t i = 0; i < 6; ++i) EXPECT_EQ(all.records[i].view().time, expected[i]) << "record " << i;
+}
+
+TEST(Tsv, RequestTimesReadAsDecimalSeconds) {
+  // The request_time column: decimal seconds, digits below a nanosecond truncated, the same rule as
+  // an epoch-seconds time; anything else makes the row malformed.
+  struct Case {
+    const char* text;
+    std::optional<std::int64_t> nanos;  // nullopt: malformed
+  };
+  const Case cases[] = {
+      {"0.009", 9'000'000},
+      {"12", 12'000'000'000},
+      {"1.5", 1'500'000'000},
+      {"0.123456789", 123'456'789},
+      {"0.1234567899", 123'456'789},  // the tenth digit is truncated
+      {"007.000000001", 7'000'000'001},
+      {"9223372036", 9'223'372'036'000'000'000},
+      {"9223372037", std::nullopt},  // overflows int64 nanoseconds
+      {"1.", std::nullopt},
+      {".5", std::nullopt},
+      {"1.5s", std::nullopt},
+      {"-1", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    const std::string data = std::string("time\trequest_time\n971211336\t") + c.text + "\n";
+    const auto all = readMemory(data, format("tsv"));
+    if (!c.nanos) {
+      EXPECT_EQ(all.stats.malformed, 1u) << c.text;
+      continue;
+    }
+    ASSERT_EQ(all.records.size(), 1u) << c.text;
+    EXPECT_EQ(all.records[0].view().requestTime, core::Duration{*c.nanos}) << c.text;
+    TraceTime asEpoch{};
+    ASSERT_TRUE(parseEpoch(c.text, 0, asEpoch)) << c.text;
+    EXPECT_EQ(asEpoch.time_since_epoch(), core::Duration{*c.nanos}) << c.text;
+  }
 }
 
 TEST(Csv, QuotingAndDefaultsBySameName) {
