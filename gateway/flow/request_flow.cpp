@@ -232,8 +232,12 @@ Step RequestFlow::runPolicies(FlowRequest& r, const core::RequestView& request, 
           s.storePolicy = p;
           return s;
         }
-        const core::ratelimit::PolicyDecision d = policy.evaluate(view, ctx, now, keyScratch_);
-        if (!d.applied) break;
+        // policy.evaluate() in two steps, so the host hears the key before the limiter's lookup.
+        if (!core::ratelimit::buildKey(policy.spec().key, policy.spec().onMissingKey, view, ctx, keyScratch_))
+          break;  // a key component is missing: the policy does not apply
+        const core::Hash128 key = core::hash128(keyScratch_);
+        hooks.willDecide(r.route, p, key);
+        const core::ratelimit::PolicyDecision d = policy.evaluateKey(key, now);
         if (auto s = applyDecision(r, p, d, hooks)) return *s;
         break;
       }

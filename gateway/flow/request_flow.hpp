@@ -187,6 +187,11 @@ class FlowHooks {
  public:
   virtual ~FlowHooks() = default;
   virtual void onRateLimit(const RateLimitEvaluation&) {}
+  /// A local rate-limit policy is about to decide for `key` (route index, policy index within the
+  /// route): the decision and its onRateLimit follow in this call. A hint only, so a host can start
+  /// loading state it keeps per key (the simulator's ground truth) while the limiter looks up its
+  /// own; it must not change anything a decision depends on.
+  virtual void willDecide(std::uint32_t /*route*/, std::uint32_t /*policy*/, const core::Hash128& /*key*/) {}
   /// A policy of `service` changes state by itself at `at`: call RequestFlow::wake() then.
   virtual void wakeAt(std::uint32_t /*service*/, core::TimePoint /*at*/) {}
 };

@@ -136,6 +136,10 @@ class GatewayObserver {
   GatewayObserver& operator=(const GatewayObserver&) = delete;
 
   virtual void onRateLimit(const RateLimitReport&) {}
+  /// Before the decision that onRateLimit will report: policy `policy` of `route` decides for
+  /// `key` on behalf of `client`. A prefetch hint (see FlowHooks::willDecide); no report of its own.
+  virtual void willDecide(std::uint32_t /*route*/, std::uint32_t /*policy*/, ClientId /*client*/,
+                          const core::Hash128& /*key*/) {}
   virtual void onTry(const TryReport&) {}
   virtual void onComplete(const CompletionReport&) {}
 };

@@ -35,6 +35,9 @@ class SimGateway::Hooks final : public flow::FlowHooks, public flow::FlowDraws {
     rl.decision = ev.decision;
     gw_.observer_.onRateLimit(rl);
   }
+  void willDecide(std::uint32_t route, std::uint32_t policy, const core::Hash128& key) override {
+    gw_.observer_.willDecide(route, policy, client_, key);
+  }
   void wakeAt(std::uint32_t service, TimePoint at) override { gw_.armWake(service, at); }
 
  private:

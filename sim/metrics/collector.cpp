@@ -204,6 +204,11 @@ MetricsCollector::MetricsCollector(const config::GatewayRuntime& runtime, const 
 
 MetricsCollector::~MetricsCollector() = default;
 
+void MetricsCollector::willDecide(std::uint32_t route, std::uint32_t policy, ClientId client, const core::Hash128& key) {
+  truth_.willDecide(route, policy, client, key);
+  if (client < clientCounters_.size()) __builtin_prefetch(&clientCounters_[client]);
+}
+
 void MetricsCollector::onRateLimit(const RateLimitReport& report) {
   if (report.decision == nullptr) return;
   last_ = std::max(last_, report.at);

@@ -252,6 +252,9 @@ class MetricsCollector final : public GatewayObserver, public core::EventSink {
   ~MetricsCollector() override;
 
   void onRateLimit(const RateLimitReport& report) override;
+  /// Starts loading the ground truth's state for `key` and the client's counters (a rejection
+  /// completes, and is counted, within the same call), while the limiter does its own lookup.
+  void willDecide(std::uint32_t route, std::uint32_t policy, ClientId client, const core::Hash128& key) override;
   void onTry(const TryReport& report) override;
   void onComplete(const CompletionReport& report) override;
   void onEvent(const core::Event& event) override;

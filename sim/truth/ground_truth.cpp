@@ -162,6 +162,11 @@ class KeyTable {
 
   [[nodiscard]] std::size_t size() const noexcept { return live_; }
 
+  /// Hints the processor to load the slot a lookup of `key` probes first. No effect on the table.
+  void prefetch(const core::Hash128& key) const noexcept {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[key.lo & mask_]);
+  }
+
   /// Calls `prune(LimitLogs*)` on every live key, drops the keys whose logs are then all empty
   /// (their records go to the free list; most of the array free: it shrinks), and rebuilds the
   /// index. O(records).
@@ -318,6 +323,10 @@ std::optional<std::size_t> GroundTruth::indexOf(std::uint32_t route, std::uint32
   return index_[route][policy];
 }
 
+void GroundTruth::willDecide(std::uint32_t route, std::uint32_t policy, ClientId /*client*/, const core::Hash128& key) {
+  if (const auto found = indexOf(route, policy)) states_[*found]->keys.prefetch(key);
+}
+
 void GroundTruth::onRateLimit(const RateLimitReport& report) {
   if (report.decision == nullptr) return;
   const auto found = indexOf(report.route, report.policy);
@@ -382,7 +391,9 @@ void GroundTruth::onRateLimit(const RateLimitReport& report) {
 
     auto offer = [&](std::uint32_t end) {
       const Entry& last = logs.admitted[end];
-      const std::uint32_t first = logs.admitted.firstAfter(last.at - period);
+      // The log was just pruned to entries after now - period: when the window ends now (no
+      // delay, the common case) it starts at the front, and the search can be skipped.
+      const std::uint32_t first = last.at == now ? 0 : logs.admitted.firstAfter(last.at - period);
       const std::uint64_t units = last.cum - logs.admitted[first].cum + logs.admitted[first].units;
       Overshoot o;
       o.admitted = units;

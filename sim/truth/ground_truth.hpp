@@ -117,6 +117,9 @@ class GroundTruth final : public GatewayObserver {
   /// Judges one decision. Reports naming no known policy, or without a decision, are ignored.
   /// Precondition: reports arrive in nondecreasing `at`.
   void onRateLimit(const RateLimitReport& report) override;
+  /// Hints the processor to load the index slot `key` starts probing at in the policy's table,
+  /// so that the lookup in onRateLimit finds it in cache. Changes nothing.
+  void willDecide(std::uint32_t route, std::uint32_t policy, ClientId client, const core::Hash128& key) override;
 
   [[nodiscard]] std::span<const TruthPolicy> policies() const noexcept { return policies_; }
   /// The index into policies() of (route, policy), or nullopt.

@@ -46,6 +46,29 @@ bool lessRemainingShare(const Decision& a, const Decision& b) noexcept {
   const U128 rhs = static_cast<U128>(b.remaining) * a.limit;
   return lhs < rhs;
 }
+
+// combineDecisions' rule, applied to the first n (1..kMaxLimitsPerPolicy) entries of out.limits,
+// which hold the evaluated limits; out.key is set by the caller.
+void combineInPlace(const RateLimitPolicySpec& spec, std::size_t n, PolicyDecision& out) noexcept {
+  out.applied = true;
+  out.limitCount = static_cast<std::uint8_t>(n);
+  if (n == 0) return;
+  if (out.limits[n - 1].verdict == Verdict::kReject) {
+    out.binding = static_cast<std::uint8_t>(n - 1);
+    out.wouldBe = Verdict::kReject;
+    out.status = spec.rejectStatus;
+    out.verdict = spec.shadow ? Verdict::kAllow : Verdict::kReject;
+    return;
+  }
+  Duration delay{0};
+  for (std::size_t i = 0; i < n; ++i) {
+    delay = std::max(delay, out.limits[i].delay);
+    if (i > 0 && lessRemainingShare(out.limits[i], out.limits[out.binding])) out.binding = static_cast<std::uint8_t>(i);
+  }
+  out.delay = delay;
+  out.wouldBe = delay.count() > 0 ? Verdict::kDelay : Verdict::kAllow;
+  out.verdict = spec.shadow ? Verdict::kAllow : out.wouldBe;
+}
 }  // namespace
 
 bool RateLimitPolicy::adoptStateFrom(RateLimitPolicy& old) {
@@ -63,49 +86,39 @@ bool RateLimitPolicy::adoptStateFrom(RateLimitPolicy& old) {
 PolicyDecision RateLimitPolicy::evaluateKey(const Hash128& key, TimePoint now) {
   const std::size_t n = limiters_.size();
   const std::uint64_t cost = spec_.cost;
-  std::array<Decision, kMaxLimitsPerPolicy> limits{};
+  // The limits' decisions go straight into the returned value (one initialisation of its eight
+  // slots, no intermediate array to copy from): this runs for every request of every policy.
+  PolicyDecision out;
+  out.key = key;
 
   if (n > 1) {
     // Check all limits first; charge none if one rejects (except that one's own penalty).
     for (std::size_t i = 0; i < n; ++i) {
       if (limiters_[i]->peek(key, now, cost).verdict == Verdict::kReject) {
-        limits[i] = limiters_[i]->acquire(key, now, cost);
-        return combineDecisions(spec_, key, std::span<const Decision>(limits.data(), i + 1));
+        out.limits[i] = limiters_[i]->acquire(key, now, cost);
+        combineInPlace(spec_, i + 1, out);
+        return out;
       }
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
-    limits[i] = limiters_[i]->acquire(key, now, cost);
-    if (limits[i].verdict == Verdict::kReject)  // only reachable with one limit
-      return combineDecisions(spec_, key, std::span<const Decision>(limits.data(), i + 1));
+    out.limits[i] = limiters_[i]->acquire(key, now, cost);
+    if (out.limits[i].verdict == Verdict::kReject) {  // only reachable with one limit
+      combineInPlace(spec_, i + 1, out);
+      return out;
+    }
   }
-  return combineDecisions(spec_, key, std::span<const Decision>(limits.data(), n));
+  combineInPlace(spec_, n, out);
+  return out;
 }
 
 PolicyDecision combineDecisions(const RateLimitPolicySpec& spec, const Hash128& key,
                                 std::span<const Decision> evaluated) noexcept {
   PolicyDecision out;
-  out.applied = true;
   out.key = key;
   const std::size_t n = std::min(evaluated.size(), kMaxLimitsPerPolicy);
-  out.limitCount = static_cast<std::uint8_t>(n);
-  if (n == 0) return out;
   std::copy_n(evaluated.begin(), n, out.limits.begin());
-  if (evaluated[n - 1].verdict == Verdict::kReject) {
-    out.binding = static_cast<std::uint8_t>(n - 1);
-    out.wouldBe = Verdict::kReject;
-    out.status = spec.rejectStatus;
-    out.verdict = spec.shadow ? Verdict::kAllow : Verdict::kReject;
-    return out;
-  }
-  Duration delay{0};
-  for (std::size_t i = 0; i < n; ++i) {
-    delay = std::max(delay, evaluated[i].delay);
-    if (i > 0 && lessRemainingShare(evaluated[i], out.limits[out.binding])) out.binding = static_cast<std::uint8_t>(i);
-  }
-  out.delay = delay;
-  out.wouldBe = delay.count() > 0 ? Verdict::kDelay : Verdict::kAllow;
-  out.verdict = spec.shadow ? Verdict::kAllow : out.wouldBe;
+  combineInPlace(spec, n, out);
   return out;
 }
 

@@ -68,6 +68,9 @@ struct Driver {
   }
 
   PolicyDecision decide(Duration when, std::uint64_t key = 1, ClientId client = 0) {
+    // As the simulated gateway does: the prefetch hint first (so every test also checks that it
+    // changes nothing), then the decision.
+    truth->willDecide(0, 0, client, core::Hash128{key, 0});
     const PolicyDecision d = policy->evaluateKey(core::Hash128{key, 0}, at(when));
     RateLimitReport r;
     r.at = at(when);
@@ -357,6 +360,7 @@ TEST(GroundTruth, IgnoresUnknownPolicies) {
   RateLimitReport r;
   r.route = 3;
   r.decision = &dec;
+  d.truth->willDecide(3, 0, 0, core::Hash128{1, 0});
   d.truth->onRateLimit(r);
   r.route = 0;
   r.policy = 1;
