@@ -448,8 +448,9 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
     // answer to a request whose body was not read to its end (a reject before a large upload).
     const bool bodyLeft = rest && !rest->is_done();
     linger = linger || bodyLeft;
-    res.keep_alive(clientKeepAlive && res.keep_alive() && !draining && served < options.maxRequestsPerConnection &&
-                   !bodyLeft);
+    // Only ever turned off here: setting it on where it already is would search the fields again.
+    if (!(clientKeepAlive && res.keep_alive() && !draining && served < options.maxRequestsPerConnection && !bodyLeft))
+      res.keep_alive(false);
     if (!pending) {
       if (!co_await writeAndMaybeClose(std::move(res))) break;
       continue;
@@ -838,7 +839,8 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
                 ++it;
               }
             }
-            res.keep_alive(true);
+            // Without a Connection field an HTTP/1.1 answer is persistent already; 1.0 needs it said.
+            if (res.version() < 11) res.keep_alive(true);
             // A body read whole is framed with a length (HEAD keeps the upstream's, which
             // describes the body a GET would have had); a streamed one is framed by the session.
             if (req.method() != http::verb::head && !pending) {
