@@ -132,6 +132,34 @@ TEST(ProxyServer, RateLimitRejectsWithStatusAndFieldsAndAdmittedAnswersCarryThem
   EXPECT_EQ(up.received().size(), 2u);
 }
 
+// The gateway's rate-limit fields replace the upstream's fields of the same names (any case, all
+// copies); the upstream's other fields, Retry-After and the IETF fields a legacy-style policy does
+// not send included, pass through.
+TEST(ProxyServer, RateLimitFieldsReplaceTheUpstreamsOfTheSameName) {
+  TestUpstream up([](const Request&) {
+    Reply r = Reply::ok("fine");
+    r.response.insert("x-ratelimit-limit", "999");
+    r.response.insert("X-RateLimit-Limit", "998");
+    r.response.insert("X-RateLimit-Remaining", "5");
+    r.response.insert("RateLimit", "\"upstream\";r=5;t=1");
+    r.response.insert("Retry-After", "7");
+    return r;
+  });
+  TestProxy proxy(gateway(oneService(up.url()),
+                          kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
+                                      "limit: 3/min, key: ip, headers: legacy }\n"));
+  TestClient client(proxy.port());
+  const Response a = client.get("/api/1");
+  ASSERT_EQ(a.result_int(), 200);
+  EXPECT_EQ(a.count("X-RateLimit-Limit"), 1u);
+  EXPECT_EQ(a["X-RateLimit-Limit"], "3");
+  EXPECT_EQ(a.count("X-RateLimit-Remaining"), 1u);
+  EXPECT_EQ(a["X-RateLimit-Remaining"], "2");
+  EXPECT_EQ(a.count("X-RateLimit-Reset"), 1u);
+  EXPECT_EQ(a["RateLimit"], "\"upstream\";r=5;t=1") << "a legacy-style policy leaves the IETF field alone";
+  EXPECT_EQ(a["Retry-After"], "7");
+}
+
 TEST(ProxyServer, RoutingAnswers) {
   TestUpstream up;
   TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
