@@ -249,10 +249,13 @@ JwtResult JwtVerifier::run(std::string_view token, TimePoint nowPoint, VerifiedT
     }
   }
 
-  // 2. Header.
-  std::string decoded;
+  // 2. Header. With a cache, its scratch buffers are reused (no allocation once warm).
+  std::optional<VerifiedTokenCache::Scratch> own;
+  VerifiedTokenCache::Scratch& work = cache != nullptr ? cache->scratch() : own.emplace();
+  std::string& decoded = work.header;
+  decoded.clear();
   if (!decodeBase64Url(headerText, decoded)) return failure(JwtReason::kMalformed, "header is not base64url");
-  std::vector<JsonMember> members;
+  std::vector<JsonMember>& members = work.members;
   std::string error;
   if (!parseJsonObject(decoded, members, error)) return failure(JwtReason::kMalformed, "header JSON: " + error);
   const JsonMember* algMember = nullptr;
@@ -304,7 +307,8 @@ JwtResult JwtVerifier::run(std::string_view token, TimePoint nowPoint, VerifiedT
   const VerificationKey& key = *match.key;
 
   // 5. Signature. The payload is only parsed once the signature holds.
-  std::string payload;
+  std::string& payload = work.payload;
+  payload.clear();
   if (!decodeBase64Url(payloadText, payload)) return failure(JwtReason::kMalformed, "payload is not base64url");
   decoded.clear();
   if (!decodeBase64Url(signatureText, decoded)) return failure(JwtReason::kMalformed, "signature is not base64url");
@@ -314,7 +318,7 @@ JwtResult JwtVerifier::run(std::string_view token, TimePoint nowPoint, VerifiedT
                                                  std::to_string(key.signatureSize()) +
                                                  (familyIsEcdsa(*alg) ? " (JWS ECDSA signatures are R || S, not DER)" : ""));
   }
-  if (!key.verify(token.substr(0, dot2), decoded, cache != nullptr ? &cache->scratch() : nullptr)) {
+  if (!key.verify(token.substr(0, dot2), decoded, cache != nullptr ? &work.hmac : nullptr)) {
     return failure(JwtReason::kBadSignature,
                    std::string(toString(*alg)) + " signature does not verify with key \"" + printable(key.kid()) + "\"");
   }

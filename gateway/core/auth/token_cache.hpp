@@ -27,7 +27,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "gateway/core/auth/json_object.hpp"
 #include "gateway/core/auth/jwk.hpp"
 #include "gateway/core/auth/verified_token.hpp"
 #include "gateway/core/hash.hpp"
@@ -71,10 +73,17 @@ class VerifiedTokenCache {
 
   [[nodiscard]] TokenCacheStats stats() const noexcept;
 
-  /// Working contexts for the signature checks of tokens this cache does not hold yet: the
-  /// verifier that uses the cache reuses them (jwk.hpp, HmacScratch). The same thread rule as
-  /// the cache; not part of its entries or counters.
-  [[nodiscard]] HmacScratch& scratch() noexcept { return scratch_; }
+  /// What the verifier that uses this cache reuses from one token it does not hold to the next,
+  /// instead of making it again: the HMAC working contexts (jwk.hpp, HmacScratch) and the buffers
+  /// the segments are decoded and parsed into. The same thread rule as the cache; not part of its
+  /// entries or counters.
+  struct Scratch {
+    HmacScratch hmac;
+    std::string header;   ///< the decoded header, then the decoded signature
+    std::string payload;  ///< the decoded claims set
+    std::vector<JsonMember> members;
+  };
+  [[nodiscard]] Scratch& scratch() noexcept { return scratch_; }
 
  private:
   struct Entry {
@@ -88,7 +97,7 @@ class VerifiedTokenCache {
 
   std::size_t capacity_;
   ratelimit::KeyedStore<Entry> store_;
-  HmacScratch scratch_;
+  Scratch scratch_;
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
   std::uint64_t insertions_ = 0;
