@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <variant>
 
 #include "gateway/core/auth/token_source.hpp"
 #include "gateway/core/hash.hpp"
@@ -101,23 +102,30 @@ RequestFlow::RequestFlow(config::GatewayRuntime& runtime, StoreMode stores) : ru
     std::uint32_t rateLimit = 0;
     Stage* auth = nullptr;
     for (const config::PolicySpec& p : routeConfigs[r].policies) {
-      const std::string_view kind = config::policyKind(p);
+      // The stage each policy type decides in (type-checked: a new policy type must be placed
+      // here or the overload set below stops compiling); transforms and the like have none, the
+      // host applies them when forwarding.
+      using K = std::optional<Stage::Kind>;
+      struct Classify {
+        K operator()(const core::ratelimit::RateLimitPolicySpec&) const { return Stage::Kind::kRateLimit; }
+        K operator()(const core::shaping::CorsSpec&) const { return Stage::Kind::kCors; }
+        K operator()(const core::auth::AclSpec&) const { return Stage::Kind::kAcl; }
+        K operator()(const config::CachePolicyConfig&) const { return Stage::Kind::kCache; }
+        K operator()(const config::JwtPolicyConfig&) const { return Stage::Kind::kAuthenticate; }
+        K operator()(const config::KeyAuthPolicyConfig&) const { return Stage::Kind::kAuthenticate; }
+        K operator()(const config::RequestHeadersConfig&) const { return std::nullopt; }
+        K operator()(const config::ResponseHeadersConfig&) const { return std::nullopt; }
+        K operator()(const core::shaping::AggregateSpec&) const { return std::nullopt; }
+        K operator()(const config::ResponseProjectionConfig&) const { return std::nullopt; }
+      };
+      const std::optional<Stage::Kind> kind = std::visit(Classify{}, p);
+      if (!kind) continue;
       Stage stage;
-      if (kind == "rate_limit") {
-        stage.kind = Stage::Kind::kRateLimit;
-        stage.rateLimit = rateLimit++;
-      } else if (kind == "cors") {
-        stage.kind = Stage::Kind::kCors;
-      } else if (kind == "acl") {
-        stage.kind = Stage::Kind::kAcl;
-      } else if (kind == "cache") {
-        stage.kind = Stage::Kind::kCache;
-      } else if (kind == "jwt" || kind == "key_auth") {
-        if (auth != nullptr) continue;
-        stage.kind = Stage::Kind::kAuthenticate;
-        stage.keyAuthFirst = kind == "key_auth";
-      } else {
-        continue;  // header transforms and the like: the host applies them when forwarding
+      stage.kind = *kind;
+      if (stage.kind == Stage::Kind::kRateLimit) stage.rateLimit = rateLimit++;
+      if (stage.kind == Stage::Kind::kAuthenticate) {
+        if (auth != nullptr) continue;  // jwt and key_auth decide together, at the first one's place
+        stage.keyAuthFirst = std::holds_alternative<config::KeyAuthPolicyConfig>(p);
       }
       stages_[r].push_back(stage);
       if (stage.kind == Stage::Kind::kAuthenticate) auth = &stages_[r].back();
