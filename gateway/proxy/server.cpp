@@ -844,6 +844,7 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
             // A body read whole is framed with a length (HEAD keeps the upstream's, which
             // describes the body a GET would have had); a streamed one is framed by the session.
             if (req.method() != http::verb::head && !pending) {
+              const std::size_t bodyBytes = res.body().size();
               project(res);
               // The cache keeps what the route answers (projected, not yet compressed).
               if (access.cache && (access.cache->mayStore || access.cache->invalidates)) {
@@ -854,7 +855,11 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
                 (void)gateway->cacheStore(ticket, access, access.view(view), std::move(up), fr.tryStart, now());
               }
               compress(*ticket.generation->config, req, res);
-              res.prepare_payload();
+              // The upstream's Content-Length still holds for a body read whole that kept its
+              // size (nothing projected or compressed it); otherwise, or when the upstream
+              // framed it otherwise, the length is set from the body. (prepare_payload rewrites
+              // the framing fields whatever they say: a search, an erase and a new field.)
+              if (res.body().size() != bodyBytes || !res.has_content_length()) res.prepare_payload();
             }
             co_return finish(std::move(res));
           }
