@@ -563,6 +563,22 @@ class ProjectionWalker {
     return true;
   }
 
+  // After a member or element: a ',' (consumed, with the space after it: another item follows),
+  // the container's `close` (consumed), or anything else (malformed).
+  enum class Next : std::uint8_t { kMore, kClosed, kBad };
+  Next afterItem(char close) noexcept {
+    skipWs();
+    if (cur_ == end_) return Next::kBad;
+    if (*cur_ == ',') {
+      ++cur_;
+      skipWs();
+      return Next::kMore;
+    }
+    if (*cur_ != close) return Next::kBad;
+    ++cur_;
+    return Next::kClosed;
+  }
+
   bool enter() {
     if (++depth_ > p_.spec_.maxDepth) return fail(ProjectionStatus::kTooDeep);
     ++cur_;
@@ -623,16 +639,9 @@ class ProjectionWalker {
           out_ += ':';
         }
         if (!value(childNode, childFiltering, emitMember)) return false;
-        skipWs();
-        if (cur_ == end_) return fail();
-        if (*cur_ == ',') {
-          ++cur_;
-          skipWs();
-          continue;
-        }
-        if (*cur_ != '}') return fail();
-        ++cur_;
-        break;
+        const Next next = afterItem('}');
+        if (next == Next::kBad) return fail();
+        if (next == Next::kClosed) break;
       }
     }
     if (emit) out_ += '}';
@@ -674,16 +683,9 @@ class ProjectionWalker {
           first = false;
         }
         if (!value(elem, elemFiltering, emitThis)) return false;
-        skipWs();
-        if (cur_ == end_) return fail();
-        if (*cur_ == ',') {
-          ++cur_;
-          skipWs();
-          continue;
-        }
-        if (*cur_ != ']') return fail();
-        ++cur_;
-        break;
+        const Next next = afterItem(']');
+        if (next == Next::kBad) return fail();
+        if (next == Next::kClosed) break;
       }
     }
     if (emit) out_ += ']';
