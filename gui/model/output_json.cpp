@@ -27,6 +27,10 @@ QString typeName(const QJsonValue& v) {
   return QStringLiteral("nothing");
 }
 
+QString join(const QString& path, QLatin1StringView key) {
+  return path.isEmpty() ? QString(key) : path + QLatin1Char('.') + key;
+}
+
 /// Typed field access that remembers the first type error, with the field's path. Every getter
 /// returns a harmless value after an error so callers can read on and check `ok()` once.
 class Reader {
@@ -42,33 +46,18 @@ class Reader {
     fail(path, key, QStringLiteral("a number"), v);
     return 0.0;
   }
+  // Absent or null reads as the type's empty value.
   QString string(const QJsonObject& o, QLatin1StringView key, const QString& path) {
-    const QJsonValue v = o.value(key);
-    if (v.isUndefined() || v.isNull()) return {};
-    if (v.isString()) return v.toString();
-    fail(path, key, QStringLiteral("a string"), v);
-    return {};
+    return typed(o, key, path, &QJsonValue::isString, "a string").toString();
   }
   bool boolean(const QJsonObject& o, QLatin1StringView key, const QString& path) {
-    const QJsonValue v = o.value(key);
-    if (v.isUndefined() || v.isNull()) return false;
-    if (v.isBool()) return v.toBool();
-    fail(path, key, QStringLiteral("true or false"), v);
-    return false;
+    return typed(o, key, path, &QJsonValue::isBool, "true or false").toBool();
   }
   QJsonObject object(const QJsonObject& o, QLatin1StringView key, const QString& path) {
-    const QJsonValue v = o.value(key);
-    if (v.isUndefined() || v.isNull()) return {};
-    if (v.isObject()) return v.toObject();
-    fail(path, key, QStringLiteral("an object"), v);
-    return {};
+    return typed(o, key, path, &QJsonValue::isObject, "an object").toObject();
   }
   QJsonArray array(const QJsonObject& o, QLatin1StringView key, const QString& path) {
-    const QJsonValue v = o.value(key);
-    if (v.isUndefined() || v.isNull()) return {};
-    if (v.isArray()) return v.toArray();
-    fail(path, key, QStringLiteral("an array"), v);
-    return {};
+    return typed(o, key, path, &QJsonValue::isArray, "an array").toArray();
   }
   /// Element `i` of an array that must be an object.
   QJsonObject element(const QJsonArray& a, qsizetype i, const QString& path) {
@@ -79,17 +68,22 @@ class Reader {
   }
 
  private:
+  /// The value at `key` when it is of the type `is` tests, or absent or null; otherwise null,
+  /// after recording the error.
+  QJsonValue typed(const QJsonObject& o, QLatin1StringView key, const QString& path, bool (QJsonValue::*is)() const,
+                   const char* expected) {
+    const QJsonValue v = o.value(key);
+    if (v.isUndefined() || v.isNull() || (v.*is)()) return v;
+    fail(path, key, QString::fromLatin1(expected), v);
+    return {};
+  }
   void fail(const QString& path, QLatin1StringView key, const QString& expected, const QJsonValue& got) {
     if (!ok()) return;
-    const QString field = path.isEmpty() ? QString(key) : path + QLatin1Char('.') + key;
-    error_ = QStringLiteral("%1: expected %2, got %3").arg(field, expected, typeName(got));
+    error_ = QStringLiteral("%1: expected %2, got %3").arg(join(path, key), expected, typeName(got));
   }
   QString& error_;
 };
 
-QString join(const QString& path, QLatin1StringView key) {
-  return path.isEmpty() ? QString(key) : path + QLatin1Char('.') + key;
-}
 QString indexed(const QString& path, qsizetype i) { return QStringLiteral("%1[%2]").arg(path).arg(i); }
 
 void readTruth(Reader& r, const QJsonObject& o, const QString& path, Truth& t) {
