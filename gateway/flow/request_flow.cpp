@@ -228,10 +228,11 @@ Step RequestFlow::runPolicies(FlowRequest& r, const core::RequestView& request, 
       case Stage::Kind::kRateLimit: {
         const std::uint32_t p = stage.rateLimit;
         core::ratelimit::RateLimitPolicy& policy = *route.rateLimits[p];
+        if (!core::ratelimit::buildKey(policy.spec().key, policy.spec().onMissingKey, view, ctx, keyScratch_))
+          break;  // a key component is missing: the policy does not apply
+        const core::Hash128 key = core::hash128(keyScratch_);
         if (askStores_ && policy.spec().store != core::ratelimit::StoreKind::kLocal) {
-          if (!core::ratelimit::buildKey(policy.spec().key, policy.spec().onMissingKey, view, ctx, keyScratch_))
-            break;
-          r.storeKey = core::hash128(keyScratch_);
+          r.storeKey = key;
           r.storePolicy = p;
           r.storeStage = static_cast<std::uint32_t>(i);
           r.phase = FlowPhase::kStore;
@@ -240,10 +241,7 @@ Step RequestFlow::runPolicies(FlowRequest& r, const core::RequestView& request, 
           s.storePolicy = p;
           return s;
         }
-        // policy.evaluate() in two steps, so the host hears the key before the limiter's lookup.
-        if (!core::ratelimit::buildKey(policy.spec().key, policy.spec().onMissingKey, view, ctx, keyScratch_))
-          break;  // a key component is missing: the policy does not apply
-        const core::Hash128 key = core::hash128(keyScratch_);
+        // The host hears the key before the limiter's lookup (a prefetch hint), then the decision.
         hooks.willDecide(r.route, p, key);
         const core::ratelimit::PolicyDecision d = policy.evaluateKey(key, now);
         if (auto s = applyDecision(r, p, d, hooks)) return *s;
