@@ -506,22 +506,22 @@ Step RequestFlow::startPart(FlowRequest& part, const FlowRequest& parent, std::u
   return startUpstream(part, now, draws, hooks);
 }
 
-core::cache::StoreResult RequestFlow::cacheStore(const FlowRequest& r, const AccessState& access,
+core::cache::StoreResult RequestFlow::cacheStore(const FlowRequest& r, const core::cache::CacheLookup& l,
                                                 const core::RequestView& request, core::cache::UpstreamResponse response,
                                                 TimePoint sentAt, TimePoint now) {
   core::cache::StoreResult result{core::cache::StoreOutcome::kNotAllowed, 0};
-  if (!access.cache || r.route == kNoRouteIndex || !runtime_.routes[r.route].cache) return result;
+  if (r.route == kNoRouteIndex || !runtime_.routes[r.route].cache) return result;
   core::cache::ResponseCache& cache = *runtime_.routes[r.route].cache;
-  const core::cache::CacheLookup& l = *access.cache;
   if (l.invalidates) cache.invalidate(l, response.status);
   if (l.mayStore) result = cache.store(l, request, std::move(response), sentAt, now);
   return result;
 }
 
-std::optional<core::cache::StaleResponse> RequestFlow::cacheStale(const FlowRequest& r, const AccessState& access,
+std::optional<core::cache::StaleResponse> RequestFlow::cacheStale(const FlowRequest& r,
+                                                                  const core::cache::CacheLookup& lookup,
                                                                   const Step& answer, TimePoint now) {
-  if (!access.cache || r.route == kNoRouteIndex || !runtime_.routes[r.route].cache) return std::nullopt;
-  core::cache::UpstreamFailure failure = core::cache::UpstreamFailure::kConnect;
+  if (r.route == kNoRouteIndex || !runtime_.routes[r.route].cache) return std::nullopt;
+  core::cache::UpstreamFailure failure;
   switch (answer.outcome) {
     case Outcome::kConnectFailure:
     case Outcome::kReset:
@@ -531,7 +531,7 @@ std::optional<core::cache::StaleResponse> RequestFlow::cacheStale(const FlowRequ
     case Outcome::kUpstream: failure = core::cache::UpstreamFailure::kStatus; break;
     default: return std::nullopt;
   }
-  return runtime_.routes[r.route].cache->staleOnError(*access.cache, failure, answer.status, now);
+  return runtime_.routes[r.route].cache->staleOnError(lookup, failure, answer.status, now);
 }
 
 Step RequestFlow::fanInDone(FlowRequest& r, std::span<const bool> partOk) {

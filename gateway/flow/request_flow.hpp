@@ -238,15 +238,16 @@ class RequestFlow {
   Step startPart(FlowRequest& part, const FlowRequest& parent, std::uint32_t index, core::TimePoint now,
                  FlowDraws& draws, FlowHooks& hooks);
   /// The response cache (docs/caching.md, "Hosts"). After an answer from the upstream, read
-  /// whole: stores it when the lookup allows (`sentAt`: when its try was sent), or invalidates
-  /// the path after an unsafe method. No-op without a lookup.
-  core::cache::StoreResult cacheStore(const FlowRequest& r, const AccessState& access, const core::RequestView& request,
-                                      core::cache::UpstreamResponse response, core::TimePoint sentAt, core::TimePoint now);
+  /// whole: stores it when `lookup` (the request's, AccessState::cache) allows (`sentAt`: when
+  /// its try was sent), or invalidates the path after an unsafe method.
+  core::cache::StoreResult cacheStore(const FlowRequest& r, const core::cache::CacheLookup& lookup,
+                                      const core::RequestView& request, core::cache::UpstreamResponse response,
+                                      core::TimePoint sentAt, core::TimePoint now);
   /// When `answer` is a failure the cache may hide (connect failure, reset, timeout, no target,
   /// breaker open, or an upstream 500/502/503/504): the expired entry to serve instead, if one is
   /// still in its stale window. The answer then counts as Outcome::kCacheStale with the entry's
   /// status (the host reports it so). nullopt otherwise.
-  std::optional<core::cache::StaleResponse> cacheStale(const FlowRequest& r, const AccessState& access,
+  std::optional<core::cache::StaleResponse> cacheStale(const FlowRequest& r, const core::cache::CacheLookup& lookup,
                                                        const Step& answer, core::TimePoint now);
   /// Every part of the kFanOut request `r` has answered; partOk[i]: part i succeeded
   /// (core::shaping::partSucceeded on its answer). Answers with the aggregate's status

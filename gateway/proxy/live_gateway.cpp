@@ -46,17 +46,17 @@ flow::Step LiveGateway::fanInDone(Ticket& t, std::span<const bool> partOk) {
   return t.generation->flow->fanInDone(t.request, partOk);
 }
 
-core::cache::StoreResult LiveGateway::cacheStore(const Ticket& t, const flow::AccessState& access,
+core::cache::StoreResult LiveGateway::cacheStore(const Ticket& t, const core::cache::CacheLookup& lookup,
                                                 const core::RequestView& request, core::cache::UpstreamResponse response,
                                                 core::TimePoint sentAt, core::TimePoint now) {
   const std::lock_guard lock(mutex_);
-  return t.generation->flow->cacheStore(t.request, access, request, std::move(response), sentAt, now);
+  return t.generation->flow->cacheStore(t.request, lookup, request, std::move(response), sentAt, now);
 }
 
-std::optional<core::cache::StaleResponse> LiveGateway::cacheStale(const Ticket& t, const flow::AccessState& access,
+std::optional<core::cache::StaleResponse> LiveGateway::cacheStale(const Ticket& t, const core::cache::CacheLookup& lookup,
                                                                   const flow::Step& answer, core::TimePoint now) {
   const std::lock_guard lock(mutex_);
-  return t.generation->flow->cacheStale(t.request, access, answer, now);
+  return t.generation->flow->cacheStale(t.request, lookup, answer, now);
 }
 
 std::optional<std::size_t> LiveGateway::cachePurge(std::string_view route, std::string_view host, std::string_view path,

@@ -83,9 +83,10 @@ class LiveGateway {
   flow::Step startPart(Ticket& part, const Ticket& parent, std::uint32_t index, core::TimePoint now,
                        flow::FlowHooks& hooks);
   /// The route's response cache (RequestFlow::cacheStore / cacheStale), under the lock.
-  core::cache::StoreResult cacheStore(const Ticket& t, const flow::AccessState& access, const core::RequestView& request,
-                                      core::cache::UpstreamResponse response, core::TimePoint sentAt, core::TimePoint now);
-  std::optional<core::cache::StaleResponse> cacheStale(const Ticket& t, const flow::AccessState& access,
+  core::cache::StoreResult cacheStore(const Ticket& t, const core::cache::CacheLookup& lookup,
+                                      const core::RequestView& request, core::cache::UpstreamResponse response,
+                                      core::TimePoint sentAt, core::TimePoint now);
+  std::optional<core::cache::StaleResponse> cacheStale(const Ticket& t, const core::cache::CacheLookup& lookup,
                                                        const flow::Step& answer, core::TimePoint now);
   /// Admin purge of the current generation's cache of route `route` (empty: every route): the
   /// URL host+path (with `prefix`, every path under it; empty path: everything). Returns the

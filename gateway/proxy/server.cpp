@@ -815,7 +815,7 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
       case flow::StepKind::kAnswer: {
         if (access.cache && step.outcome != flow::Outcome::kCacheHit) {
           // stale-if-error: an expired entry instead of a failed upstream (nginx proxy_cache_use_stale).
-          if (auto stale = gateway->cacheStale(ticket, access, step, now())) {
+          if (auto stale = gateway->cacheStale(ticket, *access.cache, step, now())) {
             pending.reset();
             cacheStatus = "Stale";
             step.outcome = flow::Outcome::kCacheStale;
@@ -854,7 +854,7 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
                 up.status = static_cast<std::uint16_t>(res.result_int());
                 for (const auto& f : res) up.headers.push_back(core::HeaderField{std::string(f.name_string()), std::string(f.value())});
                 up.body = std::make_shared<const std::string>(res.body());
-                (void)gateway->cacheStore(ticket, access, access.view(view), std::move(up), fr.tryStart, now());
+                (void)gateway->cacheStore(ticket, *access.cache, access.view(view), std::move(up), fr.tryStart, now());
               }
               compress(*ticket.generation->config, req, res);
               // The upstream's Content-Length still holds for a body read whole that kept its

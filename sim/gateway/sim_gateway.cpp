@@ -246,10 +246,8 @@ void SimGateway::partDone(std::uint32_t slot, const flow::Step& answer) {
 }
 
 flow::Step SimGateway::cacheAnswer(Request& r, const flow::Step& answer) {
-  flow::AccessState access;
-  access.cache = std::move(*r.cache);
-  r.cache.reset();
-  if (auto stale = flow_.cacheStale(r.flow, access, answer, sim_.now())) {
+  const std::unique_ptr<core::cache::CacheLookup> lookup = std::move(r.cache);
+  if (auto stale = flow_.cacheStale(r.flow, *lookup, answer, sim_.now())) {
     flow::Step s = answer;
     s.status = stale->response->status;
     s.outcome = flow::Outcome::kCacheStale;
@@ -267,12 +265,12 @@ flow::Step SimGateway::cacheAnswer(Request& r, const flow::Step& answer) {
   response.body = std::make_shared<const std::string>(static_cast<std::size_t>(r.responseBytes), '\0');
   const core::Header authorization{"Authorization", "(from the trace)"};
   core::RequestView view;
-  view.method = access.cache->invalidates ? std::string_view("POST") : std::string_view("GET");
-  view.host = access.cache->host;
-  view.path = access.cache->path;
-  view.query = access.cache->query;
+  view.method = lookup->invalidates ? std::string_view("POST") : std::string_view("GET");
+  view.host = lookup->host;
+  view.path = lookup->path;
+  view.query = lookup->query;
   if (r.hadAuthorization) view.headers = std::span<const core::Header>(&authorization, 1);
-  (void)flow_.cacheStore(r.flow, access, view, std::move(response), r.flow.tryStart, sim_.now());
+  (void)flow_.cacheStore(r.flow, *lookup, view, std::move(response), r.flow.tryStart, sim_.now());
   return answer;
 }
 
