@@ -239,9 +239,11 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
     ~Unregister() { w.sessions.erase(s); }
   } unregisterOnExit{worker, &self};
 
-  // Reads and writes run under our own deadline (not the stream's expiry, which closes the
-  // socket): on a header timeout the connection must still be able to say 408. Moving it is a
-  // store, not a timer operation (io_deadline.hpp): it is moved around every read and write.
+  // Reads and writes run under our own deadline, not the stream's expiry: that one closes the
+  // socket (on a header timeout the connection must still be able to say 408), and once set it
+  // covers every later operation until set again, so only the closing steps at the end use it.
+  // Moving our deadline is a store, not a timer operation (io_deadline.hpp): it moves around every
+  // read and write.
   IoDeadline deadline(worker.ioc, lowest.socket(), IoDeadline::Action::kCancel);
   auto arm = [&](std::chrono::milliseconds d) { deadline.expiresAfter(d); };
   auto disarm = [&] { deadline.clear(); };
@@ -362,9 +364,10 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
     if (expectContinue) {
       Response cont{http::status::continue_, head.version()};
       http::response_serializer<http::string_body> sr{cont};
-      lowest.expires_after(options.idleTimeout);
+      arm(options.idleTimeout);
       auto [cec, cn] = co_await http::async_write_header(stream, sr, kAwait);
       (void)cn;
+      disarm();
       if (cec) break;
     }
     // The body. One that fits the body buffer is read whole before the request is handled (it can
@@ -509,9 +512,10 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
       upstream::appendFramed(framed, data, framing);
       if (pending->parser.is_done()) framed += upstream::bodyEnd(framing);
       if (framed.empty()) continue;
-      lowest.expires_after(options.idleTimeout);
+      arm(options.idleTimeout);
       auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(framed), kAwait);
       (void)wn;
+      disarm();
       if (wec) complete = false;
     }
     if (complete && pending->parser.keep_alive() && pending->buffer.size() == 0) {

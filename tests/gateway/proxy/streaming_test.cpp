@@ -273,6 +273,29 @@ TEST(ProxyStreaming, LargeAnswersKeepTheirLengthOrEndWithTheConnectionForHttp10)
   }
 }
 
+// After a streamed answer the connection is still bounded by the idle timeout between requests only:
+// a client that keeps asking well past idleTimeout (300 ms) on it is served every time, on the
+// one connection (a deadline left over from relaying the answer must not cut it off).
+TEST(ProxyStreaming, AConnectionStaysUsableLongAfterAStreamedAnswer) {
+  const std::string big = pattern(64 * 1024 + 17);
+  TestUpstream up([&](const Request& r) { return Reply::ok(r.target() == "/api/big" ? big : "small"); });
+  ServerOptions o = smallBuffer();
+  o.idleTimeout = std::chrono::milliseconds(300);
+  o.maxRequestsPerConnection = 1'000'000;  // the loop is not bounded by a request count
+  TestProxy proxy(gateway(up.url()), o);
+  TestClient client(proxy.port());
+  ASSERT_EQ(client.get("/api/big").body(), big);
+  const auto start = std::chrono::steady_clock::now();
+  int served = 0;
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(900)) {
+    const Response res = client.get("/api/small");  // throws if the proxy closed the connection
+    ASSERT_EQ(res.body(), "small") << "request " << served;
+    ++served;
+  }
+  EXPECT_GT(served, 3);
+  EXPECT_EQ(proxy.server->stats().connections, 1u);
+}
+
 // A streamed answer that `compression` covers is gzipped on the way and sent chunked; the client
 // inflates exactly the upstream's bytes. One without Accept-Encoding keeps its length.
 TEST(ProxyStreaming, AStreamedAnswerIsCompressedOnTheWay) {
