@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include "gateway/core/http_field.hpp"
 #include "gateway/core/request.hpp"
 
 namespace gatelab::proxy {
@@ -41,13 +42,7 @@ bool isHopByHop(std::string_view name) noexcept {
 }
 
 bool listedInConnection(std::string_view value, std::string_view name) noexcept {
-  while (!value.empty()) {
-    const std::size_t comma = value.find(',');
-    if (core::equalsIgnoreCase(trim(value.substr(0, comma)), name) && !name.empty()) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
+  return !name.empty() && core::hasListMember(value, name);
 }
 
 std::optional<TraceParent> parseTraceParent(std::string_view v) {

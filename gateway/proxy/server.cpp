@@ -1347,11 +1347,6 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
     c.lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
     c.lowest().socket().close(ignored);
   };
-  // A timeout is either the stream's expiry (connect, upload blocks) or the try's deadline
-  // (the connection's IoDeadline, which closes the socket: the operation then fails otherwise).
-  auto timedOut = [](const beast::error_code& ec, upstream::Conn& c) {
-    return ec == beast::error::timeout || c.deadline->fired();
-  };
 
   // A pooled connection may have been closed by the upstream meanwhile: if it fails before any
   // byte of an answer arrived, the request is sent once more on a new connection (not a new try),
@@ -1362,6 +1357,12 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
     upstream::Pool::Stream owned = reused ? std::move(pooled) : upstream::Conn::make(worker.ioc, target.tls.get());
     TcpStream& stream = owned->lowest();
     IoDeadline& due = *owned->deadline;
+    // A timeout is either the stream's expiry (upload blocks) or the try's deadline (`due`, which
+    // closes the socket: the operation then fails with another error).
+    auto timedOut = [&due](const beast::error_code& ec) { return ec == beast::error::timeout || due.fired(); };
+    auto failed = [&](const beast::error_code& ec) {
+      return timedOut(ec) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
+    };
     auto tryDeadline = [&] {
       if (hasDeadline) {
         due.expiresAt(toSteady(deadline));
@@ -1390,7 +1391,7 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
       wec = ec;
     }
     if (wec) {
-      if (timedOut(wec, *owned)) co_return CallOutcome::timeout(took());
+      if (timedOut(wec)) co_return CallOutcome::timeout(took());
       if (reused && (more == nullptr || !more->started)) continue;
       co_return CallOutcome::reset(took());
     }
@@ -1418,7 +1419,7 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
         if (framed.empty()) continue;
         stream.expires_after(options.bodyTimeout);
         const beast::error_code bec = co_await upstream::write(*owned, framed);
-        if (bec) co_return timedOut(bec, *owned) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
+        if (bec) co_return failed(bec);
       }
       if (hasDeadline) deadline += monotonicNow() - uploadStart;
       stream.expires_never();
@@ -1440,7 +1441,7 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
       rec = ec;
     }
     if (rec) {
-      if (timedOut(rec, *owned)) co_return CallOutcome::timeout(took());
+      if (timedOut(rec)) co_return CallOutcome::timeout(took());
       if (reused && (more == nullptr || !more->started) && buffer.size() == 0 && !parser.got_some() &&
           (rec == http::error::end_of_stream || rec == asio::error::connection_reset || rec == asio::error::eof ||
            rec == asio::ssl::error::stream_truncated))
@@ -1461,7 +1462,7 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
         if (pec) co_return CallOutcome::reset(took());
         if (!parser.is_done()) {
           const beast::error_code bec = co_await upstream::readWhole(*owned, buffer, parser);
-          if (bec) co_return timedOut(bec, *owned) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
+          if (bec) co_return failed(bec);
         }
         out = parser.release();
       } else {
@@ -1473,7 +1474,7 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
         std::size_t got = 0;
         while (!rest->parser.is_done() && got < prefix.size()) {
           auto [bec, n] = co_await rest->readSome(prefix.data() + got, prefix.size() - got);
-          if (bec) co_return timedOut(bec, *rest->conn) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
+          if (bec) co_return failed(bec);
           got += n;
         }
         prefix.resize(got);
@@ -1488,7 +1489,6 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
         buffer = std::move(rest->buffer);
       }
     }
-    owned->deadline->clear();
     const bool keep = out.keep_alive() && buffer.size() == 0;
     if (keep) {
       worker.pool->give(target.key, std::move(owned));

@@ -156,7 +156,8 @@ class Pool {
       list.front().stream->lowest().socket().close(ignored);
       list.pop_front();
     }
-    stream->lowest().expires_never();
+    stream->lowest().expires_never();  // an idle connection has no deadline of either kind
+    stream->deadline->clear();
     list.push_back(Idle{std::move(stream), SteadyClock::now()});
   }
 
