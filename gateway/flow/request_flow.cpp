@@ -521,17 +521,21 @@ std::optional<core::cache::StaleResponse> RequestFlow::cacheStale(const FlowRequ
                                                                   const core::cache::CacheLookup& lookup,
                                                                   const Step& answer, TimePoint now) {
   if (r.route == kNoRouteIndex || !runtime_.routes[r.route].cache) return std::nullopt;
-  core::cache::UpstreamFailure failure;
+  const std::optional<core::cache::UpstreamFailure> failure = staleCandidate(answer);
+  if (!failure) return std::nullopt;
+  return runtime_.routes[r.route].cache->staleOnError(lookup, *failure, answer.status, now);
+}
+
+std::optional<core::cache::UpstreamFailure> RequestFlow::staleCandidate(const Step& answer) noexcept {
   switch (answer.outcome) {
     case Outcome::kConnectFailure:
     case Outcome::kReset:
     case Outcome::kNoTarget:
-    case Outcome::kBreakerOpen: failure = core::cache::UpstreamFailure::kConnect; break;
-    case Outcome::kTimeout: failure = core::cache::UpstreamFailure::kTimeout; break;
-    case Outcome::kUpstream: failure = core::cache::UpstreamFailure::kStatus; break;
+    case Outcome::kBreakerOpen: return core::cache::UpstreamFailure::kConnect;
+    case Outcome::kTimeout: return core::cache::UpstreamFailure::kTimeout;
+    case Outcome::kUpstream: return core::cache::UpstreamFailure::kStatus;
     default: return std::nullopt;
   }
-  return runtime_.routes[r.route].cache->staleOnError(lookup, failure, answer.status, now);
 }
 
 Step RequestFlow::fanInDone(FlowRequest& r, std::span<const bool> partOk) {

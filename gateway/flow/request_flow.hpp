@@ -249,6 +249,9 @@ class RequestFlow {
   /// status (the host reports it so). nullopt otherwise.
   std::optional<core::cache::StaleResponse> cacheStale(const FlowRequest& r, const core::cache::CacheLookup& lookup,
                                                        const Step& answer, core::TimePoint now);
+  /// The kind of failure `answer` is for stale-if-error, or nullopt when no stale entry can stand
+  /// in for it (whatever the cache holds). Pure: a host may ask before taking any lock.
+  [[nodiscard]] static std::optional<core::cache::UpstreamFailure> staleCandidate(const Step& answer) noexcept;
   /// Every part of the kFanOut request `r` has answered; partOk[i]: part i succeeded
   /// (core::shaping::partSucceeded on its answer). Answers with the aggregate's status
   /// (core::shaping::decide: 200, or 502 when a part with on_failure: fail failed), kUpstream.

@@ -55,6 +55,8 @@ core::cache::StoreResult LiveGateway::cacheStore(const Ticket& t, const core::ca
 
 std::optional<core::cache::StaleResponse> LiveGateway::cacheStale(const Ticket& t, const core::cache::CacheLookup& lookup,
                                                                   const flow::Step& answer, core::TimePoint now) {
+  // Most answers (every success) cannot be replaced: no lock for them.
+  if (!flow::RequestFlow::staleCandidate(answer)) return std::nullopt;
   const std::lock_guard lock(mutex_);
   return t.generation->flow->cacheStale(t.request, lookup, answer, now);
 }
