@@ -355,7 +355,7 @@ Figures figuresOf(const sim::RunResult& r) {
   f.breakerOpens = static_cast<std::uint64_t>(q(sim::Metric::kBreakerOpens).value_or(0));
   f.ejections = static_cast<std::uint64_t>(q(sim::Metric::kEjections).value_or(0));
   f.timeouts = static_cast<std::uint64_t>(q(sim::Metric::kTimeouts).value_or(0));
-  const sim::RequestTotals overall = m.results().overall;
+  const sim::RequestCounts& overall = m.overallCounts();
   f.cacheHits = overall.outcomes[static_cast<std::size_t>(flow::Outcome::kCacheHit)];
   f.cacheStale = overall.outcomes[static_cast<std::size_t>(flow::Outcome::kCacheStale)];
   f.backendTries = overall.tries;

@@ -253,7 +253,8 @@ class RequestFlow {
   /// in for it (whatever the cache holds). Pure: a host may ask before taking any lock.
   [[nodiscard]] static std::optional<core::cache::UpstreamFailure> staleCandidate(const Step& answer) noexcept;
   /// Every part of the kFanOut request `r` has answered; partOk[i]: part i succeeded
-  /// (core::shaping::partSucceeded on its answer). Answers with the aggregate's status
+  /// (the proxy: core::shaping::partSucceeded on its answer; the simulator, without bodies: a 2xx
+  /// kUpstream answer). Answers with the aggregate's status
   /// (core::shaping::decide: 200, or 502 when a part with on_failure: fail failed), kUpstream.
   Step fanInDone(FlowRequest& r, std::span<const bool> partOk);
   /// The host gives up on an unfinished request (client went away, shutdown): releases what the

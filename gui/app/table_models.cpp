@@ -136,9 +136,8 @@ QVariant VariantTableModel::data(const QModelIndex& index, int role) const {
 
 // ---- clients ------------------------------------------------------------------------------------
 
-void ClientTableModel::setVariant(std::shared_ptr<const RunData> run, const VariantData* variant) {
+void ClientTableModel::setVariant(std::shared_ptr<const RunData> /*run*/, const VariantData* variant) {
   beginResetModel();
-  run_ = std::move(run);
   // The most rejected clients when the report lists them (a heavily throttled client need not
   // be among the busiest), else the busiest.
   if (variant) rows_ = variant->report.topRejectedClients.empty() ? variant->report.topClients : variant->report.topRejectedClients;

@@ -48,7 +48,8 @@ class ClientTableModel : public QAbstractTableModel {
  public:
   enum Column { kClient, kRequests, kRejected, kRejectedShare, kDelayed, kErrors, kColumnCount };
   using QAbstractTableModel::QAbstractTableModel;
-  /// The variant's clients.top, most rejected first.
+  /// The variant's clients.top_rejected (clients.top when the report has none), most rejected
+  /// first. The rows are copied: `run` need not outlive the call (same signature as the others).
   void setVariant(std::shared_ptr<const RunData> run, const VariantData* variant);
   [[nodiscard]] int rowCount(const QModelIndex& parent = {}) const override;
   [[nodiscard]] int columnCount(const QModelIndex& parent = {}) const override;
@@ -56,7 +57,6 @@ class ClientTableModel : public QAbstractTableModel {
   [[nodiscard]] QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
  private:
-  std::shared_ptr<const RunData> run_;
   std::vector<ClientRow> rows_;
 };
 

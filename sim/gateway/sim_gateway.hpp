@@ -128,8 +128,10 @@ class SimGateway {
   void complete(std::uint32_t slot, const flow::Step& answer);
   void fanOut(std::uint32_t slot);
   void partDone(std::uint32_t slot, const flow::Step& answer);
-  /// The cache's part of an answer: stores a 2xx (as the route's first content type, the trace's
-  /// body size), or turns a failure into a stale answer. Returns the answer to report.
+  /// The cache's part of an answer: turns a failure into a stale answer, or hands an upstream
+  /// answer to the cache (stored when its status and the lookup allow, as the route's first
+  /// content type with the trace's body size; invalidates after an unsafe method). Returns the
+  /// answer to report.
   flow::Step cacheAnswer(Request& r, const flow::Step& answer);
   void report(CompletionReport& report, RequestOutcome outcome);
 

@@ -575,6 +575,8 @@ RequestTotals MetricsCollector::summarize(const Totals& t) const {
   return r;
 }
 
+const RequestCounts& MetricsCollector::overallCounts() const noexcept { return run_->overall.c; }
+
 MetricsResults MetricsCollector::results() const {
   MetricsResults out;
   out.start = options_.start;

@@ -280,6 +280,8 @@ class MetricsCollector final : public GatewayObserver, public core::EventSink {
 
   /// A snapshot of everything, as plain structs.
   [[nodiscard]] MetricsResults results() const;
+  /// The run's request counters alone (results().overall without the snapshot's other work).
+  [[nodiscard]] const RequestCounts& overallCounts() const noexcept;
   [[nodiscard]] LoadSplit loadSplit() const;
   [[nodiscard]] const GroundTruth& truth() const noexcept { return truth_; }
   [[nodiscard]] const CollectorOptions& options() const noexcept { return options_; }

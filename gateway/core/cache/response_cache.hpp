@@ -13,7 +13,7 @@
 //     case CacheStatus::kMiss:   if l.onlyIfCached: answer 504 (RFC 9111 §5.2.1.7), do not forward.
 //                                forward; then
 //                                - upstream failed (connect error, timeout, 500/502/503/504):
-//                                  if (auto s = cache.staleOnError(l, failure, now)) answer with
+//                                  if (auto s = cache.staleOnError(l, failure, status, now)) answer with
 //                                  s->response, Age: s->age, X-Cache-Status: Stale;
 //                                - got a response and l.mayStore: cache.store(l, request, response, sentAt, now);
 //                                - l.invalidates (unsafe method): cache.invalidate(l, status).
