@@ -1375,10 +1375,10 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
       setExpiry(stream);
       if (const auto failure = co_await connectUpstream(worker.ioc, target, *owned)) co_return failure->outcome(took());
     }
-    stream.expires_never();  // what the connect (or a relayed body, before the pool) left set
+    stream.expires_never();  // what the connect left set (the pool clears it on the connections it keeps)
     tryDeadline();
-    // The write and the header read are awaited here rather than through upstream::write /
-    // readHeader: each wrapper is a coroutine frame allocated per request. (No `?:` around a
+    // The write and the header read are awaited here rather than through a wrapper like
+    // upstream::write: each wrapper is a coroutine frame allocated per request. (No `?:` around a
     // co_await: GCC 12 miscompiles it.)
     beast::error_code wec;
     if (owned->tls) {

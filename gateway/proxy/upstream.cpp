@@ -25,9 +25,10 @@ Task<beast::error_code> handshake(beast::ssl_stream<TcpStream>& stream, const st
   co_return ec;
 }
 
-
-// Each operation is one coroutine frame that picks the stream (these run on every try). (Not
-// `c ? co_await a : co_await b`: GCC 12 miscompiles co_await inside a conditional operator.)
+// Each operation is one coroutine frame that picks the stream: used off the common path (upload
+// blocks, probes, upgrades, bodies that did not come with the header); a try's own write and
+// header read are awaited directly in server.cpp. (Not `c ? co_await a : co_await b`: GCC 12
+// miscompiles co_await inside a conditional operator.)
 Task<beast::error_code> write(Conn& conn, std::string_view bytes) {
   const auto buffer = asio::buffer(bytes.data(), bytes.size());
   if (conn.tls) {
@@ -36,18 +37,6 @@ Task<beast::error_code> write(Conn& conn, std::string_view bytes) {
     co_return ec;
   }
   auto [ec, n] = co_await asio::async_write(*conn.plain, buffer, kAwait);
-  (void)n;
-  co_return ec;
-}
-
-Task<beast::error_code> readHeader(Conn& conn, beast::flat_buffer& buffer,
-                                              http::response_parser<http::string_body>& parser) {
-  if (conn.tls) {
-    auto [ec, n] = co_await http::async_read_header(*conn.tls, buffer, parser, kAwait);
-    (void)n;
-    co_return ec;
-  }
-  auto [ec, n] = co_await http::async_read_header(*conn.plain, buffer, parser, kAwait);
   (void)n;
   co_return ec;
 }

@@ -67,10 +67,6 @@ Task<beast::error_code> handshake(beast::ssl_stream<TcpStream>& stream, const st
 /// Writes `bytes` on the connection (plain or TLS).
 Task<beast::error_code> write(Conn& conn, std::string_view bytes);
 
-/// Reads a response header into `parser` (which may then be done: no body, or HEAD with skip()).
-Task<beast::error_code> readHeader(Conn& conn, beast::flat_buffer& buffer,
-                                              http::response_parser<http::string_body>& parser);
-
 /// Reads a whole response (header and body) into `parser`.
 Task<beast::error_code> readWhole(Conn& conn, beast::flat_buffer& buffer,
                                              http::response_parser<http::string_body>& parser);
