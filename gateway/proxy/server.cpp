@@ -655,20 +655,26 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
   // The response cache: what X-Cache-Status says ("Stale" when an expired entry replaced a
   // failure; otherwise the lookup's Hit / Miss / Bypass), and answers made from an entry.
   const char* cacheStatus = nullptr;
+  // An answer made here with its whole body (from the cache, or an aggregate's): persistent,
+  // framed with the body's length; to a HEAD, that length a GET would have had and no body.
+  auto frameWhole = [&](Response& res) {
+    res.keep_alive(true);
+    res.prepare_payload();
+    if (req.method() == http::verb::head) res.body().clear();
+  };
   auto fromCache = [&](const core::cache::CachedResponse& entry, core::Duration age, bool notModified) {
     Response res{static_cast<http::status>(notModified ? 304 : entry.status), req.version()};
     for (const auto& f : entry.headers) res.insert(f.name, f.value);
     res.set(http::field::age, core::cache::ResponseCache::ageHeaderValue(age));
-    res.keep_alive(true);
     if (notModified) {
+      res.keep_alive(true);
       res.erase(http::field::content_length);
       res.erase(http::field::transfer_encoding);
       return res;
     }
     res.body() = *entry.body;
     if (req.method() != http::verb::head) compress(*ticket.generation->config, req, res);
-    res.prepare_payload();
-    if (req.method() == http::verb::head) res.body().clear();  // the length stays: a GET's
+    frameWhole(res);
     return res;
   };
 
@@ -1011,9 +1017,7 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
           project(res);
           if (req.method() != http::verb::head) compress(*ticket.generation->config, req, res);
         }
-        res.keep_alive(true);
-        res.prepare_payload();
-        if (req.method() == http::verb::head) res.body().clear();  // the length stays: a GET's
+        frameWhole(res);
         Response answered = finish(std::move(res));
         info.tries = fan->tries;
         co_return answered;
