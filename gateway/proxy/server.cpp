@@ -39,6 +39,9 @@ Task<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const
 
 namespace {
 
+/// How much an upstream read asks for at once: a head and a small body in one read.
+constexpr std::size_t kUpstreamRead = 16 * 1024;
+
 /// The message's bytes in one contiguous buffer: start line, fields, blank line, body. One write
 /// of one buffer instead of Beast's serializer, whose buffer-sequence iterators cost more than the
 /// copy for the small messages a gateway mostly sends. Framing fields (Content-Length) must
@@ -1431,88 +1434,163 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
     }
 
     beast::flat_buffer& buffer = owned->buffer;  // empty: a pooled connection has nothing left
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(options.maxUpstreamBodyBytes);
-    if (headRequest) parser.skip(true);
-    beast::error_code rec;
-    if (owned->tls) {
-      auto [ec, n] = co_await http::async_read_header(*owned->tls, buffer, parser, kAwait);
-      (void)n;
-      rec = ec;
-    } else {
-      auto [ec, n] = co_await http::async_read_header(*owned->plain, buffer, parser, kAwait);
-      (void)n;
-      rec = ec;
-    }
-    if (rec) {
+    // The answer's head: read into the connection's buffer and, when it has the common shape
+    // (response_head.hpp), parsed there and copied into `out` as it is; any other shape is read by
+    // Beast's parser from the bytes buffered on (readOtherAnswer).
+    ResponseHead& head = worker.responseHead;  // (not used after a suspension)
+    HeadParse shape = HeadParse::kIncomplete;
+    bool again = false;  // a reused connection the upstream had closed: send on a new one
+    while (true) {
+      shape = parseResponseHead(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()),
+                                headRequest, kUpstreamHeadLimit, head);
+      if (shape != HeadParse::kIncomplete) break;
+      beast::error_code rec;
+      std::size_t got = 0;
+      const auto space = buffer.prepare(kUpstreamRead);
+      if (owned->tls) {
+        auto [ec, n] = co_await owned->tls->async_read_some(space, kAwait);
+        rec = ec;
+        got = n;
+      } else {
+        auto [ec, n] = co_await owned->plain->async_read_some(space, kAwait);
+        rec = ec;
+        got = n;
+      }
+      buffer.commit(got);
+      if (!rec) continue;
       if (timedOut(rec)) co_return CallOutcome::timeout(took());
-      if (reused && (more == nullptr || !more->started) && buffer.size() == 0 && !parser.got_some() &&
-          (rec == http::error::end_of_stream || rec == asio::error::connection_reset || rec == asio::error::eof ||
-           rec == asio::ssl::error::stream_truncated))
-        continue;
+      if (reused && (more == nullptr || !more->started) && buffer.size() == 0 &&
+          (rec == asio::error::connection_reset || rec == asio::error::eof ||
+           rec == asio::ssl::error::stream_truncated)) {
+        again = true;
+        break;
+      }
       co_return CallOutcome::reset(took());
     }
-    if (parser.is_done()) {  // no body (204, 304, HEAD, Content-Length: 0)
-      out = parser.release();
-    } else {
-      const auto length = parser.content_length();
-      if (length && *length <= options.bodyBufferBytes) {
-        // A body that fits: read whole. Usually it came with the header: parsed here, without
-        // another asynchronous read (whose immediate completion would cost a post and a resume).
-        parser.eager(true);
-        beast::error_code pec;
-        buffer.consume(parser.put(buffer.data(), pec));
-        if (pec == http::error::need_more) pec = {};
-        if (pec) co_return CallOutcome::reset(took());
-        if (!parser.is_done()) {
-          const beast::error_code bec = co_await upstream::readWhole(*owned, buffer, parser);
+    if (again) continue;
+
+    bool keepAlive = false;
+    std::optional<std::chrono::seconds> retryAfter;
+    const bool bodyless = shape == HeadParse::kParsed && (headRequest || head.status == 204 || head.status == 304);
+    const std::uint64_t length = shape == HeadParse::kParsed && !bodyless ? head.contentLength.value_or(0) : 0;
+    if (shape == HeadParse::kParsed && length <= std::min(options.bodyBufferBytes, options.maxUpstreamBodyBytes)) {
+      out.version(head.version);
+      out.result(head.status);
+      const auto status = static_cast<http::status>(head.status);
+      if (head.reason != http::obsolete_reason(status)) out.reason(head.reason);  // (the usual one is not stored)
+      for (std::size_t i = 0; i < head.fieldCount; ++i) out.insert(head.fields[i].name, head.fields[i].value);
+      keepAlive = head.keepAlive;
+      retryAfter = head.retryAfter;
+      buffer.consume(head.size);
+      if (length > 0) {
+        // A body that fits, read whole: usually it came with the head.
+        const std::size_t have = std::min<std::size_t>(length, buffer.size());
+        std::string& body = out.body();
+        body.assign(static_cast<const char*>(buffer.data().data()), have);
+        buffer.consume(have);
+        if (have < length) {
+          body.resize(length);
+          const auto rest = asio::buffer(body.data() + have, length - have);
+          beast::error_code bec;
+          if (owned->tls) {
+            auto [ec, n] = co_await asio::async_read(*owned->tls, rest, kAwait);
+            (void)n;
+            bec = ec;
+          } else {
+            auto [ec, n] = co_await asio::async_read(*owned->plain, rest, kAwait);
+            (void)n;
+            bec = ec;
+          }
           if (bec) co_return failed(bec);
         }
-        out = parser.release();
-      } else {
-        // Larger or of unknown length (chunked, or until close): read up to the buffer; what
-        // does not fit stays on the connection for the session to relay.
-        auto rest = std::make_unique<upstream::PendingBody>(std::move(owned), std::move(buffer), std::move(parser),
-                                                            target.key);
-        std::string prefix(options.bodyBufferBytes, '\0');
-        std::size_t got = 0;
-        while (!rest->parser.is_done() && got < prefix.size()) {
-          auto [bec, n] = co_await rest->readSome(prefix.data() + got, prefix.size() - got);
-          if (bec) co_return failed(bec);
-          got += n;
-        }
-        prefix.resize(got);
-        out = Response(rest->parser.get().base());
-        out.body() = std::move(prefix);
-        if (!rest->parser.is_done()) {
-          rest->conn->deadline->clear();  // the relay reads with the body timeout (the stream's expiry)
-          pending = std::move(rest);
-          co_return CallOutcome::response(static_cast<std::uint16_t>(out.result_int()), took());
-        }
-        owned = std::move(rest->conn);
-        buffer = std::move(rest->buffer);
       }
+    } else {
+      const OtherAnswer other = co_await readOtherAnswer(owned, headRequest, out, target.key, pending);
+      if (other.error) co_return failed(other.error);
+      if (other.streamed) co_return CallOutcome::response(static_cast<std::uint16_t>(out.result_int()), took());
+      keepAlive = out.keep_alive();
+      retryAfter = other.retryAfter;
     }
-    const bool keep = out.keep_alive() && buffer.size() == 0;
+    const bool keep = keepAlive && buffer.size() == 0;
     if (keep) {
       worker.pool->give(target.key, std::move(owned));
     } else {
       closeConn(*owned);
     }
     CallOutcome o = CallOutcome::response(static_cast<std::uint16_t>(out.result_int()), took());
-    if (out.count(http::field::retry_after) > 0) {
-      const std::string_view ra = out[http::field::retry_after];
-      std::uint64_t seconds = 0;
-      bool digits = !ra.empty() && ra.size() <= 9;
-      for (char c : ra) {
-        if (c < '0' || c > '9') digits = false;
-        else seconds = seconds * 10 + static_cast<std::uint64_t>(c - '0');
-      }
-      if (digits) o.retryAfter = std::chrono::seconds{seconds};
-    }
+    o.retryAfter = retryAfter;
     co_return o;
   }
   co_return CallOutcome::reset(took());
+}
+
+Task<Server::Impl::OtherAnswer> Server::Impl::readOtherAnswer(std::unique_ptr<upstream::Conn>& conn, bool headRequest,
+                                                              Response& out, const std::string& poolKey,
+                                                              std::unique_ptr<upstream::PendingBody>& pending) {
+  OtherAnswer result;
+  beast::flat_buffer& buffer = conn->buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(options.maxUpstreamBodyBytes);
+  if (headRequest) parser.skip(true);
+  // The head: async_read_header parses what is buffered before it reads more.
+  if (conn->tls) {
+    auto [ec, n] = co_await http::async_read_header(*conn->tls, buffer, parser, kAwait);
+    (void)n;
+    result.error = ec;
+  } else {
+    auto [ec, n] = co_await http::async_read_header(*conn->plain, buffer, parser, kAwait);
+    (void)n;
+    result.error = ec;
+  }
+  if (result.error) co_return result;
+  if (parser.is_done()) {  // no body (204, 304, HEAD, Content-Length: 0)
+    out = parser.release();
+  } else {
+    const auto length = parser.content_length();
+    if (length && *length <= options.bodyBufferBytes) {
+      // A body that fits: read whole; what came with the head parsed without another read.
+      parser.eager(true);
+      beast::error_code pec;
+      buffer.consume(parser.put(buffer.data(), pec));
+      if (pec == http::error::need_more) pec = {};
+      if (pec) {
+        result.error = pec;
+        co_return result;
+      }
+      if (!parser.is_done()) {
+        result.error = co_await upstream::readWhole(*conn, buffer, parser);
+        if (result.error) co_return result;
+      }
+      out = parser.release();
+    } else {
+      // Larger or of unknown length (chunked, or until close): read up to the buffer; what
+      // does not fit stays on the connection for the session to relay.
+      auto rest = std::make_unique<upstream::PendingBody>(std::move(conn), std::move(buffer), std::move(parser), poolKey);
+      std::string prefix(options.bodyBufferBytes, '\0');
+      std::size_t got = 0;
+      while (!rest->parser.is_done() && got < prefix.size()) {
+        auto [bec, n] = co_await rest->readSome(prefix.data() + got, prefix.size() - got);
+        if (bec) {
+          result.error = bec;
+          co_return result;
+        }
+        got += n;
+      }
+      prefix.resize(got);
+      out = Response(rest->parser.get().base());
+      out.body() = std::move(prefix);
+      if (!rest->parser.is_done()) {
+        rest->conn->deadline->clear();  // the relay reads with the body timeout (the stream's expiry)
+        pending = std::move(rest);
+        result.streamed = true;
+        co_return result;
+      }
+      conn = std::move(rest->conn);
+      conn->buffer = std::move(rest->buffer);
+    }
+  }
+  if (const auto it = out.find(http::field::retry_after); it != out.end()) result.retryAfter = delaySeconds(it->value());
+  co_return result;
 }
 
 // ---- Config generations -------------------------------------------------------------------------

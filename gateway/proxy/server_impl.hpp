@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -49,6 +50,7 @@
 #include "gateway/proxy/live_gateway.hpp"
 #include "gateway/proxy/metrics.hpp"
 #include "gateway/proxy/redis_client.hpp"
+#include "gateway/proxy/response_head.hpp"
 #include "gateway/proxy/tls.hpp"
 #include "gateway/proxy/upstream.hpp"
 
@@ -211,6 +213,9 @@ struct Worker {
   /// when a reload changes the redis settings.
   std::unique_ptr<RedisClient> redis;
   core::ratelimit::redis::Call redisCall;  // reused arguments
+  /// An upstream answer's head as sendTry parses it (read and copied out before the next
+  /// suspension: never held across one).
+  ResponseHead responseHead;
   RedisClient& redisFor(const config::RedisConfig& cfg) {
     RedisEndpoint ep;
     ep.host = cfg.address.host;
@@ -403,6 +408,20 @@ struct Server::Impl {
                                                         core::TimePoint deadline, Response& out, ClientBody* more,
                                                         upstream::Framing framing,
                                                         std::unique_ptr<upstream::PendingBody>& pending);
+  /// What readOtherAnswer read: an error (the try failed), or an answer in `out`, whole or with
+  /// the rest of its body left on `pending` (streamed).
+  struct OtherAnswer {
+    beast::error_code error;
+    bool streamed = false;
+    std::optional<std::chrono::seconds> retryAfter;  ///< a whole answer's Retry-After in seconds
+  };
+  /// Reads an upstream answer whose head is not of the shape sendTry parses itself (chunked or
+  /// large bodies, bodies read to the close, anything unusual) with Beast's parser, starting from
+  /// what `conn`'s buffer holds. A body up to the body buffer is read whole; a longer one is read up
+  /// to it and the connection moves to `pending`. Its own coroutine, so that sendTry's frame does
+  /// not carry Beast's parser on the common path.
+  Task<OtherAnswer> readOtherAnswer(std::unique_ptr<upstream::Conn>& conn, bool headRequest, Response& out,
+                                    const std::string& poolKey, std::unique_ptr<upstream::PendingBody>& pending);
 };
 
 

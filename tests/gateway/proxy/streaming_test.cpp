@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/tcp.h>
+
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -243,6 +245,66 @@ TEST(ProxyStreaming, TheClientGetsAnAnswerWhileTheUpstreamIsStillSending) {
   EXPECT_EQ(client.get("/api/again").body(), "ok");
   EXPECT_TRUE(reused.load()) << "the second request went over the streamed answer's upstream connection";
   EXPECT_EQ(metric(proxy, "gatelab_streamed_bodies_total{direction=\"response\"}"), 1u);
+}
+
+// Answers of every shape on one keep-alive upstream connection, each written in small pieces (a
+// head cut mid-line, a body longer than one read): those the proxy reads itself (a length, 204,
+// same-name fields) and those it leaves to Beast's parser (chunked, a folded field) come through
+// whole, in order, with their fields, and the connection carries on after each.
+TEST(ProxyStreaming, AnswersOfEveryShapeComeThroughWholeFromOneConnection) {
+  const std::string big = pattern(40'000);  // under the default body buffer: read whole, beyond one read
+  const std::vector<std::string> answers = {
+      "HTTP/1.1 200 OK\r\nX-Shape: length\r\nContent-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big,
+      "HTTP/1.1 204 No Content\r\nX-Shape: empty\r\nSet-Cookie: a=1\r\nX-Other: o\r\nSet-Cookie: b=2\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nX-Shape: chunked\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nX-Shape: folded\r\nX-Folded: one\r\n two\r\nContent-Length: 4\r\n\r\nfold",
+      "HTTP/1.1 201 Made It\r\nX-Shape: reason\r\nContent-Length: 2\r\n\r\nok",
+  };
+  ScriptedUpstream up({[&](tcp::socket& s) {
+    const int one = 1;
+    ::setsockopt(s.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::string in;
+    for (const std::string& answer : answers) {
+      if (!readUntil(s, in, "\r\n\r\n")) return;
+      in.erase(0, in.find("\r\n\r\n") + 4);
+      // Pieces of 7, 23 and 1000 bytes, then the rest.
+      std::size_t at = 0;
+      for (const std::size_t piece : {std::size_t{7}, std::size_t{23}, std::size_t{1000}, answer.size()}) {
+        const std::size_t n = std::min(piece, answer.size() - at);
+        if (n == 0) break;
+        beast::error_code ec;
+        asio::write(s, asio::buffer(answer.data() + at, n), ec);
+        if (ec) return;
+        at += n;
+      }
+    }
+  }});
+  TestProxy proxy(gateway(up.url()));
+  TestClient client(proxy.port());
+  Response res = client.get("/api/1");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(res["X-Shape"], "length");
+  EXPECT_EQ(res.body(), big);
+  res = client.get("/api/2");
+  EXPECT_EQ(res.result_int(), 204u);
+  EXPECT_EQ(res.body(), "");
+  std::vector<std::string> cookies;
+  for (const auto& f : res) {
+    if (f.name() == http::field::set_cookie) cookies.emplace_back(f.value());
+  }
+  EXPECT_EQ(cookies, (std::vector<std::string>{"a=1", "b=2"}));
+  EXPECT_EQ(res["X-Other"], "o");
+  res = client.get("/api/3");
+  EXPECT_EQ(res["X-Shape"], "chunked");
+  EXPECT_EQ(res.body(), "hello");
+  res = client.get("/api/4");
+  EXPECT_EQ(res["X-Shape"], "folded");
+  EXPECT_EQ(res["X-Folded"], "one two");
+  EXPECT_EQ(res.body(), "fold");
+  res = client.get("/api/5");
+  EXPECT_EQ(res.result_int(), 201u);
+  EXPECT_EQ(res.reason(), "Made It");
+  EXPECT_EQ(res.body(), "ok");  // (all five over the one connection: the upstream accepts no other)
 }
 
 // An answer with a length keeps it; an HTTP/1.0 client gets a body of unknown length until the

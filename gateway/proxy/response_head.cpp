@@ -1,0 +1,207 @@
+#include "gateway/proxy/response_head.hpp"
+
+#include <bit>
+#include <cstring>
+
+
+namespace gatelab::proxy {
+namespace {
+
+// A field name's token characters (RFC 9110 5.6.2).
+constexpr std::array<bool, 256> kToken = [] {
+  std::array<bool, 256> t{};
+  for (const char c : std::string_view{"!#$%&'*+-.^_`|~"}) t[static_cast<unsigned char>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  return t;
+}();
+
+bool isToken(std::string_view s) noexcept {
+  for (const char c : s) {
+    if (!kToken[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
+
+// The position of the first control byte (below 0x20, or DEL) in `s` from `from`, or s.size().
+// Eight bytes at a time: a word's lowest flagged byte is exact in both tests (the borrows that can
+// flag bytes wrongly only run upwards), so the lower of the two is the first control byte.
+std::size_t firstControl(std::string_view s, std::size_t from) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  std::size_t i = from;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    const std::uint64_t below = (x - kOnes * 0x20) & ~x & kHigh;
+    const std::uint64_t y = x ^ (kOnes * 0x7F);
+    const std::uint64_t del = (y - kOnes) & ~y & kHigh;
+    if (const std::uint64_t m = below | del; m != 0) return i + static_cast<std::size_t>(std::countr_zero(m) >> 3);
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return i;
+  }
+  return s.size();
+}
+
+constexpr bool isOws(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// Exact, case-insensitive comparison with a lower-case ASCII `lower`.
+bool nameIs(std::string_view name, std::string_view lower) noexcept {
+  if (name.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+// A Content-Length value: 1-19 digits (no sign, no list: anything else goes to Beast).
+std::optional<std::uint64_t> lengthOf(std::string_view v) noexcept {
+  if (v.empty() || v.size() > 19) return std::nullopt;
+  std::uint64_t n = 0;
+  for (const char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
+// A comma-separated list whose members (OWS trimmed) are tokens or empty: what Beast's parser asks
+// of a Connection field (it refuses the answer otherwise). Says whether "close" and "keep-alive"
+// are members (case-insensitive).
+bool tokenList(std::string_view v, bool& close, bool& keepAlive) noexcept {
+  while (true) {
+    const std::size_t comma = v.find(',');
+    std::string_view member = v.substr(0, comma);
+    while (!member.empty() && isOws(member.front())) member.remove_prefix(1);
+    while (!member.empty() && isOws(member.back())) member.remove_suffix(1);
+    if (!isToken(member)) return false;
+    if (nameIs(member, "close")) close = true;
+    if (nameIs(member, "keep-alive")) keepAlive = true;
+    if (comma == std::string_view::npos) return true;
+    v.remove_prefix(comma + 1);
+  }
+}
+
+}  // namespace
+
+HeadParse parseResponseHead(std::string_view bytes, bool bodyless, std::size_t limit, ResponseHead& out) noexcept {
+  if (bytes.empty()) return HeadParse::kIncomplete;
+  const std::string_view within = bytes.substr(0, limit);
+  // The next line of `within` from `at`, without its CRLF, checked on the way: a line holds only
+  // what a field value may (HTAB, SP, visible ASCII, obs-text). kParsed when it is complete; kOther
+  // for any other control byte (a bare LF or CR included); kIncomplete when it does not end yet.
+  std::size_t at = 0;
+  auto nextLine = [&](std::string_view& line) {
+    std::size_t pos = at;
+    while (true) {
+      pos = firstControl(within, pos);
+      if (pos == within.size()) break;
+      const char c = within[pos];
+      if (c == '\t') {
+        ++pos;
+        continue;
+      }
+      if (c != '\r') return HeadParse::kOther;
+      if (pos + 1 == within.size()) break;
+      if (within[pos + 1] != '\n') return HeadParse::kOther;
+      line = within.substr(at, pos - at);
+      at = pos + 2;
+      return HeadParse::kParsed;
+    }
+    return bytes.size() >= limit ? HeadParse::kOther : HeadParse::kIncomplete;  // past the limit: Beast's
+  };
+
+  // Status line: "HTTP/1.x SSS reason".
+  std::string_view line;
+  if (const HeadParse r = nextLine(line); r != HeadParse::kParsed) return r;
+  if (line.size() < 13 || line.compare(0, 7, "HTTP/1.") != 0 || (line[7] != '0' && line[7] != '1') || line[8] != ' ' ||
+      line[12] != ' ')
+    return HeadParse::kOther;
+  unsigned status = 0;
+  for (std::size_t i = 9; i < 12; ++i) {
+    if (line[i] < '0' || line[i] > '9') return HeadParse::kOther;
+    status = status * 10 + static_cast<unsigned>(line[i] - '0');
+  }
+  if (status < 200) return HeadParse::kOther;  // interim answers, and what is not a status
+  const std::string_view reason = line.substr(13);
+  out.version = line[7] == '1' ? 11 : 10;
+  out.status = status;
+  out.reason = reason;
+  out.contentLength.reset();
+  out.retryAfter.reset();
+  out.fieldCount = 0;
+  bool connectionSeen = false;
+  bool close = false;
+  bool keepAliveListed = false;
+  bool retryAfterSeen = false;
+
+  while (true) {
+    if (const HeadParse r = nextLine(line); r != HeadParse::kParsed) return r;
+    if (line.empty()) break;
+    if (out.fieldCount == ResponseHead::kMaxFields) return HeadParse::kOther;
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) return HeadParse::kOther;  // (also obs-fold: starts with SP)
+    const std::string_view name = line.substr(0, colon);
+    std::string_view value = line.substr(colon + 1);
+    if (!isToken(name)) return HeadParse::kOther;
+    while (!value.empty() && isOws(value.front())) value.remove_prefix(1);
+    while (!value.empty() && isOws(value.back())) value.remove_suffix(1);
+    out.fields[out.fieldCount++] = ResponseHead::Field{name, value};
+    switch (name.size()) {
+      case 10:
+        if (nameIs(name, "connection")) {
+          bool c = false;
+          bool k = false;
+          if (!tokenList(value, c, k)) return HeadParse::kOther;
+          if (!connectionSeen) {  // Beast's keep_alive() reads the first one
+            connectionSeen = true;
+            close = c;
+            keepAliveListed = k;
+          }
+        }
+        break;
+      case 11:
+        if (!retryAfterSeen && nameIs(name, "retry-after")) {
+          retryAfterSeen = true;  // the first one counts, as a lookup by name finds it
+          out.retryAfter = delaySeconds(value);
+        }
+        break;
+      case 14:
+        if (nameIs(name, "content-length")) {
+          if (out.contentLength) return HeadParse::kOther;  // a second one: Beast decides
+          out.contentLength = lengthOf(value);
+          if (!out.contentLength) return HeadParse::kOther;
+        }
+        break;
+      case 16:
+        if (bool c = false, k = false; nameIs(name, "proxy-connection") && !tokenList(value, c, k))
+          return HeadParse::kOther;
+        break;
+      case 17:
+        if (nameIs(name, "transfer-encoding")) return HeadParse::kOther;
+        break;
+      default: break;
+    }
+  }
+  if (!bodyless && status != 204 && status != 304 && !out.contentLength) return HeadParse::kOther;  // read to close
+  out.keepAlive = out.version == 11 ? !close : keepAliveListed;
+  out.size = at;
+  return HeadParse::kParsed;
+}
+
+std::optional<std::chrono::seconds> delaySeconds(std::string_view value) noexcept {
+  if (value.empty() || value.size() > 9) return std::nullopt;
+  std::int64_t seconds = 0;
+  for (const char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = seconds * 10 + (c - '0');
+  }
+  return std::chrono::seconds{seconds};
+}
+
+}  // namespace gatelab::proxy
