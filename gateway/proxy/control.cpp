@@ -73,14 +73,14 @@ void Server::Impl::startHealthChecks(const Generation& g) {
 Task<std::string> Server::Impl::probe(const TargetAddress& address, const config::HealthCheckConfig& check) {
   // One GET on its own connection (not the pool's: a check must see what a new connection sees).
   auto conn = upstream::Conn::make(acceptContext, address.tls.get());
-  TcpStream& stream = conn->lowest();
+  TimedSocket& stream = conn->lowest();
   stream.expires_after(check.timeout);
   if (const auto failure = co_await connectUpstream(acceptContext, address, *conn)) {
     const beast::error_code& ec = failure->ec;
     switch (failure->stage) {
       case ConnectFailure::Stage::kResolve: co_return "cannot resolve: " + ec.message();
       case ConnectFailure::Stage::kConnect:
-        co_return ec == beast::error::timeout ? std::string("connect timed out") : "connect failed: " + ec.message();
+        co_return failure->timedOut ? std::string("connect timed out") : "connect failed: " + ec.message();
       case ConnectFailure::Stage::kHandshake: co_return "TLS handshake failed: " + ec.message();
     }
   }
@@ -92,10 +92,10 @@ Task<std::string> Server::Impl::probe(const TargetAddress& address, const config
   const beast::error_code wec = co_await upstream::write(*conn, request);
   beast::error_code hec;
   if (!wec) hec = co_await upstream::readWhole(*conn, buffer, parser);
-  if (wec) co_return wec == beast::error::timeout ? std::string("timed out") : "write failed: " + wec.message();
+  if (wec) co_return stream.timedOut(wec) ? std::string("timed out") : "write failed: " + wec.message();
   beast::error_code ignored;
   stream.socket().close(ignored);
-  if (hec) co_return hec == beast::error::timeout ? std::string("timed out") : "no valid answer: " + hec.message();
+  if (hec) co_return stream.timedOut(hec) ? std::string("timed out") : "no valid answer: " + hec.message();
   const unsigned status = parser.get().result_int();
   if (status >= 200 && status < 400) co_return std::string{};
   co_return "status " + std::to_string(status);
@@ -143,7 +143,7 @@ void Server::Impl::scheduleTimeline() {
   });
 }
 
-Task<void> Server::Impl::eventStreamSession(TcpStream& stream, unsigned version) {
+Task<void> Server::Impl::eventStreamSession(TimedSocket& stream, unsigned version) {
   // Server-sent events: one response that never ends; each event is flushed as it comes.
   struct Wake {
     SteadyTimer timer;
@@ -235,7 +235,7 @@ Task<void> Server::Impl::adminLoop() {
 }
 
 Task<void> Server::Impl::adminSession(Socket socket) {
-  TcpStream stream(std::move(socket));
+  TimedSocket stream(std::move(socket));
   beast::flat_buffer buffer;
   while (!stopped) {
     http::request_parser<http::empty_body> parser;

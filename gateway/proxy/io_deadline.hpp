@@ -2,7 +2,7 @@
 // IoDeadline: the deadline of the I/O on one socket, cheap to move. Internal to gateway/proxy.
 //
 // Why: a keep-alive connection sets a deadline around every read and write. Done with a timer
-// per operation (what TcpStream's expiry does, and what the session did), each one
+// per operation (what beast::tcp_stream's expiry does, and what the session did), each one
 // costs a timer-queue insertion, a cancellation and a handler run with operation_aborted:
 // four or five of those per proxied request were several percent of the proxy's user time.
 // Here the timer is armed lazily: moving the deadline later (the usual case: every request
@@ -12,7 +12,7 @@
 //
 // When the deadline passes, the socket's pending operations are cancelled (Action::kCancel:
 // the connection can still answer, e.g. a 408) or the socket is closed (Action::kClose: the
-// connection is useless, as TcpStream does), and fired() is true until the next
+// connection is useless, as beast::tcp_stream does), and fired() is true until the next
 // expiresAt() (clear() keeps it: an operation ends, then its caller asks why). The operation that was waiting completes with operation_aborted (or
 // a "bad descriptor" error after a close): callers ask fired() to tell a timeout apart.
 //

@@ -21,18 +21,18 @@ Response plainResponse(unsigned version, http::status status, std::string_view b
 Task<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const TargetAddress& target,
                                                               upstream::Conn& conn) {
   using Stage = ConnectFailure::Stage;
-  TcpStream& stream = conn.lowest();
+  TimedSocket& stream = conn.lowest();
   tcp::resolver resolver(ioc);
   auto [rec, results] = co_await resolver.async_resolve(target.host, target.port, kAwait);
-  if (rec) co_return ConnectFailure{Stage::kResolve, rec};
-  auto [cec, ep] = co_await stream.async_connect(results, kAwait);
+  if (rec) co_return ConnectFailure{Stage::kResolve, rec, stream.timedOut(rec)};
+  auto [cec, ep] = co_await asio::async_connect(stream.socket(), results, kAwait);
   (void)ep;
-  if (cec) co_return ConnectFailure{Stage::kConnect, cec};
+  if (cec) co_return ConnectFailure{Stage::kConnect, cec, stream.timedOut(cec)};
   beast::error_code ignored;
   stream.socket().set_option(tcp::no_delay(true), ignored);
   if (conn.tls) {
     const beast::error_code hec = co_await upstream::handshake(*conn.tls, target.serverName, target.verify);
-    if (hec) co_return ConnectFailure{Stage::kHandshake, hec};
+    if (hec) co_return ConnectFailure{Stage::kHandshake, hec, stream.timedOut(hec)};
   }
   co_return std::nullopt;
 }
@@ -211,13 +211,13 @@ Task<void> Server::Impl::session(Socket socket, Worker& worker, std::shared_ptr<
   const std::string peer = ec ? std::string{} : remote.address().to_string();
   socket.set_option(tcp::no_delay(true), ec);  // answers are written whole: never wait for an ACK
   if (!tls) {
-    TcpStream stream(std::move(socket));
+    TimedSocket stream(std::move(socket));
     co_await serve(stream, worker, peer, false);
     co_return;
   }
   // TLS: the handshake under the header timeout (a client that connects and says nothing is
   // dropped as a slow header would be), then the same session over the encrypted stream.
-  beast::ssl_stream<TcpStream> stream(std::move(socket), tls->context());
+  beast::ssl_stream<TimedSocket> stream(std::move(socket), tls->context());
   beast::get_lowest_layer(stream).expires_after(options.headerTimeout);
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kAwait);
   if (hec) {
@@ -531,7 +531,7 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
     if (!complete || !res.keep_alive()) break;
   }
   beast::error_code ignored;
-  if constexpr (!std::is_same_v<Stream, TcpStream>) {
+  if constexpr (!std::is_same_v<Stream, TimedSocket>) {
     if (lowest.socket().is_open()) {  // close_notify, briefly: a client gone away is not waited for
       lowest.expires_after(std::chrono::seconds(1));
       co_await stream.async_shutdown(kAwait);
@@ -1251,7 +1251,7 @@ Task<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& worker, con
   const core::TimePoint started = monotonicNow();
   auto took = [&] { return monotonicNow() - started; };
   auto conn = upstream::Conn::make(worker.ioc, target.tls.get());
-  TcpStream& stream = conn->lowest();
+  TimedSocket& stream = conn->lowest();
   if (deadline != core::resilience::kNoDeadline)
     stream.expires_at(toSteady(deadline));
   else
@@ -1259,12 +1259,12 @@ Task<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& worker, con
   metrics->upstreamConnection(worker.index, false);
   if (const auto failure = co_await connectUpstream(worker.ioc, target, *conn)) co_return failure->outcome(took());
   const beast::error_code wec = co_await upstream::write(*conn, wire);
-  if (wec) co_return wec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
+  if (wec) co_return stream.timedOut(wec) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(std::min<std::size_t>(options.maxUpstreamBodyBytes, options.bodyBufferBytes));
   const beast::error_code hec = co_await upstream::readWhole(*conn, buffer, parser);
-  if (hec) co_return hec == beast::error::timeout ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
+  if (hec) co_return stream.timedOut(hec) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
   out = parser.release();
   if (out.result() == http::status::switching_protocols) {
     stream.expires_never();
@@ -1343,7 +1343,7 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
   const core::TimePoint started = monotonicNow();
   bool hasDeadline = deadline != core::resilience::kNoDeadline;
   auto took = [&] { return monotonicNow() - started; };
-  auto setExpiry = [&](TcpStream& s) {
+  auto setExpiry = [&](TimedSocket& s) {
     if (hasDeadline)
       s.expires_at(toSteady(deadline));
     else
@@ -1362,11 +1362,11 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
     upstream::Pool::Stream pooled = attempt == 0 ? worker.pool->take(target.key) : nullptr;
     const bool reused = pooled != nullptr;
     upstream::Pool::Stream owned = reused ? std::move(pooled) : upstream::Conn::make(worker.ioc, target.tls.get());
-    TcpStream& stream = owned->lowest();
+    TimedSocket& stream = owned->lowest();
     IoDeadline& due = *owned->deadline;
     // A timeout is either the stream's expiry (upload blocks) or the try's deadline (`due`, which
     // closes the socket: the operation then fails with another error).
-    auto timedOut = [&due](const beast::error_code& ec) { return ec == beast::error::timeout || due.fired(); };
+    auto timedOut = [&due, &stream](const beast::error_code& ec) { return stream.timedOut(ec) || due.fired(); };
     auto failed = [&](const beast::error_code& ec) {
       return timedOut(ec) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
     };

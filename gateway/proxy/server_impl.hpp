@@ -8,6 +8,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,7 +19,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -47,6 +47,7 @@
 #include "gateway/proxy/event_stream.hpp"
 #include "gateway/proxy/http_fields.hpp"
 #include "gateway/proxy/io_deadline.hpp"
+#include "gateway/proxy/timed_socket.hpp"
 #include "gateway/proxy/live_gateway.hpp"
 #include "gateway/proxy/metrics.hpp"
 #include "gateway/proxy/redis_client.hpp"
@@ -113,11 +114,11 @@ inline const GenerationHost& hostOf(const Generation& g) { return *static_cast<c
 struct ConnectFailure {
   enum class Stage { kResolve, kConnect, kHandshake } stage = Stage::kConnect;
   beast::error_code ec;
+  bool timedOut = false;  ///< the stream's expiry cut it
   /// As a try's outcome: the try's deadline passed (timeout), else a connect failure (a failed
   /// handshake included: bad certificate, wrong name, no common protocol).
   [[nodiscard]] core::resilience::CallOutcome outcome(core::Duration took) const {
-    return ec == beast::error::timeout ? core::resilience::CallOutcome::timeout(took)
-                                       : core::resilience::CallOutcome::connectFailure(took);
+    return timedOut ? core::resilience::CallOutcome::timeout(took) : core::resilience::CallOutcome::connectFailure(took);
   }
 };
 
@@ -324,7 +325,7 @@ struct Server::Impl {
   std::optional<SteadyTimer> timelineTimer;
   std::uint64_t timelineIndex = 0;
   void scheduleTimeline();
-  Task<void> eventStreamSession(TcpStream& stream, unsigned version);
+  Task<void> eventStreamSession(TimedSocket& stream, unsigned version);
 
   // Policy wake-ups (breaker open -> half-open, outlier returns) on a timer of the accept thread,
   // so their events and the breaker gauges are on time even when no request arrives.

@@ -7,7 +7,7 @@ namespace gatelab::proxy::upstream {
 
 /// TLS to an upstream after the TCP connect: SNI (not for IP literals), then the name check when
 /// verifying. Returns the handshake's error.
-Task<beast::error_code> handshake(beast::ssl_stream<TcpStream>& stream, const std::string& serverName,
+Task<beast::error_code> handshake(beast::ssl_stream<TimedSocket>& stream, const std::string& serverName,
                                              bool verify) {
   beast::error_code addrEc;
   (void)asio::ip::make_address(serverName, addrEc);

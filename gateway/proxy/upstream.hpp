@@ -12,7 +12,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
@@ -26,6 +25,7 @@
 #include <utility>
 
 #include "gateway/proxy/io_deadline.hpp"
+#include "gateway/proxy/timed_socket.hpp"
 
 namespace gatelab::proxy::upstream {
 
@@ -40,19 +40,19 @@ using SteadyClock = std::chrono::steady_clock;
 /// the relaying of large bodies use the stream's own expiry. A connection given back to the pool
 /// has neither set.
 struct Conn {
-  std::unique_ptr<TcpStream> plain;
-  std::unique_ptr<beast::ssl_stream<TcpStream>> tls;
+  std::unique_ptr<TimedSocket> plain;
+  std::unique_ptr<beast::ssl_stream<TimedSocket>> tls;
   std::unique_ptr<IoDeadline> deadline;  ///< after the streams: destroyed first, never outlives its socket
   /// The connection's read buffer, kept with it in the pool so a request on a reused connection
   /// does not allocate one (a connection goes back only with nothing left in it).
   beast::flat_buffer buffer;
-  TcpStream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  TimedSocket& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
   static std::unique_ptr<Conn> make(asio::io_context& ioc, asio::ssl::context* ctx) {
     auto c = std::make_unique<Conn>();
     if (ctx != nullptr) {
-      c->tls = std::make_unique<beast::ssl_stream<TcpStream>>(ioc, *ctx);
+      c->tls = std::make_unique<beast::ssl_stream<TimedSocket>>(ioc, *ctx);
     } else {
-      c->plain = std::make_unique<TcpStream>(ioc);
+      c->plain = std::make_unique<TimedSocket>(ioc);
     }
     c->deadline = std::make_unique<IoDeadline>(ioc, c->lowest().socket(), IoDeadline::Action::kClose);
     return c;
@@ -61,7 +61,7 @@ struct Conn {
 
 /// TLS to an upstream after the TCP connect: SNI (not for IP literals), then the name check when
 /// verifying. Returns the handshake's error.
-Task<beast::error_code> handshake(beast::ssl_stream<TcpStream>& stream, const std::string& serverName,
+Task<beast::error_code> handshake(beast::ssl_stream<TimedSocket>& stream, const std::string& serverName,
                                              bool verify);
 
 /// Writes `bytes` on the connection (plain or TLS).
@@ -126,8 +126,7 @@ class Pool {
   Pool(std::size_t maxIdlePerTarget, std::chrono::milliseconds idleTimeout)
       : maxIdle_(maxIdlePerTarget), idleTimeout_(idleTimeout) {}
 
-  // Streams are held by pointer: moving a TcpStream allocates a new state for the
-  // moved-from object, which costs more than the pointer.
+  // Connections are held by pointer: a TimedSocket does not move (its expiry points at it).
   using Stream = std::unique_ptr<Conn>;
 
   Stream take(const std::string& key) {

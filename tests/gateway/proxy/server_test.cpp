@@ -977,11 +977,12 @@ namespace {
 using namespace testing;
 namespace websocket = beast::websocket;
 
-/// A WebSocket echo server on 127.0.0.1:0, one connection at a time, on its own thread.
+/// A WebSocket echo server on 127.0.0.1:0, one connection at a time, on its own thread. With
+/// `echo` false it only reads (and counts) the messages.
 class EchoWebSocket {
  public:
-  EchoWebSocket() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    thread_ = std::thread([this] {
+  explicit EchoWebSocket(bool echo = true) : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this, echo] {
       while (true) {
         tcp::socket socket(ioc_);
         beast::error_code ec;
@@ -995,6 +996,8 @@ class EchoWebSocket {
           beast::flat_buffer b;
           ws.read(b, ec);
           if (ec) break;
+          ++messages_;
+          if (!echo) continue;
           ws.text(ws.got_text());
           ws.write(b.data(), ec);
           if (ec) break;
@@ -1009,6 +1012,7 @@ class EchoWebSocket {
   }
   [[nodiscard]] std::string url() const { return loopbackUrl(acceptor_); }
   [[nodiscard]] int handshakes() const { return handshakes_.load(); }
+  [[nodiscard]] int messages() const { return messages_.load(); }
 
  private:
   asio::io_context ioc_;
@@ -1016,6 +1020,7 @@ class EchoWebSocket {
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> handshakes_{0};
+  std::atomic<int> messages_{0};
 };
 
 TEST(ProxyWebSocket, UpgradesArePolicedThenTunnelledBothWays) {
@@ -1047,6 +1052,44 @@ TEST(ProxyWebSocket, UpgradesArePolicedThenTunnelledBothWays) {
   EXPECT_TRUE(ec);
   EXPECT_EQ(refused.result_int(), 429);
   EXPECT_EQ(echo.handshakes(), 1);
+}
+
+// tunnelIdleTimeout closes a tunnel only when no bytes move either way: one that carries traffic
+// one way only (a client streaming to a server that never answers) stays open well past it; an
+// idle one is closed after it.
+TEST(ProxyWebSocket, ATunnelClosesOnlyWhenNothingMovesEitherWay) {
+  EchoWebSocket sink(/*echo=*/false);
+  ServerOptions o;
+  o.tunnelIdleTimeout = std::chrono::milliseconds(200);
+  TestProxy proxy(gateway(oneService(sink.url()), kApiRoute), o);
+  asio::io_context ioc;
+  websocket::stream<tcp::socket> ws(ioc);
+  ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
+  ws.handshake("gateway.test", "/api/feed");
+  // Client -> server only, for three idle timeouts: every message arrives.
+  const auto start = std::chrono::steady_clock::now();
+  int sent = 0;
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(600)) {
+    ws.write(asio::buffer(std::string("tick")));
+    ++sent;
+  }
+  beast::error_code ec;
+  ws.write(asio::buffer(std::string("last")), ec);
+  ASSERT_FALSE(ec) << "the tunnel was closed while the client was sending: " << ec.message();
+  ++sent;
+  const auto waitFrom = std::chrono::steady_clock::now();
+  while (sink.messages() < sent && std::chrono::steady_clock::now() - waitFrom < std::chrono::seconds(5)) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(sink.messages(), sent);
+  // Then nothing moves: the proxy closes the tunnel, and the client's read ends.
+  ::timeval tv{5, 0};  // a test that goes wrong fails instead of hanging
+  ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const auto idleFrom = std::chrono::steady_clock::now();
+  beast::flat_buffer b;
+  ws.read(b, ec);
+  EXPECT_TRUE(ec);
+  EXPECT_LT(std::chrono::steady_clock::now() - idleFrom, std::chrono::seconds(4)) << "closed by the idle timeout, not the test's";
 }
 
 TEST(ProxyWebSocket, TunnelCapAnswers503) {

@@ -1,0 +1,78 @@
+#pragma once
+// TimedSocket: a TCP socket with an expiry for the operations on it. Internal to gateway/proxy.
+//
+// It takes the place of beast::tcp_stream for client and upstream connections, plain and under
+// TLS (ssl_stream<TimedSocket>). Beast's stream wraps every read and write in its own operation
+// (a layer that checks and runs a timer, and hands the socket a buffer sequence, so each read is a
+// recvmsg and each write a sendmsg); here reads and writes go straight to the socket (recv and
+// send for one buffer), and the expiry is an IoDeadline that closes the socket when it passes,
+// armed only when first used. Most of the proxy's I/O runs under the session's or the try's own
+// IoDeadline and sets no expiry here at all; the expiry covers connects, TLS handshakes, upload
+// blocks, relayed bodies, tunnels and the closing steps.
+//
+// An operation cut by the expiry fails with the error of a closed socket (operation_aborted, or
+// bad_descriptor for one started after), not beast::error::timeout: callers ask expired() (or
+// timedOut()) to tell a timeout apart. expired() stays true until the expiry is set again.
+// Not movable (the deadline points at the socket); held in place or by pointer.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <memory>
+#include <utility>
+
+#include "gateway/proxy/asio_types.hpp"
+#include "gateway/proxy/io_deadline.hpp"
+
+namespace gatelab::proxy {
+
+class TimedSocket {
+ public:
+  using executor_type = Executor;
+  using lowest_layer_type = TimedSocket;  // what asio::ssl::stream asks of the layer below it
+  using Clock = std::chrono::steady_clock;
+
+  explicit TimedSocket(boost::asio::io_context& ioc) : socket_(ioc) {}
+  explicit TimedSocket(Socket&& socket) : socket_(std::move(socket)) {}
+  TimedSocket(const TimedSocket&) = delete;
+  TimedSocket& operator=(const TimedSocket&) = delete;
+
+  executor_type get_executor() noexcept { return socket_.get_executor(); }
+  Socket& socket() noexcept { return socket_; }
+  TimedSocket& lowest_layer() noexcept { return *this; }
+
+  /// The operations on the socket must finish within `d` / by `t`; then the socket is closed.
+  void expires_after(Clock::duration d) { deadline().expiresAfter(d); }
+  void expires_at(Clock::time_point t) { deadline().expiresAt(t); }
+  /// No expiry (expired() keeps its answer until the next expires_*).
+  void expires_never() noexcept {
+    if (deadline_) deadline_->clear();
+  }
+  /// The expiry passed and closed the socket.
+  [[nodiscard]] bool expired() const noexcept { return deadline_ && deadline_->fired(); }
+  /// Whether an operation that failed with `ec` failed because the expiry passed.
+  [[nodiscard]] bool timedOut(const boost::system::error_code& ec) const noexcept { return ec && expired(); }
+
+  template <class MutableBufferSequence, class Token>
+  auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
+    return socket_.async_read_some(buffers, std::forward<Token>(token));
+  }
+  template <class ConstBufferSequence, class Token>
+  auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
+    return socket_.async_write_some(buffers, std::forward<Token>(token));
+  }
+
+ private:
+  IoDeadline& deadline() {
+    if (!deadline_) {
+      deadline_ = std::make_unique<IoDeadline>(socket_.get_executor().context(), socket_, IoDeadline::Action::kClose);
+    }
+    return *deadline_;
+  }
+
+  Socket socket_;
+  std::unique_ptr<IoDeadline> deadline_;  // after the socket: destroyed first
+};
+
+}  // namespace gatelab::proxy
