@@ -134,6 +134,7 @@ HeadParse parseResponseHead(std::string_view bytes, bool bodyless, std::size_t l
   out.reason = reason;
   out.contentLength.reset();
   out.retryAfter.reset();
+  out.connection = {};
   out.fieldCount = 0;
   bool connectionSeen = false;
   bool close = false;
@@ -160,6 +161,7 @@ HeadParse parseResponseHead(std::string_view bytes, bool bodyless, std::size_t l
           if (!tokenList(value, c, k)) return HeadParse::kOther;
           if (!connectionSeen) {  // Beast's keep_alive() reads the first one
             connectionSeen = true;
+            out.connection = value;
             close = c;
             keepAliveListed = k;
           }

@@ -35,6 +35,9 @@ struct ResponseHead {
   /// message::keep_alive() says it: HTTP/1.1 unless the first Connection field lists "close";
   /// HTTP/1.0 only when it lists "keep-alive".
   bool keepAlive = true;
+  /// The first Connection field's value (empty when there is none): the fields it lists are
+  /// hop-by-hop for this answer.
+  std::string_view connection;
   /// A Retry-After of delay-seconds (the first such field), as a duration; empty otherwise.
   std::optional<std::chrono::seconds> retryAfter;
   std::array<Field, kMaxFields> fields{};

@@ -56,20 +56,48 @@ void appendFields(std::string& out, const http::fields& fields) {
   out += "\r\n";
 }
 
-/// The start line and fields (and the blank line) of `res`, appended to `out`.
-void serializeHead(const Response& res, std::string& out) {
+/// An upstream answer's field lines (RawAnswerFields) appended to `out`, but those whose name one
+/// of `own` has: the answer's own fields replace them (as set() would have).
+void appendRawFields(std::string& out, std::string_view lines, const http::fields& own) {
+  if (own.begin() == own.end()) {
+    out += lines;
+    return;
+  }
+  while (!lines.empty()) {
+    const std::size_t end = lines.find("\r\n");
+    const std::string_view line = lines.substr(0, end);
+    const std::string_view name = line.substr(0, line.find(':'));
+    bool replaced = false;
+    for (const auto& f : own) {
+      if (f.name_string().size() == name.size() && beast::iequals(f.name_string(), name)) {
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) {
+      out += line;
+      out += "\r\n";
+    }
+    lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 2);
+  }
+}
+
+/// The start line and fields (and the blank line) of `res`, appended to `out`; `raw`: the upstream
+/// fields that stayed lines, written first.
+void serializeHead(const Response& res, std::string& out, const RawAnswerFields* raw = nullptr) {
   out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
   out += std::to_string(res.result_int());
   out += ' ';
   const std::string_view reason = res.reason();
   out += reason.empty() ? std::string_view{"Unknown"} : reason;
   out += "\r\n";
+  if (raw != nullptr) appendRawFields(out, raw->lines, res.base());
   appendFields(out, res.base());
 }
 
-void serialize(const Response& res, std::string& out) {
+void serialize(const Response& res, std::string& out, const RawAnswerFields* raw = nullptr) {
   out.clear();
-  serializeHead(res, out);
+  serializeHead(res, out, raw);
   out += res.body();
 }
 
@@ -275,7 +303,7 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
       serializeHead(res, writeBuffer);
       upstream::appendFramed(writeBuffer, res.body(), framing);
     } else {
-      serialize(res, writeBuffer);
+      serialize(res, writeBuffer, info.rawFields);
     }
     arm(options.idleTimeout);
     auto [wec, n] = co_await asio::async_write(stream, asio::buffer(writeBuffer), kAwait);
@@ -821,6 +849,12 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
       more != nullptr && !more->length ? upstream::Framing::kChunked : upstream::Framing::kLength;
   std::string& wire = scratch.wire;
 
+  // An upstream answer's fields pass as they came (lines, not a field set) on a route where no
+  // policy reads or edits an answer's fields or body.
+  RawAnswerFields* const rawAnswer = route != nullptr && !route->responseHeaders && !corsActual && !route->projection &&
+                                             !access.cache && !ticket.generation->config->compression
+                                         ? &scratch.answerFields
+                                         : nullptr;
   Response last;
   SteadyTimer wait(worker.ioc);
   while (true) {
@@ -842,6 +876,13 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
             Response res = std::move(last);
             if (res.result() == http::status::switching_protocols && info.tunnel) {
               co_return finish(std::move(res));  // as the upstream sent it: Upgrade and Connection included
+            }
+            if (rawAnswer != nullptr && rawAnswer->used) {
+              // Its fields stayed lines (hop-by-hop ones dropped) and its body was read whole with
+              // its length: nothing on this route reads or changes them (rawAnswer).
+              if (res.version() < 11) res.keep_alive(true);
+              info.rawFields = rawAnswer;
+              co_return finish(std::move(res));
             }
             // Hop-by-hop fields of the upstream's answer stay on its connection: the fixed ones
             // and those its Connection field lists (a copy: Connection itself goes too).
@@ -1053,7 +1094,7 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
           outcome = co_await upgradeTry(worker, target, wire, step.deadline, last, info);
         } else {
           outcome = co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last, more,
-                                     requestFraming, pending);
+                                     requestFraming, pending, rawAnswer);
         }
         if (more != nullptr && more->failed) {
           // The client's body broke off (timeout, over the limit, malformed, gone): its answer,
@@ -1338,7 +1379,8 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
                                                                     const std::string& wire, bool headRequest,
                                                                     core::TimePoint deadline, Response& out,
                                                                     ClientBody* more, upstream::Framing framing,
-                                                                    std::unique_ptr<upstream::PendingBody>& pending) {
+                                                                    std::unique_ptr<upstream::PendingBody>& pending,
+                                                                    RawAnswerFields* raw) {
   using core::resilience::CallOutcome;
   const core::TimePoint started = monotonicNow();
   bool hasDeadline = deadline != core::resilience::kNoDeadline;
@@ -1439,6 +1481,7 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
     // Beast's parser from the bytes buffered on (readOtherAnswer).
     ResponseHead& head = worker.responseHead;  // (not used after a suspension)
     HeadParse shape = HeadParse::kIncomplete;
+    if (raw != nullptr) raw->used = false;
     bool again = false;  // a reused connection the upstream had closed: send on a new one
     while (true) {
       shape = parseResponseHead(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()),
@@ -1478,7 +1521,21 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
       out.result(head.status);
       const auto status = static_cast<http::status>(head.status);
       if (head.reason != http::obsolete_reason(status)) out.reason(head.reason);  // (the usual one is not stored)
-      for (std::size_t i = 0; i < head.fieldCount; ++i) out.insert(head.fields[i].name, head.fields[i].value);
+      if (raw != nullptr) {
+        // The fields stay lines; the hop-by-hop ones (fixed, or listed by Connection) stay here.
+        raw->lines.clear();
+        for (std::size_t i = 0; i < head.fieldCount; ++i) {
+          const ResponseHead::Field& f = head.fields[i];
+          if (isHopByHop(f.name) || (!head.connection.empty() && listedInConnection(head.connection, f.name))) continue;
+          raw->lines += f.name;
+          raw->lines += ": ";
+          raw->lines += f.value;
+          raw->lines += "\r\n";
+        }
+        raw->used = true;
+      } else {
+        for (std::size_t i = 0; i < head.fieldCount; ++i) out.insert(head.fields[i].name, head.fields[i].value);
+      }
       keepAlive = head.keepAlive;
       retryAfter = head.retryAfter;
       buffer.consume(head.size);

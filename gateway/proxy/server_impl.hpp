@@ -148,6 +148,15 @@ struct ClientBody {
 
 /// Buffers handle() fills for each request, kept by the session so that their memory is reused
 /// from one request to the next (one request at a time per session).
+/// An upstream answer's fields as they came, for routes whose answers no policy reads or edits
+/// (no response_headers, CORS, projection, cache or compression): kept as their wire lines, the
+/// hop-by-hop ones dropped, instead of in the message's field set, and written to the client before
+/// the message's own fields (which replace lines of the same name, as set() would).
+struct RawAnswerFields {
+  std::string lines;  ///< "Name: value\r\n" each
+  bool used = false;  ///< the last try's answer has its fields here, not in the message
+};
+
 struct SessionScratch {
   std::vector<core::Header> headers;  // the core's view of the request's fields
   std::string head;                   // the upstream request up to its Host field
@@ -156,6 +165,7 @@ struct SessionScratch {
   core::HeaderList fields;            // forwarded or answered fields, when a policy edits them
   std::string query;                  // the forwarded query without hidden credentials
   std::string value;                  // one gateway-made field value
+  RawAnswerFields answerFields;       // the upstream answer's fields, when they pass as they came
 };
 
 /// What the access log says about one request beyond the request itself.
@@ -183,6 +193,8 @@ struct RequestInfo {
   /// the 101, for the session to relay both ways once the 101 is written.
   std::unique_ptr<upstream::Conn> tunnel;
   std::string tunnelLeftover;
+  /// The answer's upstream fields, when they stayed lines (written before the answer's own).
+  const RawAnswerFields* rawFields = nullptr;
 };
 
 /// An aggregate route's calls in flight (Server::Impl::runPart): shared by the parts and the
@@ -408,7 +420,8 @@ struct Server::Impl {
                                                         const std::string& wire, bool headRequest,
                                                         core::TimePoint deadline, Response& out, ClientBody* more,
                                                         upstream::Framing framing,
-                                                        std::unique_ptr<upstream::PendingBody>& pending);
+                                                        std::unique_ptr<upstream::PendingBody>& pending,
+                                                        RawAnswerFields* raw = nullptr);
   /// What readOtherAnswer read: an error (the try failed), or an answer in `out`, whole or with
   /// the rest of its body left on `pending` (streamed).
   struct OtherAnswer {

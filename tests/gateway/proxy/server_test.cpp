@@ -1153,6 +1153,40 @@ class RawUpstream {
   std::atomic<bool> stopping_{false};
 };
 
+// On a route where nothing reads an answer's fields, the upstream's fields pass as the lines they
+// came in; on a route with response_headers they go through a field set. The client sees the same
+// fields either way (same-name fields in their order, hop-by-hop ones gone, an HTTP/1.0 upstream's
+// answer persistent), whatever shape the upstream's answer had.
+TEST(ProxyServer, AnswerFieldsAreTheSameWhetherTheyPassAsLinesOrThroughAFieldSet) {
+  RawUpstream up(
+      "HTTP/1.0 203 Partly Mine\r\nSet-Cookie: a=1\r\nConnection: keep-alive, X-Hop\r\nX-Hop: no\r\n"
+      "X-Kept:  spaced  \r\nset-cookie: b=2\r\nKeep-Alive: timeout=5\r\nContent-Length: 4\r\n\r\nbody");
+  const std::string routes = kApiRoute +
+                             "  - name: shaped\n    match: { path_prefix: /shaped }\n    service: app\n"
+                             "    policies:\n      - response_headers:\n          - { set: X-Shaped, value: \"yes\" }\n";
+  TestProxy proxy(gateway(oneService(up.url()), routes));
+  auto fields = [](const Response& res) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& f : res) {
+      if (f.name_string() != "X-Shaped") out.emplace_back(f.name_string(), f.value());
+    }
+    return out;
+  };
+  TestClient a(proxy.port());
+  const Response lines = a.get("/api/x");
+  TestClient b(proxy.port());
+  const Response shaped = b.get("/shaped/x");
+  ASSERT_EQ(lines.result_int(), 203);
+  EXPECT_EQ(lines.reason(), "Partly Mine");
+  EXPECT_EQ(lines.body(), "body");
+  EXPECT_EQ(shaped["X-Shaped"], "yes");
+  EXPECT_EQ(fields(lines), fields(shaped));
+  for (const char* gone : {"X-Hop", "Keep-Alive"}) EXPECT_EQ(lines.count(gone), 0u) << gone;
+  EXPECT_EQ(lines["X-Kept"], "spaced");
+  EXPECT_TRUE(lines.keep_alive());
+}
+
+
 TEST(ProxyServer, MalformedOrOversizedUpstreamRepliesAre502) {
   // Bad upstream replies are data: the client gets 502 and the gateway keeps serving.
   const std::vector<std::string> replies = {
