@@ -48,15 +48,28 @@ std::size_t firstControl(std::string_view s, std::size_t from) noexcept {
 
 constexpr bool isOws(char c) noexcept { return c == ' ' || c == '\t'; }
 
-// Exact, case-insensitive comparison with a lower-case ASCII `lower`.
+// Exact, case-insensitive comparison of a token with a lower-case ASCII `lower` made of letters and
+// '-'. Eight bytes at a time: OR-ing 0x20 lowers a letter and leaves '-' as it is, and no other
+// token character becomes a letter or '-' by it.
 bool nameIs(std::string_view name, std::string_view lower) noexcept {
-  if (name.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
+  const std::size_t n = name.size();
+  if (n != lower.size()) return false;
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if ((name[i] | 0x20) != lower[i]) return false;
+    }
+    return true;
   }
-  return true;
+  constexpr std::uint64_t kLow = 0x2020202020202020ull;
+  auto load = [](const char* p) {
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    return x;
+  };
+  for (std::size_t i = 0; i + 8 < n; i += 8) {
+    if ((load(name.data() + i) | kLow) != load(lower.data() + i)) return false;
+  }
+  return (load(name.data() + n - 8) | kLow) == load(lower.data() + n - 8);  // the last 8, overlapping
 }
 
 // A Content-Length value: 1-19 digits (no sign, no list: anything else goes to Beast).
@@ -145,11 +158,13 @@ HeadParse parseResponseHead(std::string_view bytes, bool bodyless, std::size_t l
     if (const HeadParse r = nextLine(line); r != HeadParse::kParsed) return r;
     if (line.empty()) break;
     if (out.fieldCount == ResponseHead::kMaxFields) return HeadParse::kOther;
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) return HeadParse::kOther;  // (also obs-fold: starts with SP)
+    // The name: token characters up to the colon (none, or anything else before it: Beast's to read;
+    // an obs-fold line starts with SP).
+    std::size_t colon = 0;
+    while (colon < line.size() && kToken[static_cast<unsigned char>(line[colon])]) ++colon;
+    if (colon == 0 || colon == line.size() || line[colon] != ':') return HeadParse::kOther;
     const std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
-    if (!isToken(name)) return HeadParse::kOther;
     while (!value.empty() && isOws(value.front())) value.remove_prefix(1);
     while (!value.empty() && isOws(value.back())) value.remove_suffix(1);
     out.fields[out.fieldCount++] = ResponseHead::Field{name, value};

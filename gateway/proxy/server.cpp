@@ -332,7 +332,7 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
     first = false;
     arrival = now();
     arrivalWall = std::chrono::system_clock::now();
-    info = RequestInfo{};
+    info.reset();
     current = nullptr;
     if (hec) {
       if (timedOut() && (buffer.size() > 0 || !idle)) {

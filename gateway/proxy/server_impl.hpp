@@ -195,6 +195,21 @@ struct RequestInfo {
   std::string tunnelLeftover;
   /// The answer's upstream fields, when they stayed lines (written before the answer's own).
   const RawAnswerFields* rawFields = nullptr;
+
+  /// As a new RequestInfo, but the strings and the decision list keep their memory (one session
+  /// reuses its RequestInfo for every request).
+  void reset() {
+    std::string id = std::move(requestId);
+    std::string user = std::move(consumer);
+    std::vector<Decision> list = std::move(decisions);
+    *this = RequestInfo{};
+    id.clear();
+    user.clear();
+    list.clear();
+    requestId = std::move(id);
+    consumer = std::move(user);
+    decisions = std::move(list);
+  }
 };
 
 /// An aggregate route's calls in flight (Server::Impl::runPart): shared by the parts and the
