@@ -89,9 +89,14 @@ Task<std::string> Server::Impl::probe(const TargetAddress& address, const config
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024);
-  const beast::error_code wec = co_await upstream::write(*conn, request);
+  auto [wec, wn] = co_await upstream::write(*conn, request);
+  (void)wn;
   beast::error_code hec;
-  if (!wec) hec = co_await upstream::readWhole(*conn, buffer, parser);
+  if (!wec) {
+    auto [rec, rn] = co_await upstream::readWhole(*conn, buffer, parser);
+    (void)rn;
+    hec = rec;
+  }
   if (wec) co_return stream.timedOut(wec) ? std::string("timed out") : "write failed: " + wec.message();
   beast::error_code ignored;
   stream.socket().close(ignored);

@@ -1299,12 +1299,14 @@ Task<core::resilience::CallOutcome> Server::Impl::upgradeTry(Worker& worker, con
     stream.expires_never();
   metrics->upstreamConnection(worker.index, false);
   if (const auto failure = co_await connectUpstream(worker.ioc, target, *conn)) co_return failure->outcome(took());
-  const beast::error_code wec = co_await upstream::write(*conn, wire);
+  auto [wec, wn] = co_await upstream::write(*conn, wire);
+  (void)wn;
   if (wec) co_return stream.timedOut(wec) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(std::min<std::size_t>(options.maxUpstreamBodyBytes, options.bodyBufferBytes));
-  const beast::error_code hec = co_await upstream::readWhole(*conn, buffer, parser);
+  auto [hec, hn] = co_await upstream::readWhole(*conn, buffer, parser);
+  (void)hn;
   if (hec) co_return stream.timedOut(hec) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
   out = parser.release();
   if (out.result() == http::status::switching_protocols) {
@@ -1426,19 +1428,10 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
     }
     stream.expires_never();  // what the connect left set (the pool clears it on the connections it keeps)
     tryDeadline();
-    // The write and the header read are awaited here rather than through a wrapper like
-    // upstream::write: each wrapper is a coroutine frame allocated per request. (No `?:` around a
-    // co_await: GCC 12 miscompiles it.)
-    beast::error_code wec;
-    if (owned->tls) {
-      auto [ec, n] = co_await asio::async_write(*owned->tls, asio::buffer(wire), kAwait);
-      (void)n;
-      wec = ec;
-    } else {
-      auto [ec, n] = co_await asio::async_write(*owned->plain, asio::buffer(wire), kAwait);
-      (void)n;
-      wec = ec;
-    }
+    // The request, then (below) the answer's head: each one await on the connection's stream,
+    // plain or TLS (upstream::onStream), without a coroutine frame of its own.
+    auto [wec, wn] = co_await upstream::write(*owned, wire);
+    (void)wn;
     if (wec) {
       if (timedOut(wec)) co_return CallOutcome::timeout(took());
       if (reused && (more == nullptr || !more->started)) continue;
@@ -1453,23 +1446,12 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
       more->started = true;
       due.clear();  // each block has the body timeout instead (the stream's expiry)
       const core::TimePoint uploadStart = monotonicNow();
-      std::string block(options.bodyBufferBytes, '\0');
-      std::string framed;
-      while (!more->done()) {
-        auto [rec, n] = co_await more->read(block.data(), block.size());
-        if (rec) {
-          more->failed = true;  // the client's fault: the caller answers it, the target is not blamed
-          closeConn(*owned);
-          co_return CallOutcome::reset(took());
-        }
-        framed.clear();
-        upstream::appendFramed(framed, std::string_view(block.data(), n), framing);
-        if (more->done()) framed += upstream::bodyEnd(framing);
-        if (framed.empty()) continue;
-        stream.expires_after(options.bodyTimeout);
-        const beast::error_code bec = co_await upstream::write(*owned, framed);
-        if (bec) co_return failed(bec);
+      const Upload upload = co_await uploadRest(*owned, *more, framing);
+      if (upload.clientFailed) {
+        closeConn(*owned);
+        co_return CallOutcome::reset(took());
       }
+      if (upload.error) co_return failed(upload.error);
       if (hasDeadline) deadline += monotonicNow() - uploadStart;
       stream.expires_never();
       tryDeadline();
@@ -1487,18 +1469,7 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
       shape = parseResponseHead(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()),
                                 headRequest, kUpstreamHeadLimit, head);
       if (shape != HeadParse::kIncomplete) break;
-      beast::error_code rec;
-      std::size_t got = 0;
-      const auto space = buffer.prepare(kUpstreamRead);
-      if (owned->tls) {
-        auto [ec, n] = co_await owned->tls->async_read_some(space, kAwait);
-        rec = ec;
-        got = n;
-      } else {
-        auto [ec, n] = co_await owned->plain->async_read_some(space, kAwait);
-        rec = ec;
-        got = n;
-      }
+      auto [rec, got] = co_await upstream::readSome(*owned, buffer.prepare(kUpstreamRead));
       buffer.commit(got);
       if (!rec) continue;
       if (timedOut(rec)) co_return CallOutcome::timeout(took());
@@ -1547,17 +1518,8 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
         buffer.consume(have);
         if (have < length) {
           body.resize(length);
-          const auto rest = asio::buffer(body.data() + have, length - have);
-          beast::error_code bec;
-          if (owned->tls) {
-            auto [ec, n] = co_await asio::async_read(*owned->tls, rest, kAwait);
-            (void)n;
-            bec = ec;
-          } else {
-            auto [ec, n] = co_await asio::async_read(*owned->plain, rest, kAwait);
-            (void)n;
-            bec = ec;
-          }
+          auto [bec, n] = co_await upstream::readExactly(*owned, asio::buffer(body.data() + have, length - have));
+          (void)n;
           if (bec) co_return failed(bec);
         }
       }
@@ -1581,6 +1543,30 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
   co_return CallOutcome::reset(took());
 }
 
+Task<Server::Impl::Upload> Server::Impl::uploadRest(upstream::Conn& conn, ClientBody& more, upstream::Framing framing) {
+  Upload result;
+  std::string block(options.bodyBufferBytes, '\0');
+  std::string framed;
+  while (!more.done()) {
+    auto [rec, n] = co_await more.read(block.data(), block.size());
+    if (rec) {
+      more.failed = true;  // the client's fault: the caller answers it, the target is not blamed
+      result.clientFailed = true;
+      co_return result;
+    }
+    framed.clear();
+    upstream::appendFramed(framed, std::string_view(block.data(), n), framing);
+    if (more.done()) framed += upstream::bodyEnd(framing);
+    if (framed.empty()) continue;
+    conn.lowest().expires_after(options.bodyTimeout);
+    auto [wec, wn] = co_await upstream::write(conn, framed);
+    (void)wn;
+    result.error = wec;
+    if (result.error) co_return result;
+  }
+  co_return result;
+}
+
 Task<Server::Impl::OtherAnswer> Server::Impl::readOtherAnswer(std::unique_ptr<upstream::Conn>& conn, bool headRequest,
                                                               Response& out, const std::string& poolKey,
                                                               std::unique_ptr<upstream::PendingBody>& pending) {
@@ -1589,13 +1575,9 @@ Task<Server::Impl::OtherAnswer> Server::Impl::readOtherAnswer(std::unique_ptr<up
   http::response_parser<http::string_body> parser;
   parser.body_limit(options.maxUpstreamBodyBytes);
   if (headRequest) parser.skip(true);
-  // The head: async_read_header parses what is buffered before it reads more.
-  if (conn->tls) {
-    auto [ec, n] = co_await http::async_read_header(*conn->tls, buffer, parser, kAwait);
-    (void)n;
-    result.error = ec;
-  } else {
-    auto [ec, n] = co_await http::async_read_header(*conn->plain, buffer, parser, kAwait);
+  // The head: Beast's header read parses what is buffered before it reads more.
+  {
+    auto [ec, n] = co_await upstream::readHeader(*conn, buffer, parser);
     (void)n;
     result.error = ec;
   }
@@ -1615,7 +1597,9 @@ Task<Server::Impl::OtherAnswer> Server::Impl::readOtherAnswer(std::unique_ptr<up
         co_return result;
       }
       if (!parser.is_done()) {
-        result.error = co_await upstream::readWhole(*conn, buffer, parser);
+        auto [ec, n] = co_await upstream::readWhole(*conn, buffer, parser);
+        (void)n;
+        result.error = ec;
         if (result.error) co_return result;
       }
       out = parser.release();

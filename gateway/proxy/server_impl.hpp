@@ -437,6 +437,16 @@ struct Server::Impl {
                                                         upstream::Framing framing,
                                                         std::unique_ptr<upstream::PendingBody>& pending,
                                                         RawAnswerFields* raw = nullptr);
+  /// How uploadRest ended: all sent (no error), the client's body broke off (clientFailed; `more`
+  /// says why), or the upstream write failed (error).
+  struct Upload {
+    beast::error_code error;
+    bool clientFailed = false;
+  };
+  /// The rest of a large request body, block by block from the client to the upstream on `conn`,
+  /// each write under the body timeout (the stream's expiry). Its own coroutine, so that sendTry's
+  /// frame does not carry the upload's buffers and awaits on the common path.
+  Task<Upload> uploadRest(upstream::Conn& conn, ClientBody& more, upstream::Framing framing);
   /// What readOtherAnswer read: an error (the try failed), or an answer in `out`, whole or with
   /// the rest of its body left on `pending` (streamed).
   struct OtherAnswer {

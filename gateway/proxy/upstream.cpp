@@ -25,34 +25,6 @@ Task<beast::error_code> handshake(beast::ssl_stream<TimedSocket>& stream, const 
   co_return ec;
 }
 
-// Each operation is one coroutine frame that picks the stream: used off the common path (upload
-// blocks, probes, upgrades, bodies that did not come with the header); a try's own write and
-// header read are awaited directly in server.cpp. (Not `c ? co_await a : co_await b`: GCC 12
-// miscompiles co_await inside a conditional operator.)
-Task<beast::error_code> write(Conn& conn, std::string_view bytes) {
-  const auto buffer = asio::buffer(bytes.data(), bytes.size());
-  if (conn.tls) {
-    auto [ec, n] = co_await asio::async_write(*conn.tls, buffer, kAwait);
-    (void)n;
-    co_return ec;
-  }
-  auto [ec, n] = co_await asio::async_write(*conn.plain, buffer, kAwait);
-  (void)n;
-  co_return ec;
-}
-
-Task<beast::error_code> readWhole(Conn& conn, beast::flat_buffer& buffer,
-                                             http::response_parser<http::string_body>& parser) {
-  if (conn.tls) {
-    auto [ec, n] = co_await http::async_read(*conn.tls, buffer, parser, kAwait);
-    (void)n;
-    co_return ec;
-  }
-  auto [ec, n] = co_await http::async_read(*conn.plain, buffer, parser, kAwait);
-  (void)n;
-  co_return ec;
-}
-
 void appendFramed(std::string& out, std::string_view data, Framing framing) {
   if (framing != Framing::kChunked) {
     out += data;

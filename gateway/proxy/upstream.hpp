@@ -10,6 +10,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -64,12 +66,48 @@ struct Conn {
 Task<beast::error_code> handshake(beast::ssl_stream<TimedSocket>& stream, const std::string& serverName,
                                              bool verify);
 
-/// Writes `bytes` on the connection (plain or TLS).
-Task<beast::error_code> write(Conn& conn, std::string_view bytes);
+/// Starts `start(stream, handler)` on the connection's stream, plain or TLS, as one asynchronous
+/// operation that completes with (error, bytes): awaited directly, without a coroutine frame of its
+/// own, and one await in the caller instead of one per kind of stream.
+template <class Start>
+auto onStream(Conn& conn, Start start) {
+  return asio::async_initiate<decltype(kAwait), void(beast::error_code, std::size_t)>(
+      [&conn](auto handler, Start s) {
+        if (conn.tls) {
+          s(*conn.tls, std::move(handler));
+        } else {
+          s(*conn.plain, std::move(handler));
+        }
+      },
+      kAwait, std::move(start));
+}
 
+/// Writes all of `bytes` on the connection.
+inline auto write(Conn& conn, std::string_view bytes) {
+  return onStream(conn, [b = asio::buffer(bytes.data(), bytes.size())](auto& s, auto&& handler) {
+    asio::async_write(s, b, std::forward<decltype(handler)>(handler));
+  });
+}
+/// Reads what is there (at least one byte) into `into`.
+inline auto readSome(Conn& conn, asio::mutable_buffer into) {
+  return onStream(conn, [into](auto& s, auto&& handler) { s.async_read_some(into, std::forward<decltype(handler)>(handler)); });
+}
+/// Fills `into` exactly.
+inline auto readExactly(Conn& conn, asio::mutable_buffer into) {
+  return onStream(conn, [into](auto& s, auto&& handler) { asio::async_read(s, into, std::forward<decltype(handler)>(handler)); });
+}
 /// Reads a whole response (header and body) into `parser`.
-Task<beast::error_code> readWhole(Conn& conn, beast::flat_buffer& buffer,
-                                             http::response_parser<http::string_body>& parser);
+inline auto readWhole(Conn& conn, beast::flat_buffer& buffer, http::response_parser<http::string_body>& parser) {
+  return onStream(conn, [&buffer, &parser](auto& s, auto&& handler) {
+    http::async_read(s, buffer, parser, std::forward<decltype(handler)>(handler));
+  });
+}
+/// Reads a response's header into `parser` (what `buffer` holds parsed first).
+inline auto readHeader(Conn& conn, beast::flat_buffer& buffer, http::response_parser<http::string_body>& parser) {
+  return onStream(conn, [&buffer, &parser](auto& s, auto&& handler) {
+    http::async_read_header(s, buffer, parser, std::forward<decltype(handler)>(handler));
+  });
+}
 
 // ---- Streamed bodies ----------------------------------------------------------------------------
 
