@@ -233,7 +233,10 @@ struct Worker {
   unsigned index = 0;  // metrics shard
   std::set<SessionState*> sessions;
   SplitMix64 ids;  // request and trace ids: one stream per thread (no lock)
-  asio::io_context ioc{1};
+  /// Run by this worker's thread alone, and every socket on it is used only from that thread (the
+  /// other threads post to it: drain, stop, reload), so the reactor's per-socket locks are off
+  /// (UNSAFE_IO: two lock/unlock pairs per read and write); posting and registration stay locked.
+  asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
   std::unique_ptr<upstream::Pool> pool;
