@@ -467,7 +467,7 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
       res = redirectResponse(req);
       info.outcome = "redirect";
     } else {
-      res = co_await handle(req, peer, worker, info, secure, rest ? &more : nullptr, pending, scratch);
+      co_await handle(req, peer, worker, info, secure, rest ? &more : nullptr, pending, scratch, res);
     }
     if (info.tunnel && res.result() == http::status::switching_protocols) {
       // The WebSocket handshake succeeded: write the 101 as it came, then this connection is a tunnel.
@@ -486,7 +486,7 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
     if (!(clientKeepAlive && res.keep_alive() && !draining && served < options.maxRequestsPerConnection && !bodyLeft))
       res.keep_alive(false);
     if (!pending) {
-      if (!co_await writeAndMaybeClose(std::move(res))) break;
+      if (!co_await write(res, upstream::Framing::kLength, false) || !res.keep_alive()) break;
       continue;
     }
 
@@ -585,10 +585,9 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
 
 // ---- One request through the flow ---------------------------------------------------------------
 
-Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worker& worker,
-                                               RequestInfo& info, bool secure, ClientBody* more,
-                                               std::unique_ptr<upstream::PendingBody>& pending,
-                                               SessionScratch& scratch) {
+Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info,
+                                bool secure, ClientBody* more, std::unique_ptr<upstream::PendingBody>& pending,
+                                SessionScratch& scratch, Response& out) {
   // The core's view of the request: fields as received, path and query split from the target.
   // One pass over the fields gives the core's view and the few fields the proxy reads itself (the
   // first of each, as req[name] would; a lookup by name searches Beast's field set every time).
@@ -709,9 +708,11 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
     return res;
   };
 
-  // Takes and gives back the same answer (no copy, no extra move: it is returned from the
-  // coroutine at once).
-  auto finish = [&](Response&& res) -> Response&& {
+  // Makes `res` the answer (`out`; no move when it is `out` already, as the upstream's answer is)
+  // and completes it: the policies' fields, the access log's facts.
+  auto finish = [&](Response&& answer) {
+    if (&answer != &out) out = std::move(answer);
+    Response& res = out;
     for (const auto& f : hooks.fields()) res.set(f.name, f.value);
     if (route != nullptr && access.cache) {
       const char* status = cacheStatus != nullptr ? cacheStatus : core::cache::toString(access.cache->status);
@@ -738,7 +739,6 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
     info.outcome = flow::toString(step.outcome);
     info.outcomeIndex = static_cast<int>(step.outcome);
     info.decisions = std::move(hooks.logged);
-    return std::move(res);
   };
 
   const bool websocket = upgradeField && beast::websocket::is_upgrade(req);
@@ -855,7 +855,6 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
                                              !access.cache && !ticket.generation->config->compression
                                          ? &scratch.answerFields
                                          : nullptr;
-  Response last;
   SteadyTimer wait(worker.ioc);
   while (true) {
     switch (step.kind) {
@@ -873,7 +872,7 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
         if (step.outcome != flow::Outcome::kUpstream) pending.reset();  // not the answer that had it
         switch (step.outcome) {
           case flow::Outcome::kUpstream: {
-            Response res = std::move(last);
+            Response& res = out;  // as the try left it
             if (res.result() == http::status::switching_protocols && info.tunnel) {
               co_return finish(std::move(res));  // as the upstream sent it: Upgrade and Connection included
             }
@@ -1062,9 +1061,9 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
           if (req.method() != http::verb::head) compress(*ticket.generation->config, req, res);
         }
         frameWhole(res);
-        Response answered = finish(std::move(res));
+        finish(std::move(res));
         info.tries = fan->tries;
-        co_return answered;
+        co_return;
       }
       case flow::StepKind::kSendTry: {
         if (head.empty()) build();
@@ -1080,7 +1079,7 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
         }
         wire += "\r\n\r\n";
         upstream::appendFramed(wire, req.body(), requestFraming);
-        last = Response{};
+        out = Response{};
         pending.reset();  // a streamed answer of an earlier try that is not the answer (closed)
         const bool retry = fr.retriesDone > 0;
         if (websocket && openTunnels.load() >= options.maxTunnels) {
@@ -1091,9 +1090,9 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
         }
         core::resilience::CallOutcome outcome;  // (no co_await inside ?:, which GCC 12 miscompiles)
         if (websocket) {
-          outcome = co_await upgradeTry(worker, target, wire, step.deadline, last, info);
+          outcome = co_await upgradeTry(worker, target, wire, step.deadline, out, info);
         } else {
-          outcome = co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, last, more,
+          outcome = co_await sendTry(worker, target, wire, req.method() == http::verb::head, step.deadline, out, more,
                                      requestFraming, pending, rawAnswer);
         }
         if (more != nullptr && more->failed) {
@@ -1104,10 +1103,10 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
           Response res = more->failure ? std::move(*more->failure)
                                        : plainResponse(req.version(), http::status::bad_request, "", true);
           res.keep_alive(false);
-          Response answered = finish(std::move(res));
+          finish(std::move(res));
           info.outcome = "client_body_error";
           info.outcomeIndex = ProxyMetrics::kRefused;
-          co_return answered;
+          co_return;
         }
         if (more != nullptr && more->started) ticket.request.replayable = false;
         // An answer larger than the body buffer that the cache would store (up to max_entry_size)
@@ -1117,8 +1116,8 @@ Task<Response> Server::Impl::handle(Request& req, const std::string& peer, Worke
             outcome.status <= 299) {
           std::size_t cap = 0;
           if (access.cache && access.cache->mayStore) cap = route->cache->spec().maxEntryBytes;
-          if (projectable(last)) cap = std::max(cap, route->projection->spec().maxBodyBytes);
-          if (cap > 0 && co_await readRest(*pending, last.body(), cap)) pending.reset();
+          if (projectable(out)) cap = std::max(cap, route->projection->spec().maxBodyBytes);
+          if (cap > 0 && co_await readRest(*pending, out.body(), cap)) pending.reset();
         }
         info.upstreamStatus = outcome.kind == core::resilience::OutcomeKind::kResponse ? outcome.status : 0;
         metrics->upstreamTry(worker.index, host.ids.services[fr.service], host.ids.targets[fr.service][step.target],

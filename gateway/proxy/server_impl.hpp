@@ -403,9 +403,10 @@ struct Server::Impl {
   /// Runs one request through the flow to its answer. `more`: the rest of a body larger than the
   /// buffer, still on the client connection (null: req.body() is all of it). `pending`: set when
   /// the answer's body is larger than the buffer (its first block is in the answer's body).
-  Task<Response> handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info,
-                                   bool secure, ClientBody* more, std::unique_ptr<upstream::PendingBody>& pending,
-                                   SessionScratch& scratch);
+  /// Answers `req` into `out` (the session's answer: written in place, not moved through).
+  Task<void> handle(Request& req, const std::string& peer, Worker& worker, RequestInfo& info, bool secure,
+                    ClientBody* more, std::unique_ptr<upstream::PendingBody>& pending, SessionScratch& scratch,
+                    Response& out);
   // TLS listener (config `tls`): its acceptor, and the certificates new connections get (those of
   // the latest generation that has a tls section).
   std::optional<Acceptor> tlsAcceptor;
