@@ -42,62 +42,87 @@ namespace {
 /// How much an upstream read asks for at once: a head and a small body in one read.
 constexpr std::size_t kUpstreamRead = 16 * 1024;
 
-/// The message's bytes in one contiguous buffer: start line, fields, blank line, body. One write
-/// of one buffer instead of Beast's serializer, whose buffer-sequence iterators cost more than the
-/// copy for the small messages a gateway mostly sends. Framing fields (Content-Length) must
-/// already be set (prepare_payload()).
-void appendFields(std::string& out, const http::fields& fields) {
-  for (const auto& f : fields) {
+// An answer's head in one contiguous buffer: start line, fields, blank line (then the body). One
+// write of one buffer instead of Beast's serializer, whose buffer-sequence iterators cost more
+// than the copy for the small messages a gateway mostly sends. Framing fields (Content-Length)
+// must already be set (prepare_payload()).
+//
+// The fields come from up to three places: the upstream's field lines when they passed as they
+// came (RawAnswerFields), the message's own fields, and the rate-limit policies' field lines
+// (RequestInfo::policyLines). A later place replaces an earlier one's fields of the same name,
+// as Response::set() would have.
+
+/// The name of a "Name: value" line.
+std::string_view lineName(std::string_view line) noexcept { return line.substr(0, line.find(':')); }
+
+/// Calls `each(line)` for every "...\r\n" line of `lines` (without its CRLF).
+template <class Each>
+void forEachLine(std::string_view lines, Each&& each) {
+  while (!lines.empty()) {
+    const std::size_t end = lines.find("\r\n");
+    each(lines.substr(0, end));
+    if (end == std::string_view::npos) break;
+    lines.remove_prefix(end + 2);
+  }
+}
+
+bool sameName(std::string_view a, std::string_view b) noexcept { return a.size() == b.size() && beast::iequals(a, b); }
+
+/// The start line and fields (and the blank line) of `res`, appended to `out`.
+void serializeHead(const Response& res, std::string& out, const RawAnswerFields* raw = nullptr,
+                   std::string_view policyLines = {}) {
+  out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  const unsigned status = res.result_int();
+  const char digits[3] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
+                          static_cast<char>('0' + status % 10)};
+  out.append(digits, 3);
+  out += ' ';
+  const std::string_view reason = res.reason();
+  out += reason.empty() ? std::string_view{"Unknown"} : reason;
+  out += "\r\n";
+  std::array<std::string_view, 8> policyNames{};  // a policy sends at most 6 fields
+  std::size_t policyCount = 0;
+  forEachLine(policyLines, [&](std::string_view line) {
+    if (policyCount < policyNames.size()) policyNames[policyCount++] = lineName(line);
+  });
+  auto byPolicy = [&](std::string_view name) {
+    for (std::size_t i = 0; i < policyCount; ++i) {
+      if (sameName(policyNames[i], name)) return true;
+    }
+    return false;
+  };
+  const http::fields& own = res.base();
+  const bool hasOwn = own.begin() != own.end();
+  if (raw != nullptr) {
+    if (policyCount == 0 && !hasOwn) {
+      out += raw->lines;
+    } else {
+      forEachLine(raw->lines, [&](std::string_view line) {
+        const std::string_view name = lineName(line);
+        if (byPolicy(name)) return;
+        for (const auto& f : own) {
+          if (sameName(f.name_string(), name)) return;
+        }
+        out += line;
+        out += "\r\n";
+      });
+    }
+  }
+  for (const auto& f : own) {
+    if (policyCount > 0 && byPolicy(f.name_string())) continue;
     out += f.name_string();
     out += ": ";
     out += f.value();
     out += "\r\n";
   }
+  out += policyLines;
   out += "\r\n";
 }
 
-/// An upstream answer's field lines (RawAnswerFields) appended to `out`, but those whose name one
-/// of `own` has: the answer's own fields replace them (as set() would have).
-void appendRawFields(std::string& out, std::string_view lines, const http::fields& own) {
-  if (own.begin() == own.end()) {
-    out += lines;
-    return;
-  }
-  while (!lines.empty()) {
-    const std::size_t end = lines.find("\r\n");
-    const std::string_view line = lines.substr(0, end);
-    const std::string_view name = line.substr(0, line.find(':'));
-    bool replaced = false;
-    for (const auto& f : own) {
-      if (f.name_string().size() == name.size() && beast::iequals(f.name_string(), name)) {
-        replaced = true;
-        break;
-      }
-    }
-    if (!replaced) {
-      out += line;
-      out += "\r\n";
-    }
-    lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 2);
-  }
-}
-
-/// The start line and fields (and the blank line) of `res`, appended to `out`; `raw`: the upstream
-/// fields that stayed lines, written first.
-void serializeHead(const Response& res, std::string& out, const RawAnswerFields* raw = nullptr) {
-  out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  out += std::to_string(res.result_int());
-  out += ' ';
-  const std::string_view reason = res.reason();
-  out += reason.empty() ? std::string_view{"Unknown"} : reason;
-  out += "\r\n";
-  if (raw != nullptr) appendRawFields(out, raw->lines, res.base());
-  appendFields(out, res.base());
-}
-
-void serialize(const Response& res, std::string& out, const RawAnswerFields* raw = nullptr) {
+void serialize(const Response& res, std::string& out, const RawAnswerFields* raw = nullptr,
+               std::string_view policyLines = {}) {
   out.clear();
-  serializeHead(res, out, raw);
+  serializeHead(res, out, raw, policyLines);
   out += res.body();
 }
 
@@ -300,10 +325,10 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
     if (accessLog.isOpen()) logLine(current, peer, res, info, arrivalWall, took);
     if (streamed) {
       writeBuffer.clear();
-      serializeHead(res, writeBuffer);
+      serializeHead(res, writeBuffer, info.rawFields, info.policyLines);
       upstream::appendFramed(writeBuffer, res.body(), framing);
     } else {
-      serialize(res, writeBuffer, info.rawFields);
+      serialize(res, writeBuffer, info.rawFields, info.policyLines);
     }
     arm(options.idleTimeout);
     auto [wec, n] = co_await asio::async_write(stream, asio::buffer(writeBuffer), kAwait);
@@ -713,7 +738,30 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
   auto finish = [&](Response&& answer) {
     if (&answer != &out) out = std::move(answer);
     Response& res = out;
-    for (const auto& f : hooks.fields()) res.set(f.name, f.value);
+    // The rate-limit fields: into the message where response_headers or CORS may read or edit them,
+    // else as lines written after its fields (RequestInfo::policyLines).
+    if (route != nullptr && (route->responseHeaders || corsActual)) {
+      struct Set final : core::ratelimit::HeaderSink {
+        Response& r;
+        explicit Set(Response& m) : r(m) {}
+        void field(std::string_view name, std::string_view value) override { r.set(name, value); }
+      } sink(res);
+      hooks.visitFields(scratch.fieldValue, sink);
+    } else {
+      struct Lines final : core::ratelimit::HeaderSink {
+        std::string& out;
+        explicit Lines(std::string& o) : out(o) {}
+        void field(std::string_view name, std::string_view value) override {
+          out += name;
+          out += ": ";
+          out += value;
+          out += "\r\n";
+        }
+      } sink(scratch.policyLines);
+      scratch.policyLines.clear();
+      hooks.visitFields(scratch.fieldValue, sink);
+      info.policyLines = scratch.policyLines;
+    }
     if (route != nullptr && access.cache) {
       const char* status = cacheStatus != nullptr ? cacheStatus : core::cache::toString(access.cache->status);
       res.set(core::cache::kCacheStatusHeader, status);

@@ -166,6 +166,8 @@ struct SessionScratch {
   std::string query;                  // the forwarded query without hidden credentials
   std::string value;                  // one gateway-made field value
   RawAnswerFields answerFields;       // the upstream answer's fields, when they pass as they came
+  std::string policyLines;            // the rate-limit fields as lines (RequestInfo::policyLines)
+  std::string fieldValue;             // where a rate-limit field's value is formatted
 };
 
 /// What the access log says about one request beyond the request itself.
@@ -195,6 +197,9 @@ struct RequestInfo {
   std::string tunnelLeftover;
   /// The answer's upstream fields, when they stayed lines (written before the answer's own).
   const RawAnswerFields* rawFields = nullptr;
+  /// The rate-limit policies' fields as "Name: value\r\n" lines, written after the answer's own
+  /// fields and replacing those of the same name (empty: none, or they went into the message).
+  std::string_view policyLines;
 
   /// As a new RequestInfo, but the strings and the decision list keep their memory (one session
   /// reuses its RequestInfo for every request).
@@ -282,11 +287,9 @@ class SessionHooks final : public flow::FlowHooks {
     if (ev.spec->spec().shadow) return;  // a dry run is invisible to clients
     applied.push_back(Applied{*ev.decision, ev.spec});
   }
-  /// The fields of the binding decision: the rejecting one, else the one with the least quota
-  /// left (as a share of its limit).
-  std::vector<core::ratelimit::HeaderField> fields() const {
-    std::vector<core::ratelimit::HeaderField> out;
-    out.reserve(6);
+  /// Gives the fields of the binding decision to `sink`: the rejecting one, else the one with the
+  /// least quota left (as a share of its limit). `scratch`: where values are formatted.
+  void visitFields(std::string& scratch, core::ratelimit::HeaderSink& sink) const {
     const Applied* best = nullptr;
     double bestShare = 2.0;
     for (const Applied& a : applied) {
@@ -301,8 +304,7 @@ class SessionHooks final : public flow::FlowHooks {
         bestShare = share;
       }
     }
-    if (best != nullptr) core::ratelimit::appendRateLimitHeaders(best->decision, best->policy->spec(), out);
-    return out;
+    if (best != nullptr) core::ratelimit::visitRateLimitHeaders(best->decision, best->policy->spec(), scratch, sink);
   }
   std::vector<Applied> applied;
   std::vector<RequestInfo::Decision> logged;

@@ -1,5 +1,7 @@
 #include "gateway/core/rate_limit/headers.hpp"
 
+#include <charconv>
+
 namespace gatelab::core::ratelimit {
 
 std::int64_t ceilSeconds(Duration d) noexcept {
@@ -10,6 +12,14 @@ std::int64_t ceilSeconds(Duration d) noexcept {
 
 namespace {
 
+// Appends `n` in decimal.
+template <class Integer>
+void appendNumber(std::string& out, Integer n) {
+  char digits[24];
+  const auto r = std::to_chars(digits, digits + sizeof digits, n);
+  out.append(digits, static_cast<std::size_t>(r.ptr - digits));
+}
+
 // Appends the policy's name as a structured-field string ("name", or "name.i" for one of several
 // limits), escaped.
 void appendSfString(std::string& out, const std::string& name, std::size_t index, std::size_t count) {
@@ -18,43 +28,66 @@ void appendSfString(std::string& out, const std::string& name, std::size_t index
     if (c == '"' || c == '\\') out.push_back('\\');
     if (c >= 0x20 && c < 0x7f) out.push_back(c);
   }
-  if (count > 1) out.append(".").append(std::to_string(index));
+  if (count > 1) {
+    out.push_back('.');
+    appendNumber(out, index);
+  }
   out.push_back('"');
 }
 
 }  // namespace
 
-void appendRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& spec, std::vector<HeaderField>& out) {
+void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& spec, std::string& scratch,
+                           HeaderSink& sink) {
   if (!d.applied || spec.shadow || d.limitCount == 0) return;
   const Decision& b = d.bindingDecision();
   const bool legacy = spec.headers == HeaderStyle::kLegacy || spec.headers == HeaderStyle::kBoth;
   const bool ietf = spec.headers == HeaderStyle::kIetf || spec.headers == HeaderStyle::kBoth;
+  char digits[24];
+  auto number = [&digits](auto n) {
+    const auto r = std::to_chars(digits, digits + sizeof digits, n);
+    return std::string_view(digits, static_cast<std::size_t>(r.ptr - digits));
+  };
   if (legacy) {
-    out.push_back({"X-RateLimit-Limit", std::to_string(b.limit)});
-    out.push_back({"X-RateLimit-Remaining", std::to_string(b.remaining)});
-    out.push_back({"X-RateLimit-Reset", std::to_string(ceilSeconds(b.reset))});
+    sink.field("X-RateLimit-Limit", number(b.limit));
+    sink.field("X-RateLimit-Remaining", number(b.remaining));
+    sink.field("X-RateLimit-Reset", number(ceilSeconds(b.reset)));
   }
   if (ietf) {
-    std::string policy;
-    policy.reserve((spec.name.size() + 48) * d.limitCount);
+    scratch.clear();
     for (std::size_t i = 0; i < d.limitCount; ++i) {
-      if (!policy.empty()) policy += ", ";
-      appendSfString(policy, spec.name, i, spec.limits.size());
-      policy.append(";q=").append(std::to_string(d.limits[i].limit));
-      policy.append(";w=").append(std::to_string(ceilSeconds(d.limits[i].window)));
+      if (!scratch.empty()) scratch += ", ";
+      appendSfString(scratch, spec.name, i, spec.limits.size());
+      scratch += ";q=";
+      appendNumber(scratch, d.limits[i].limit);
+      scratch += ";w=";
+      appendNumber(scratch, ceilSeconds(d.limits[i].window));
     }
-    out.push_back({"RateLimit-Policy", std::move(policy)});
-    std::string current;
-    current.reserve(spec.name.size() + 48);
-    appendSfString(current, spec.name, d.binding, spec.limits.size());
-    current.append(";r=").append(std::to_string(b.remaining));
-    current.append(";t=").append(std::to_string(ceilSeconds(b.reset)));
-    out.push_back({"RateLimit", std::move(current)});
+    sink.field("RateLimit-Policy", scratch);
+    scratch.clear();
+    appendSfString(scratch, spec.name, d.binding, spec.limits.size());
+    scratch += ";r=";
+    appendNumber(scratch, b.remaining);
+    scratch += ";t=";
+    appendNumber(scratch, ceilSeconds(b.reset));
+    sink.field("RateLimit", scratch);
   }
   if (d.verdict == Verdict::kReject) {
     const std::int64_t s = ceilSeconds(b.retryAfter);
-    out.push_back({"Retry-After", std::to_string(s < 1 ? 1 : s)});
+    sink.field("Retry-After", number(s < 1 ? 1 : s));
   }
+}
+
+void appendRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& spec, std::vector<HeaderField>& out) {
+  struct ToList final : HeaderSink {
+    std::vector<HeaderField>& list;
+    explicit ToList(std::vector<HeaderField>& l) : list(l) {}
+    void field(std::string_view name, std::string_view value) override {
+      list.push_back(HeaderField{name, std::string(value)});
+    }
+  } sink(out);
+  std::string scratch;
+  visitRateLimitHeaders(d, spec, scratch, sink);
 }
 
 }  // namespace gatelab::core::ratelimit

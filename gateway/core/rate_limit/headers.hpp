@@ -25,7 +25,23 @@ struct HeaderField {
   friend bool operator==(const HeaderField&, const HeaderField&) = default;
 };
 
-/// Appends the fields for `d`, made by the policy described by `spec`, to `out`.
+/// Receives a decision's fields one by one (visitRateLimitHeaders).
+class HeaderSink {
+ public:
+  virtual void field(std::string_view name, std::string_view value) = 0;
+
+ protected:
+  ~HeaderSink() = default;
+};
+
+/// Gives the fields for `d`, made by the policy described by `spec`, to `sink` one by one, values
+/// formatted in `scratch` or on the stack (valid during the call only): no allocation once
+/// `scratch` has grown. A host that writes them as it gets them copies nothing twice.
+void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& spec, std::string& scratch,
+                           HeaderSink& sink);
+
+/// Appends the fields for `d`, made by the policy described by `spec`, to `out` (the same fields
+/// as visitRateLimitHeaders, in the same order).
 void appendRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& spec, std::vector<HeaderField>& out);
 
 /// Whole seconds, rounded up (0 stays 0).
