@@ -13,6 +13,23 @@
 
 namespace gatelab::proxy {
 
+/// Appends the field line "name: value\r\n" to `out`: one size change and three copies, where
+/// four appends would each check and grow the string (the proxy writes a few dozen per request).
+inline void appendFieldLine(std::string& out, std::string_view name, std::string_view value) {
+  const std::size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = out.data() + at;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  p[0] = ':';
+  p[1] = ' ';
+  p += 2;
+  std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  p[0] = '\r';
+  p[1] = '\n';
+}
+
 /// True for the fields a proxy must not forward (RFC 9110 7.6.1): Connection, Keep-Alive,
 /// Proxy-Connection, Proxy-Authenticate, Proxy-Authorization, TE, Trailer, Transfer-Encoding,
 /// Upgrade. Case-insensitive.

@@ -167,7 +167,7 @@ HeadParse parseResponseHead(std::string_view bytes, bool bodyless, std::size_t l
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && isOws(value.front())) value.remove_prefix(1);
     while (!value.empty() && isOws(value.back())) value.remove_suffix(1);
-    out.fields[out.fieldCount++] = ResponseHead::Field{name, value};
+    out.fields[out.fieldCount++] = ResponseHead::Field{name, value, std::string_view(line.data(), line.size() + 2)};
     switch (name.size()) {
       case 10:
         if (nameIs(name, "connection")) {

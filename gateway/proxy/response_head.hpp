@@ -24,6 +24,7 @@ struct ResponseHead {
   struct Field {
     std::string_view name;
     std::string_view value;  ///< without the whitespace around it
+    std::string_view line;   ///< the whole line as it came, CRLF included
   };
   unsigned version = 11;  ///< 10 or 11
   unsigned status = 0;    ///< 100-999 (never 1xx: those are kOther)

@@ -103,17 +103,13 @@ void serializeHead(const Response& res, std::string& out, const RawAnswerFields*
         for (const auto& f : own) {
           if (sameName(f.name_string(), name)) return;
         }
-        out += line;
-        out += "\r\n";
+        out.append(line.data(), line.size() + 2);  // with its CRLF
       });
     }
   }
   for (const auto& f : own) {
     if (policyCount > 0 && byPolicy(f.name_string())) continue;
-    out += f.name_string();
-    out += ": ";
-    out += f.value();
-    out += "\r\n";
+    appendFieldLine(out, f.name_string(), f.value());
   }
   out += policyLines;
   out += "\r\n";
@@ -751,12 +747,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
       struct Lines final : core::ratelimit::HeaderSink {
         std::string& out;
         explicit Lines(std::string& o) : out(o) {}
-        void field(std::string_view name, std::string_view value) override {
-          out += name;
-          out += ": ";
-          out += value;
-          out += "\r\n";
-        }
+        void field(std::string_view name, std::string_view value) override { appendFieldLine(out, name, value); }
       } sink(scratch.policyLines);
       scratch.policyLines.clear();
       hooks.visitFields(scratch.fieldValue, sink);
@@ -827,10 +818,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
         fields.push_back(core::HeaderField{std::string(name), std::string(value)});
         return;
       }
-      head += name;
-      head += ": ";
-      head += value;
-      head += "\r\n";
+      appendFieldLine(head, name, value);
     };
     const std::string_view connection = connectionField.value;
     for (const auto& f : req) {
@@ -880,12 +868,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
     emit("traceparent", trace);
     if (shapeRequest) {
       if (route->requestHeaders) (void)route->requestHeaders->apply(fields, templates);
-      for (const auto& f : fields) {
-        head += f.name;
-        head += ": ";
-        head += f.value;
-        head += "\r\n";
-      }
+      for (const auto& f : fields) appendFieldLine(head, f.name, f.value);
     }
   };
   // A body read whole is framed with Content-Length (a chunked one too); so is an empty one for the
@@ -1540,16 +1523,22 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
       const auto status = static_cast<http::status>(head.status);
       if (head.reason != http::obsolete_reason(status)) out.reason(head.reason);  // (the usual one is not stored)
       if (raw != nullptr) {
-        // The fields stay lines; the hop-by-hop ones (fixed, or listed by Connection) stay here.
+        // The fields stay the lines they came as, copied in runs; the hop-by-hop ones (fixed, or
+        // listed by Connection) stay here.
         raw->lines.clear();
+        const char* run = nullptr;
+        std::size_t runBytes = 0;
         for (std::size_t i = 0; i < head.fieldCount; ++i) {
           const ResponseHead::Field& f = head.fields[i];
-          if (isHopByHop(f.name) || (!head.connection.empty() && listedInConnection(head.connection, f.name))) continue;
-          raw->lines += f.name;
-          raw->lines += ": ";
-          raw->lines += f.value;
-          raw->lines += "\r\n";
+          if (isHopByHop(f.name) || (!head.connection.empty() && listedInConnection(head.connection, f.name))) {
+            if (runBytes > 0) raw->lines.append(run, runBytes);
+            runBytes = 0;
+            continue;
+          }
+          if (runBytes == 0) run = f.line.data();
+          runBytes += f.line.size();  // (the lines of one head are adjacent)
         }
+        if (runBytes > 0) raw->lines.append(run, runBytes);
         raw->used = true;
       } else {
         for (std::size_t i = 0; i < head.fieldCount; ++i) out.insert(head.fields[i].name, head.fields[i].value);

@@ -40,6 +40,14 @@ void check(std::string_view input, bool bodyless) {
   if (ec && ec != http::error::need_more) fail("parsed, Beast refuses it", input);
   if (!beast.is_header_done()) fail("parsed, Beast has no head", input);
   if (used != head.size) fail("head sizes differ", input);
+  // Each field's line: inside the head, its name first, CRLF last.
+  for (std::size_t i = 0; i < head.fieldCount; ++i) {
+    const ResponseHead::Field& f = head.fields[i];
+    if (f.line.data() < input.data() || f.line.data() + f.line.size() > input.data() + head.size)
+      fail("a field line outside the head", input);
+    if (!f.line.starts_with(f.name) || !f.line.ends_with("\r\n") || f.line[f.name.size()] != ':')
+      fail("a field line that is not the field's", input);
+  }
   const auto& m = beast.get();
   if (static_cast<unsigned>(m.version()) != head.version) fail("versions differ", input);
   if (m.result_int() != head.status) fail("statuses differ", input);

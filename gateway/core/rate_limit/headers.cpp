@@ -24,9 +24,15 @@ void appendNumber(std::string& out, Integer n) {
 // limits), escaped.
 void appendSfString(std::string& out, const std::string& name, std::size_t index, std::size_t count) {
   out.push_back('"');
-  for (char c : name) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (c >= 0x20 && c < 0x7f) out.push_back(c);
+  bool plain = true;  // the usual name: nothing to escape or drop, appended whole
+  for (const char c : name) plain = plain && c != '"' && c != '\\' && c >= 0x20 && c < 0x7f;
+  if (plain) {
+    out += name;
+  } else {
+    for (const char c : name) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      if (c >= 0x20 && c < 0x7f) out.push_back(c);
+    }
   }
   if (count > 1) {
     out.push_back('.');

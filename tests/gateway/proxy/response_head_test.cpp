@@ -33,6 +33,8 @@ TEST(ResponseHead, ReadsNginxsAnswerAsItCame) {
   ASSERT_EQ(h.fieldCount, 5u);
   EXPECT_EQ(h.fields[0].name, "Server");
   EXPECT_EQ(h.fields[0].value, "nginx/1.22.1");
+  EXPECT_EQ(h.fields[0].line, "Server: nginx/1.22.1\r\n");  // as it came, for copying through
+  EXPECT_EQ(h.connection, "keep-alive");
   EXPECT_EQ(h.fields[2].name, "Content-Type");
   EXPECT_EQ(h.fields[4].name, "Connection");
   EXPECT_EQ(h.fields[4].value, "keep-alive");
@@ -46,6 +48,7 @@ TEST(ResponseHead, TrimsValuesAndKeepsEmptyOnesAndOddReasons) {
   EXPECT_EQ(h.reason, "Slow Down, please");
   ASSERT_EQ(h.fieldCount, 3u);
   EXPECT_EQ(h.fields[0].value, "spaced");
+  EXPECT_EQ(h.fields[0].line, "X-A:\t  spaced \t\r\n");
   EXPECT_EQ(h.fields[1].value, "");
   ASSERT_EQ(parse("HTTP/1.1 200 \r\nContent-Length: 1\r\n\r\n", h), HeadParse::kParsed);  // empty reason
   EXPECT_EQ(h.reason, "");
