@@ -45,6 +45,31 @@ bool listedInConnection(std::string_view value, std::string_view name) noexcept 
   return !name.empty() && core::hasListMember(value, name);
 }
 
+ConnectionOptions::ConnectionOptions(std::string_view value) noexcept {
+  auto ows = [](char c) { return c == ' ' || c == '\t'; };
+  while (!value.empty()) {
+    if (count_ == members_.size()) {
+      rest_ = value;
+      return;
+    }
+    const std::size_t comma = value.find(',');
+    std::string_view member = value.substr(0, comma);
+    while (!member.empty() && ows(member.front())) member.remove_prefix(1);
+    while (!member.empty() && ows(member.back())) member.remove_suffix(1);
+    if (!member.empty()) members_[count_++] = member;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+bool ConnectionOptions::lists(std::string_view name) const noexcept {
+  if (name.empty()) return false;
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (members_[i].size() == name.size() && core::equalsIgnoreCase(members_[i], name)) return true;
+  }
+  return !rest_.empty() && listedInConnection(rest_, name);
+}
+
 std::optional<TraceParent> parseTraceParent(std::string_view v) {
   v = trim(v);
   // version "-" trace-id "-" parent-id "-" flags; later versions may append "-..." fields.

@@ -237,6 +237,14 @@ Response Server::Impl::redirectResponse(const Request& req) const {
   return res;
 }
 
+/// Where a store: redis call's reply lands (shared with the reply's callback: a late reply is
+/// dropped with the slot), and the timer the request waits on (cancelled by the reply).
+struct StoreSlot : std::enable_shared_from_this<StoreSlot> {
+  explicit StoreSlot(asio::io_context& ioc) : timer(ioc) {}
+  SteadyTimer timer;
+  std::optional<RedisReply> reply;
+};
+
 // ---- One client connection ----------------------------------------------------------------------
 
 Task<void> Server::Impl::session(Socket socket, Worker& worker, std::shared_ptr<ServerTls> tls) {
@@ -820,7 +828,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
       }
       appendFieldLine(head, name, value);
     };
-    const std::string_view connection = connectionField.value;
+    const ConnectionOptions connectionOptions(connectionField.value);
     for (const auto& f : req) {
       const std::string_view name = f.name_string();
       // Expect: the body was read whole (and 100-continue answered) here; an upstream told to
@@ -828,7 +836,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
       if (isHopByHop(name) || f.name() == http::field::host || f.name() == http::field::content_length ||
           f.name() == http::field::expect)
         continue;
-      if (!connection.empty() && listedInConnection(connection, name)) continue;
+      if (connectionOptions.lists(name)) continue;
       if (beast::iequals(name, "x-forwarded-for") || beast::iequals(name, "x-forwarded-proto") ||
           beast::iequals(name, "x-forwarded-host") || beast::iequals(name, "x-request-id") ||
           beast::iequals(name, "traceparent"))
@@ -886,163 +894,246 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
                                              !access.cache && !ticket.generation->config->compression
                                          ? &scratch.answerFields
                                          : nullptr;
+  // The answer of a kAnswer step, made into `out` (no suspension: a plain call, so that its
+  // messages and values are not kept in the coroutine's frame for the whole request).
+  auto answer = [&]() -> void {
+    if (access.cache && step.outcome != flow::Outcome::kCacheHit) {
+      // stale-if-error: an expired entry instead of a failed upstream (nginx proxy_cache_use_stale).
+      if (auto stale = gateway->cacheStale(ticket, *access.cache, step, now())) {
+        pending.reset();
+        cacheStatus = "Stale";
+        step.outcome = flow::Outcome::kCacheStale;
+        step.status = stale->response->status;
+        return finish(fromCache(*stale->response, stale->age, false));
+      }
+    }
+    if (step.outcome != flow::Outcome::kUpstream) pending.reset();  // not the answer that had it
+    switch (step.outcome) {
+      case flow::Outcome::kUpstream: {
+        Response& res = out;  // as the try left it
+        if (res.result() == http::status::switching_protocols && info.tunnel) {
+          return finish(std::move(res));  // as the upstream sent it: Upgrade and Connection included
+        }
+        if (rawAnswer != nullptr && rawAnswer->used) {
+          // Its fields stayed lines (hop-by-hop ones dropped) and its body was read whole with
+          // its length: nothing on this route reads or changes them (rawAnswer).
+          if (res.version() < 11) res.keep_alive(true);
+          info.rawFields = rawAnswer;
+          return finish(std::move(res));
+        }
+        // Hop-by-hop fields of the upstream's answer stay on its connection: the fixed ones
+        // and those its Connection field lists (a copy: Connection itself goes too).
+        const std::string connection(res[http::field::connection]);
+        const ConnectionOptions connectionOptions(connection);
+        for (auto it = res.begin(); it != res.end();) {
+          const std::string_view name = it->name_string();
+          if (isHopByHop(name) || connectionOptions.lists(name)) {
+            it = res.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        // Without a Connection field an HTTP/1.1 answer is persistent already; 1.0 needs it said.
+        if (res.version() < 11) res.keep_alive(true);
+        // A body read whole is framed with a length (HEAD keeps the upstream's, which
+        // describes the body a GET would have had); a streamed one is framed by the session.
+        if (req.method() != http::verb::head && !pending) {
+          const std::size_t bodyBytes = res.body().size();
+          project(res);
+          // The cache keeps what the route answers (projected, not yet compressed).
+          if (access.cache && (access.cache->mayStore || access.cache->invalidates)) {
+            core::cache::UpstreamResponse up;
+            up.status = static_cast<std::uint16_t>(res.result_int());
+            for (const auto& f : res) up.headers.push_back(core::HeaderField{std::string(f.name_string()), std::string(f.value())});
+            up.body = std::make_shared<const std::string>(res.body());
+            (void)gateway->cacheStore(ticket, *access.cache, access.view(view), std::move(up), fr.tryStart, now());
+          }
+          compress(*ticket.generation->config, req, res);
+          // The upstream's Content-Length still holds for a body read whole that kept its
+          // size (nothing projected or compressed it); otherwise, or when the upstream
+          // framed it otherwise, the length is set from the body. (prepare_payload rewrites
+          // the framing fields whatever they say: a search, an erase and a new field.)
+          if (res.body().size() != bodyBytes || !res.has_content_length()) res.prepare_payload();
+        }
+        return finish(std::move(res));
+      }
+      case flow::Outcome::kRateLimited:
+        if (step.storeFailed)
+          return finish(plainResponse(req.version(), static_cast<http::status>(step.status),
+                                         "rate limit store unavailable", false));
+        return finish(plainResponse(req.version(), static_cast<http::status>(step.status), "rate limit exceeded", false));
+      case flow::Outcome::kNotFound:
+        return finish(plainResponse(req.version(), http::status::not_found, "no route matched", false));
+      case flow::Outcome::kBadRequest:
+        return finish(plainResponse(req.version(), http::status::bad_request, "invalid request path", false));
+      case flow::Outcome::kBreakerOpen: {
+        Response res{static_cast<http::status>(step.status), req.version()};
+        res.set(http::field::server, "gatelab");
+        if (step.fallback != nullptr) {
+          for (const auto& h : step.fallback->headers) res.set(h.name, h.value);
+          res.body() = step.fallback->body;
+        }
+        res.prepare_payload();
+        return finish(std::move(res));
+      }
+      case flow::Outcome::kNoTarget:
+        return finish(plainResponse(req.version(), http::status::service_unavailable, "no healthy upstream", false));
+      case flow::Outcome::kConnectFailure:
+      case flow::Outcome::kReset:
+        return finish(plainResponse(req.version(), http::status::bad_gateway, "upstream unreachable", false));
+      case flow::Outcome::kTimeout:
+        return finish(plainResponse(req.version(), http::status::gateway_timeout, "upstream timed out", false));
+      case flow::Outcome::kUnauthorized:
+      case flow::Outcome::kForbidden: {
+        const bool unauthorized = step.outcome == flow::Outcome::kUnauthorized;
+        std::string body = unauthorized ? "unauthorized (" : "forbidden (";
+        body += access.reason;
+        body += ')';
+        Response res = plainResponse(req.version(), static_cast<http::status>(step.status), body, false);
+        for (const auto& c : access.challenges) res.insert(http::field::www_authenticate, c);
+        return finish(std::move(res));
+      }
+      case flow::Outcome::kCacheHit:
+        return finish(fromCache(*access.cache->response, access.cache->age, access.cache->notModified));
+      case flow::Outcome::kCacheStale:  // made above, never by the flow
+        break;
+      case flow::Outcome::kCacheUnavailable:
+        return finish(plainResponse(req.version(), http::status::gateway_timeout,
+                                       "not in the cache (the request said only-if-cached)", false));
+      case flow::Outcome::kPreflight: {
+        Response res{static_cast<http::status>(step.status), req.version()};
+        res.set(http::field::server, "gatelab");
+        core::HeaderList& fields = scratch.fields;
+        fields.clear();
+        core::shaping::applyCors(*access.cors, fields);
+        for (const auto& f : fields) res.insert(f.name, f.value);
+        res.keep_alive(true);
+        res.prepare_payload();
+        return finish(std::move(res));
+      }
+    }
+    return finish(plainResponse(req.version(), http::status::internal_server_error, "", true));
+    };
+  // A store: redis policy's call: sent (askStore), then its reply or the deadline (redis.timeout),
+  // whichever comes first, turned into the next step (storeAnswered). A late reply lands in the
+  // shared slot and is dropped with it.
+  auto storePolicy = [&]() -> const core::ratelimit::RateLimitPolicy& {
+    return *ticket.generation->runtime->routes[fr.route].rateLimits[step.storePolicy];
+  };
+  auto askStore = [&](StoreSlot& slot) {
+    const config::GatewayConfig& cfg = *ticket.generation->config;
+    const core::TimePoint asked = now();
+    core::ratelimit::redis::buildCall(storePolicy().spec(), cfg.redis->keyPrefix, fr.storeKey, asked, worker.redisCall);
+    slot.timer.expires_after(cfg.redis->timeout);
+    worker.redisFor(*cfg.redis).evalScript(worker.redisCall, [keep = slot.shared_from_this()](RedisReply&& r) {
+      keep->reply = std::move(r);
+      keep->timer.cancel();
+    });
+    return asked;
+  };
+  auto storeAnswered = [&](StoreSlot& slot, core::TimePoint asked) {
+    std::optional<core::ratelimit::PolicyDecision> decision;
+    ProxyMetrics::StoreResult result = ProxyMetrics::StoreResult::kOk;
+    if (!slot.reply) {
+      result = ProxyMetrics::StoreResult::kTimeout;
+    } else if (slot.reply->status == RedisReply::Status::kUnavailable) {
+      result = ProxyMetrics::StoreResult::kUnavailable;
+    } else if (slot.reply->status == RedisReply::Status::kError) {
+      result = ProxyMetrics::StoreResult::kError;
+    } else {
+      std::string error;
+      decision = core::ratelimit::redis::parseReply(storePolicy().spec(), fr.storeKey, slot.reply->values, error);
+      if (!decision) result = ProxyMetrics::StoreResult::kError;
+    }
+    if (step.storePolicy < host.ids.policies[fr.route].size())
+      metrics->storeCall(worker.index, host.ids.policies[fr.route][step.storePolicy], result);
+    if (!decision) info.storeFailure = ProxyMetrics::toString(result);
+    step = gateway->storeAnswered(ticket, view, decision ? &*decision : nullptr, asked, hooks, access);
+  };
+  // An aggregate route: its parts are called in parallel (one coroutine each, on this thread),
+  // each with the forwarded fields of this request (fanOut; null when it answered at once); their
+  // bodies are merged into the answer (fanIn).
+  auto fanOut = [&]() -> std::shared_ptr<FanOut> {
+    const core::shaping::AggregateSpec& spec = *route->aggregate;
+    if (websocket) {
+      gateway->abandon(ticket);
+      finish(plainResponse(req.version(), http::status::bad_request, "an aggregate route does not upgrade to WebSocket",
+                           false));
+      return nullptr;
+    }
+    if (head.empty()) build();
+    auto fan = std::make_shared<FanOut>(worker.ioc);
+    fan->parent = ticket;
+    fan->fields = head.substr(head.find("\r\n") + 2);
+    fan->query.assign(query);
+    fan->parts.resize(spec.parts.size());
+    fan->left = spec.parts.size();
+    fan->done.expires_at(SteadyClock::time_point::max());
+    for (std::uint32_t i = 0; i < spec.parts.size(); ++i) asio::co_spawn(worker.ioc, runPart(fan, worker, i), asio::detached);
+    return fan;
+  };
+  auto fanIn = [&](FanOut& fan) {
+    const core::shaping::AggregateSpec& spec = *route->aggregate;
+    std::array<bool, core::shaping::kMaxAggregateParts> ok{};
+    std::array<std::string_view, core::shaping::kMaxAggregateParts> bodies{};
+    for (std::size_t i = 0; i < fan.parts.size(); ++i) {
+      ok[i] = core::shaping::partSucceeded(fan.parts[i].status, fan.parts[i].body);
+      bodies[i] = fan.parts[i].body;
+    }
+    const std::span<const bool> oks(ok.data(), fan.parts.size());
+    step = gateway->fanInDone(ticket, oks);
+    const core::shaping::AggregateVerdict verdict = core::shaping::decide(spec, oks);
+    Response res{static_cast<http::status>(step.status), req.version()};
+    res.set(http::field::server, "gatelab");
+    res.set(http::field::content_type, "application/json");
+    if (verdict.status == core::shaping::kAggregateFailedStatus) {
+      core::shaping::failureBody(spec, verdict, res.body());
+    } else {
+      core::shaping::mergeBodies(spec, std::span<const std::string_view>(bodies.data(), fan.parts.size()), oks, res.body());
+      project(res);
+      if (req.method() != http::verb::head) compress(*ticket.generation->config, req, res);
+    }
+    frameWhole(res);
+    finish(std::move(res));
+    info.tries = fan.tries;
+  };
+  // One try's bytes: the request head built once, this target's Host, the framing and the body.
+  auto makeWire = [&](const TargetAddress& target) {
+    if (head.empty()) build();
+    wire.assign(head);
+    wire += "Host: ";
+    wire += target.hostHeader;
+    if (requestFraming == upstream::Framing::kChunked) {
+      wire += "\r\nTransfer-Encoding: chunked";
+    } else if (lengthLine) {
+      wire += "\r\nContent-Length: ";
+      wire += std::to_string(more != nullptr ? *more->length : req.body().size());
+    }
+    wire += "\r\n\r\n";
+    upstream::appendFramed(wire, req.body(), requestFraming);
+  };
+  // The client's body broke off (timeout, over the limit, malformed, gone): its answer, and the
+  // try is not held against the target.
+  auto clientBodyFailed = [&] {
+    gateway->abandon(ticket);
+    pending.reset();
+    Response res = more->failure ? std::move(*more->failure) : plainResponse(req.version(), http::status::bad_request, "", true);
+    res.keep_alive(false);
+    finish(std::move(res));
+    info.outcome = "client_body_error";
+    info.outcomeIndex = ProxyMetrics::kRefused;
+  };
   SteadyTimer wait(worker.ioc);
   while (true) {
     switch (step.kind) {
-      case flow::StepKind::kAnswer: {
-        if (access.cache && step.outcome != flow::Outcome::kCacheHit) {
-          // stale-if-error: an expired entry instead of a failed upstream (nginx proxy_cache_use_stale).
-          if (auto stale = gateway->cacheStale(ticket, *access.cache, step, now())) {
-            pending.reset();
-            cacheStatus = "Stale";
-            step.outcome = flow::Outcome::kCacheStale;
-            step.status = stale->response->status;
-            co_return finish(fromCache(*stale->response, stale->age, false));
-          }
-        }
-        if (step.outcome != flow::Outcome::kUpstream) pending.reset();  // not the answer that had it
-        switch (step.outcome) {
-          case flow::Outcome::kUpstream: {
-            Response& res = out;  // as the try left it
-            if (res.result() == http::status::switching_protocols && info.tunnel) {
-              co_return finish(std::move(res));  // as the upstream sent it: Upgrade and Connection included
-            }
-            if (rawAnswer != nullptr && rawAnswer->used) {
-              // Its fields stayed lines (hop-by-hop ones dropped) and its body was read whole with
-              // its length: nothing on this route reads or changes them (rawAnswer).
-              if (res.version() < 11) res.keep_alive(true);
-              info.rawFields = rawAnswer;
-              co_return finish(std::move(res));
-            }
-            // Hop-by-hop fields of the upstream's answer stay on its connection: the fixed ones
-            // and those its Connection field lists (a copy: Connection itself goes too).
-            const std::string connection(res[http::field::connection]);
-            for (auto it = res.begin(); it != res.end();) {
-              const std::string_view name = it->name_string();
-              if (isHopByHop(name) || (!connection.empty() && listedInConnection(connection, name))) {
-                it = res.erase(it);
-              } else {
-                ++it;
-              }
-            }
-            // Without a Connection field an HTTP/1.1 answer is persistent already; 1.0 needs it said.
-            if (res.version() < 11) res.keep_alive(true);
-            // A body read whole is framed with a length (HEAD keeps the upstream's, which
-            // describes the body a GET would have had); a streamed one is framed by the session.
-            if (req.method() != http::verb::head && !pending) {
-              const std::size_t bodyBytes = res.body().size();
-              project(res);
-              // The cache keeps what the route answers (projected, not yet compressed).
-              if (access.cache && (access.cache->mayStore || access.cache->invalidates)) {
-                core::cache::UpstreamResponse up;
-                up.status = static_cast<std::uint16_t>(res.result_int());
-                for (const auto& f : res) up.headers.push_back(core::HeaderField{std::string(f.name_string()), std::string(f.value())});
-                up.body = std::make_shared<const std::string>(res.body());
-                (void)gateway->cacheStore(ticket, *access.cache, access.view(view), std::move(up), fr.tryStart, now());
-              }
-              compress(*ticket.generation->config, req, res);
-              // The upstream's Content-Length still holds for a body read whole that kept its
-              // size (nothing projected or compressed it); otherwise, or when the upstream
-              // framed it otherwise, the length is set from the body. (prepare_payload rewrites
-              // the framing fields whatever they say: a search, an erase and a new field.)
-              if (res.body().size() != bodyBytes || !res.has_content_length()) res.prepare_payload();
-            }
-            co_return finish(std::move(res));
-          }
-          case flow::Outcome::kRateLimited:
-            if (step.storeFailed)
-              co_return finish(plainResponse(req.version(), static_cast<http::status>(step.status),
-                                             "rate limit store unavailable", false));
-            co_return finish(plainResponse(req.version(), static_cast<http::status>(step.status), "rate limit exceeded", false));
-          case flow::Outcome::kNotFound:
-            co_return finish(plainResponse(req.version(), http::status::not_found, "no route matched", false));
-          case flow::Outcome::kBadRequest:
-            co_return finish(plainResponse(req.version(), http::status::bad_request, "invalid request path", false));
-          case flow::Outcome::kBreakerOpen: {
-            Response res{static_cast<http::status>(step.status), req.version()};
-            res.set(http::field::server, "gatelab");
-            if (step.fallback != nullptr) {
-              for (const auto& h : step.fallback->headers) res.set(h.name, h.value);
-              res.body() = step.fallback->body;
-            }
-            res.prepare_payload();
-            co_return finish(std::move(res));
-          }
-          case flow::Outcome::kNoTarget:
-            co_return finish(plainResponse(req.version(), http::status::service_unavailable, "no healthy upstream", false));
-          case flow::Outcome::kConnectFailure:
-          case flow::Outcome::kReset:
-            co_return finish(plainResponse(req.version(), http::status::bad_gateway, "upstream unreachable", false));
-          case flow::Outcome::kTimeout:
-            co_return finish(plainResponse(req.version(), http::status::gateway_timeout, "upstream timed out", false));
-          case flow::Outcome::kUnauthorized:
-          case flow::Outcome::kForbidden: {
-            const bool unauthorized = step.outcome == flow::Outcome::kUnauthorized;
-            std::string body = unauthorized ? "unauthorized (" : "forbidden (";
-            body += access.reason;
-            body += ')';
-            Response res = plainResponse(req.version(), static_cast<http::status>(step.status), body, false);
-            for (const auto& c : access.challenges) res.insert(http::field::www_authenticate, c);
-            co_return finish(std::move(res));
-          }
-          case flow::Outcome::kCacheHit:
-            co_return finish(fromCache(*access.cache->response, access.cache->age, access.cache->notModified));
-          case flow::Outcome::kCacheStale:  // made above, never by the flow
-            break;
-          case flow::Outcome::kCacheUnavailable:
-            co_return finish(plainResponse(req.version(), http::status::gateway_timeout,
-                                           "not in the cache (the request said only-if-cached)", false));
-          case flow::Outcome::kPreflight: {
-            Response res{static_cast<http::status>(step.status), req.version()};
-            res.set(http::field::server, "gatelab");
-            core::HeaderList& fields = scratch.fields;
-            fields.clear();
-            core::shaping::applyCors(*access.cors, fields);
-            for (const auto& f : fields) res.insert(f.name, f.value);
-            res.keep_alive(true);
-            res.prepare_payload();
-            co_return finish(std::move(res));
-          }
-        }
-        co_return finish(plainResponse(req.version(), http::status::internal_server_error, "", true));
-      }
+      case flow::StepKind::kAnswer:
+        answer();
+        co_return;
       case flow::StepKind::kAskStore: {
-        const config::GatewayConfig& cfg = *ticket.generation->config;
-        const core::ratelimit::RateLimitPolicy& policy =
-            *ticket.generation->runtime->routes[fr.route].rateLimits[step.storePolicy];
-        const core::TimePoint asked = now();
-        core::ratelimit::redis::buildCall(policy.spec(), cfg.redis->keyPrefix, fr.storeKey, asked, worker.redisCall);
-        // The reply, or the deadline (redis.timeout), whichever comes first; a late reply lands
-        // in the shared slot and is dropped with it.
-        struct Slot {
-          explicit Slot(asio::io_context& ioc) : timer(ioc) {}
-          SteadyTimer timer;
-          std::optional<RedisReply> reply;
-        };
-        auto slot = std::make_shared<Slot>(worker.ioc);
-        slot->timer.expires_after(cfg.redis->timeout);
-        worker.redisFor(*cfg.redis).evalScript(worker.redisCall, [slot](RedisReply&& r) {
-          slot->reply = std::move(r);
-          slot->timer.cancel();
-        });
+        auto slot = std::make_shared<StoreSlot>(worker.ioc);
+        const core::TimePoint asked = askStore(*slot);
         co_await slot->timer.async_wait(kAwait);
-        std::optional<core::ratelimit::PolicyDecision> decision;
-        ProxyMetrics::StoreResult result = ProxyMetrics::StoreResult::kOk;
-        if (!slot->reply) {
-          result = ProxyMetrics::StoreResult::kTimeout;
-        } else if (slot->reply->status == RedisReply::Status::kUnavailable) {
-          result = ProxyMetrics::StoreResult::kUnavailable;
-        } else if (slot->reply->status == RedisReply::Status::kError) {
-          result = ProxyMetrics::StoreResult::kError;
-        } else {
-          std::string error;
-          decision = core::ratelimit::redis::parseReply(policy.spec(), fr.storeKey, slot->reply->values, error);
-          if (!decision) result = ProxyMetrics::StoreResult::kError;
-        }
-        if (step.storePolicy < host.ids.policies[fr.route].size())
-          metrics->storeCall(worker.index, host.ids.policies[fr.route][step.storePolicy], result);
-        if (!decision) info.storeFailure = ProxyMetrics::toString(result);
-        step = gateway->storeAnswered(ticket, view, decision ? &*decision : nullptr, asked, hooks, access);
+        storeAnswered(*slot, asked);
         break;
       }
       case flow::StepKind::kWait: {
@@ -1052,64 +1143,15 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
         break;
       }
       case flow::StepKind::kFanOut: {
-        // An aggregate route: its parts are called in parallel (one coroutine each, on this
-        // thread), each with the forwarded fields of this request; their bodies are merged.
-        const core::shaping::AggregateSpec& spec = *route->aggregate;
-        if (websocket) {
-          gateway->abandon(ticket);
-          co_return finish(plainResponse(req.version(), http::status::bad_request,
-                                         "an aggregate route does not upgrade to WebSocket", false));
-        }
-        if (head.empty()) build();
-        auto fan = std::make_shared<FanOut>(worker.ioc);
-        fan->parent = ticket;
-        fan->fields = head.substr(head.find("\r\n") + 2);
-        fan->query.assign(query);
-        fan->parts.resize(spec.parts.size());
-        fan->left = spec.parts.size();
-        fan->done.expires_at(SteadyClock::time_point::max());
-        for (std::uint32_t i = 0; i < spec.parts.size(); ++i)
-          asio::co_spawn(worker.ioc, runPart(fan, worker, i), asio::detached);
+        const std::shared_ptr<FanOut> fan = fanOut();
+        if (!fan) co_return;  // answered
         if (fan->left > 0) co_await fan->done.async_wait(kAwait);  // the parts start once this waits
-        std::array<bool, core::shaping::kMaxAggregateParts> ok{};
-        std::array<std::string_view, core::shaping::kMaxAggregateParts> bodies{};
-        for (std::size_t i = 0; i < fan->parts.size(); ++i) {
-          ok[i] = core::shaping::partSucceeded(fan->parts[i].status, fan->parts[i].body);
-          bodies[i] = fan->parts[i].body;
-        }
-        const std::span<const bool> oks(ok.data(), fan->parts.size());
-        step = gateway->fanInDone(ticket, oks);
-        const core::shaping::AggregateVerdict verdict = core::shaping::decide(spec, oks);
-        Response res{static_cast<http::status>(step.status), req.version()};
-        res.set(http::field::server, "gatelab");
-        res.set(http::field::content_type, "application/json");
-        if (verdict.status == core::shaping::kAggregateFailedStatus) {
-          core::shaping::failureBody(spec, verdict, res.body());
-        } else {
-          core::shaping::mergeBodies(spec, std::span<const std::string_view>(bodies.data(), fan->parts.size()), oks,
-                                     res.body());
-          project(res);
-          if (req.method() != http::verb::head) compress(*ticket.generation->config, req, res);
-        }
-        frameWhole(res);
-        finish(std::move(res));
-        info.tries = fan->tries;
+        fanIn(*fan);
         co_return;
       }
       case flow::StepKind::kSendTry: {
-        if (head.empty()) build();
         const TargetAddress& target = host.serviceTargets[fr.service][step.target];
-        wire.assign(head);
-        wire += "Host: ";
-        wire += target.hostHeader;
-        if (requestFraming == upstream::Framing::kChunked) {
-          wire += "\r\nTransfer-Encoding: chunked";
-        } else if (lengthLine) {
-          wire += "\r\nContent-Length: ";
-          wire += std::to_string(more != nullptr ? *more->length : req.body().size());
-        }
-        wire += "\r\n\r\n";
-        upstream::appendFramed(wire, req.body(), requestFraming);
+        makeWire(target);
         out = Response{};
         pending.reset();  // a streamed answer of an earlier try that is not the answer (closed)
         const bool retry = fr.retriesDone > 0;
@@ -1129,14 +1171,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
         if (more != nullptr && more->failed) {
           // The client's body broke off (timeout, over the limit, malformed, gone): its answer,
           // and the try is not held against the target.
-          gateway->abandon(ticket);
-          pending.reset();
-          Response res = more->failure ? std::move(*more->failure)
-                                       : plainResponse(req.version(), http::status::bad_request, "", true);
-          res.keep_alive(false);
-          finish(std::move(res));
-          info.outcome = "client_body_error";
-          info.outcomeIndex = ProxyMetrics::kRefused;
+          clientBodyFailed();
           co_return;
         }
         if (more != nullptr && more->started) ticket.request.replayable = false;
@@ -1405,6 +1440,32 @@ Task<void> Server::Impl::tunnel(ClientStream& client, beast::flat_buffer& client
   if (!*finished) co_await done->async_wait(kAwait);
 }
 
+namespace {
+
+/// The upstream answer's field lines as they came, copied in runs, but for the hop-by-hop ones
+/// (fixed, or listed by its Connection field): what RawAnswerFields keeps. (A plain function: its
+/// Connection members do not sit in the try's coroutine frame.)
+void keepLines(RawAnswerFields& raw, const ResponseHead& head) {
+  const ConnectionOptions connectionOptions(head.connection);
+  raw.lines.clear();
+  const char* run = nullptr;
+  std::size_t runBytes = 0;
+  for (std::size_t i = 0; i < head.fieldCount; ++i) {
+    const ResponseHead::Field& f = head.fields[i];
+    if (isHopByHop(f.name) || connectionOptions.lists(f.name)) {
+      if (runBytes > 0) raw.lines.append(run, runBytes);
+      runBytes = 0;
+      continue;
+    }
+    if (runBytes == 0) run = f.line.data();
+    runBytes += f.line.size();  // (the lines of one head are adjacent)
+  }
+  if (runBytes > 0) raw.lines.append(run, runBytes);
+  raw.used = true;
+}
+
+}  // namespace
+
 // ---- One upstream try ---------------------------------------------------------------------------
 
 Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const TargetAddress& target,
@@ -1523,23 +1584,7 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
       const auto status = static_cast<http::status>(head.status);
       if (head.reason != http::obsolete_reason(status)) out.reason(head.reason);  // (the usual one is not stored)
       if (raw != nullptr) {
-        // The fields stay the lines they came as, copied in runs; the hop-by-hop ones (fixed, or
-        // listed by Connection) stay here.
-        raw->lines.clear();
-        const char* run = nullptr;
-        std::size_t runBytes = 0;
-        for (std::size_t i = 0; i < head.fieldCount; ++i) {
-          const ResponseHead::Field& f = head.fields[i];
-          if (isHopByHop(f.name) || (!head.connection.empty() && listedInConnection(head.connection, f.name))) {
-            if (runBytes > 0) raw->lines.append(run, runBytes);
-            runBytes = 0;
-            continue;
-          }
-          if (runBytes == 0) run = f.line.data();
-          runBytes += f.line.size();  // (the lines of one head are adjacent)
-        }
-        if (runBytes > 0) raw->lines.append(run, runBytes);
-        raw->used = true;
+        keepLines(*raw, head);
       } else {
         for (std::size_t i = 0; i < head.fieldCount; ++i) out.insert(head.fields[i].name, head.fields[i].value);
       }

@@ -22,6 +22,20 @@ TEST(HttpFields, HopByHopNamesAreCaseInsensitive) {
   EXPECT_FALSE(listedInConnection(" , ,", ""));
 }
 
+// ConnectionOptions answers as listedInConnection does, for values of any length.
+TEST(HttpFields, ConnectionOptionsAnswerAsListedInConnection) {
+  const std::string many = "a1, a2,a3 ,\ta4, a5, a6, a7, a8, A9 ,a10,, x-late";
+  for (const std::string& value : {std::string(" close ,X-Foo,, keep-alive"), std::string(""), std::string(" , ,"),
+                                  std::string("keep-alive"), many}) {
+    const ConnectionOptions options(value);
+    for (const char* name : {"close", "x-foo", "X-FOO", "Keep-Alive", "", "clos", "X-Foo,", "x-fo", "keep", "a1", "A8",
+                             "a9", "a10", "X-Late", "x-lat", "a11"})
+      EXPECT_EQ(options.lists(name), listedInConnection(value, name)) << "'" << value << "' / " << name;
+  }
+  EXPECT_TRUE(ConnectionOptions(many).lists("x-late"));  // beyond the eighth member
+  EXPECT_TRUE(ConnectionOptions(many).lists("a9"));
+}
+
 TEST(HttpFields, TraceParentFollowsTheW3CRules) {
   const auto t = parseTraceParent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   ASSERT_TRUE(t.has_value());
@@ -48,6 +62,18 @@ TEST(HttpFields, RandomHexHasTheRequestedLength) {
   EXPECT_EQ(n, 2u);  // 8 bytes per draw
   // Bytes are taken from the low end of each draw, two lower-case digits each.
   EXPECT_EQ(randomHex(10, [] { return std::uint64_t{0x0123456789abcdefULL}; }), "efcdab8967452301efcd");
+  // Whole draws go eight bytes at a time: the same digits as byte by byte, for every digit in
+  // every position.
+  for (std::uint64_t k = 0; k < 4096; ++k) {
+    const std::uint64_t v = (k * 0x0123456789ABCDEFULL) ^ (k << 52) ^ ((k & 1) * 0xFEDCBA9876543210ULL);
+    std::string expected;
+    for (int b = 0; b < 8; ++b) {
+      const auto byte = static_cast<unsigned>((v >> (8 * b)) & 0xFF);
+      expected += "0123456789abcdef"[byte >> 4];
+      expected += "0123456789abcdef"[byte & 15];
+    }
+    ASSERT_EQ(randomHex(8, [v] { return v; }), expected) << std::hex << v;
+  }
 }
 
 TEST(HttpFields, ForwardedForAndRequestIds) {
