@@ -656,7 +656,8 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
 
   Ticket ticket;
   SessionHooks hooks(
-      *metrics, worker.index, [this](std::uint32_t service, core::TimePoint at) { requestWake(service, at); }, &ticket);
+      *metrics, worker.index, [this](std::uint32_t service, core::TimePoint at) { requestWake(service, at); }, &ticket,
+      &info.decisions);
   // The proxy's timeline reads Unix time (steadyToTimeline), which JWT exp/nbf/iat need.
   flow::AccessState& access = scratch.access;
   access.unixNow = now();
@@ -785,7 +786,6 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
     info.target = fr.tries > 0 ? fr.target : flow::kNoTargetIndex;
     info.outcome = flow::toString(step.outcome);
     info.outcomeIndex = static_cast<int>(step.outcome);
-    info.decisions = std::move(hooks.logged);
   };
 
   const bool websocket = upgradeField && beast::websocket::is_upgrade(req);

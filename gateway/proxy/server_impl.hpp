@@ -269,9 +269,11 @@ struct Worker {
 /// Collects the applied rate-limit decisions of one request, for its response fields.
 class SessionHooks final : public flow::FlowHooks {
  public:
+  /// `log`: where the applied decisions are listed for the access log (a request's own
+  /// RequestInfo::decisions, whose memory the session reuses); null: a list of its own.
   SessionHooks(ProxyMetrics& metrics, unsigned shard, std::function<void(std::uint32_t, core::TimePoint)> wake,
-               const Ticket* ticket = nullptr)
-      : metrics_(metrics), shard_(shard), wake_(std::move(wake)), ticket_(ticket) {}
+               const Ticket* ticket = nullptr, std::vector<RequestInfo::Decision>* log = nullptr)
+      : metrics_(metrics), shard_(shard), wake_(std::move(wake)), ticket_(ticket), logged(log != nullptr ? *log : own_) {}
   void wakeAt(std::uint32_t service, core::TimePoint at) override { wake_(service, at); }
   struct Applied {
     core::ratelimit::PolicyDecision decision;
@@ -285,35 +287,39 @@ class SessionHooks final : public flow::FlowHooks {
     }
     logged.push_back(RequestInfo::Decision{&ev.spec->spec().name, ev.decision->wouldBe, ev.spec->spec().shadow});
     if (ev.spec->spec().shadow) return;  // a dry run is invisible to clients
-    applied.push_back(Applied{*ev.decision, ev.spec});
-  }
-  /// Gives the fields of the binding decision to `sink`: the rejecting one, else the one with the
-  /// least quota left (as a share of its limit). `scratch`: where values are formatted.
-  void visitFields(std::string& scratch, core::ratelimit::HeaderSink& sink) const {
-    const Applied* best = nullptr;
-    double bestShare = 2.0;
-    for (const Applied& a : applied) {
-      if (a.decision.verdict == core::ratelimit::Verdict::kReject) {
-        best = &a;
-        break;
-      }
-      const auto& d = a.decision.bindingDecision();
-      const double share = d.limit == 0 ? 1.0 : static_cast<double>(d.remaining) / static_cast<double>(d.limit);
-      if (share < bestShare) {
-        best = &a;
-        bestShare = share;
-      }
+    // The binding decision so far: the first rejecting one, else the first with the least quota
+    // left (as a share of its limit). Only it is kept (a decision is 488 bytes).
+    if (bindingRejects_) return;
+    if (ev.decision->verdict == core::ratelimit::Verdict::kReject) {
+      binding_.emplace(Applied{*ev.decision, ev.spec});
+      bindingRejects_ = true;
+      return;
     }
-    if (best != nullptr) core::ratelimit::visitRateLimitHeaders(best->decision, best->policy->spec(), scratch, sink);
+    const auto& d = ev.decision->bindingDecision();
+    const double share = d.limit == 0 ? 1.0 : static_cast<double>(d.remaining) / static_cast<double>(d.limit);
+    if (share < bindingShare_) {
+      binding_.emplace(Applied{*ev.decision, ev.spec});
+      bindingShare_ = share;
+    }
   }
-  std::vector<Applied> applied;
-  std::vector<RequestInfo::Decision> logged;
+  /// Gives the fields of the binding decision (see onRateLimit) to `sink`. `scratch`: where values
+  /// are formatted.
+  void visitFields(std::string& scratch, core::ratelimit::HeaderSink& sink) const {
+    if (binding_) core::ratelimit::visitRateLimitHeaders(binding_->decision, binding_->policy->spec(), scratch, sink);
+  }
 
  private:
   ProxyMetrics& metrics_;
   unsigned shard_;
   std::function<void(std::uint32_t, core::TimePoint)> wake_;
   const Ticket* ticket_;
+  std::optional<Applied> binding_;
+  double bindingShare_ = 2.0;
+  bool bindingRejects_ = false;
+  std::vector<RequestInfo::Decision> own_;
+
+ public:
+  std::vector<RequestInfo::Decision>& logged;  ///< every applied decision, shadow ones included
 };
 
 struct Server::Impl {
