@@ -55,22 +55,11 @@ constexpr std::size_t kUpstreamRead = 16 * 1024;
 /// The name of a "Name: value" line.
 std::string_view lineName(std::string_view line) noexcept { return line.substr(0, line.find(':')); }
 
-/// Calls `each(line)` for every "...\r\n" line of `lines` (without its CRLF).
-template <class Each>
-void forEachLine(std::string_view lines, Each&& each) {
-  while (!lines.empty()) {
-    const std::size_t end = lines.find("\r\n");
-    each(lines.substr(0, end));
-    if (end == std::string_view::npos) break;
-    lines.remove_prefix(end + 2);
-  }
-}
-
 bool sameName(std::string_view a, std::string_view b) noexcept { return a.size() == b.size() && beast::iequals(a, b); }
 
 /// The start line and fields (and the blank line) of `res`, appended to `out`.
 void serializeHead(const Response& res, std::string& out, const RawAnswerFields* raw = nullptr,
-                   std::string_view policyLines = {}) {
+                   const PolicyLines* policy = nullptr) {
   out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
   const unsigned status = res.result_int();
   const char digits[3] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
@@ -80,45 +69,43 @@ void serializeHead(const Response& res, std::string& out, const RawAnswerFields*
   const std::string_view reason = res.reason();
   out += reason.empty() ? std::string_view{"Unknown"} : reason;
   out += "\r\n";
-  std::array<std::string_view, 8> policyNames{};  // a policy sends at most 6 fields
-  std::size_t policyCount = 0;
-  forEachLine(policyLines, [&](std::string_view line) {
-    if (policyCount < policyNames.size()) policyNames[policyCount++] = lineName(line);
-  });
+  const std::size_t policyCount = policy != nullptr ? policy->count : 0;
   auto byPolicy = [&](std::string_view name) {
     for (std::size_t i = 0; i < policyCount; ++i) {
-      if (sameName(policyNames[i], name)) return true;
+      if (sameName(policy->names[i], name)) return true;
     }
     return false;
   };
   const http::fields& own = res.base();
   const bool hasOwn = own.begin() != own.end();
   if (raw != nullptr) {
-    if (policyCount == 0 && !hasOwn) {
-      out += raw->lines;
+    if (!hasOwn && (policy == nullptr || (raw->nameLengths & policy->nameLengths) == 0)) {
+      out += raw->lines;  // no name of the upstream's can be replaced: as they are, at once
     } else {
-      forEachLine(raw->lines, [&](std::string_view line) {
+      std::string_view lines = raw->lines;
+      while (!lines.empty()) {
+        const std::size_t end = lines.find("\r\n") + 2;  // (every line ends with CRLF)
+        const std::string_view line = lines.substr(0, end);
         const std::string_view name = lineName(line);
-        if (byPolicy(name)) return;
-        for (const auto& f : own) {
-          if (sameName(f.name_string(), name)) return;
-        }
-        out.append(line.data(), line.size() + 2);  // with its CRLF
-      });
+        bool replaced = byPolicy(name);
+        for (auto f = own.begin(); !replaced && f != own.end(); ++f) replaced = sameName(f->name_string(), name);
+        if (!replaced) out += line;
+        lines.remove_prefix(end);
+      }
     }
   }
   for (const auto& f : own) {
     if (policyCount > 0 && byPolicy(f.name_string())) continue;
     appendFieldLine(out, f.name_string(), f.value());
   }
-  out += policyLines;
+  if (policy != nullptr) out += policy->lines;
   out += "\r\n";
 }
 
 void serialize(const Response& res, std::string& out, const RawAnswerFields* raw = nullptr,
-               std::string_view policyLines = {}) {
+               const PolicyLines* policy = nullptr) {
   out.clear();
-  serializeHead(res, out, raw, policyLines);
+  serializeHead(res, out, raw, policy);
   out += res.body();
 }
 
@@ -754,13 +741,17 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
       hooks.visitFields(scratch.fieldValue, sink);
     } else {
       struct Lines final : core::ratelimit::HeaderSink {
-        std::string& out;
-        explicit Lines(std::string& o) : out(o) {}
-        void field(std::string_view name, std::string_view value) override { appendFieldLine(out, name, value); }
+        PolicyLines& out;
+        explicit Lines(PolicyLines& o) : out(o) {}
+        void field(std::string_view name, std::string_view value) override {
+          appendFieldLine(out.lines, name, value);
+          if (out.count < out.names.size()) out.names[out.count++] = name;  // (a static literal)
+          out.nameLengths |= std::uint64_t{1} << (name.size() % 64);
+        }
       } sink(scratch.policyLines);
       scratch.policyLines.clear();
       hooks.visitFields(scratch.fieldValue, sink);
-      info.policyLines = scratch.policyLines;
+      if (scratch.policyLines.count > 0) info.policyLines = &scratch.policyLines;
     }
     if (route != nullptr && access.cache) {
       const char* status = cacheStatus != nullptr ? cacheStatus : core::cache::toString(access.cache->status);
@@ -1448,6 +1439,7 @@ namespace {
 void keepLines(RawAnswerFields& raw, const ResponseHead& head) {
   const ConnectionOptions connectionOptions(head.connection);
   raw.lines.clear();
+  raw.nameLengths = 0;
   const char* run = nullptr;
   std::size_t runBytes = 0;
   for (std::size_t i = 0; i < head.fieldCount; ++i) {
@@ -1459,6 +1451,7 @@ void keepLines(RawAnswerFields& raw, const ResponseHead& head) {
     }
     if (runBytes == 0) run = f.line.data();
     runBytes += f.line.size();  // (the lines of one head are adjacent)
+    raw.nameLengths |= std::uint64_t{1} << (f.name.size() % 64);
   }
   if (runBytes > 0) raw.lines.append(run, runBytes);
   raw.used = true;

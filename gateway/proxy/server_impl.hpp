@@ -155,6 +155,22 @@ struct ClientBody {
 struct RawAnswerFields {
   std::string lines;  ///< "Name: value\r\n" each
   bool used = false;  ///< the last try's answer has its fields here, not in the message
+  /// Bit (n mod 64) set for each line's name length n: a field of another length cannot replace any.
+  std::uint64_t nameLengths = 0;
+};
+
+/// The rate-limit policies' fields of an answer as lines (written after the message's own fields,
+/// which they replace when the names are the same), with their names.
+struct PolicyLines {
+  std::string lines;  ///< "Name: value\r\n" each
+  std::array<std::string_view, 8> names{};  ///< static literals; a policy sends at most 6
+  std::size_t count = 0;
+  std::uint64_t nameLengths = 0;  ///< as RawAnswerFields::nameLengths
+  void clear() noexcept {
+    lines.clear();
+    count = 0;
+    nameLengths = 0;
+  }
 };
 
 struct SessionScratch {
@@ -166,7 +182,7 @@ struct SessionScratch {
   std::string query;                  // the forwarded query without hidden credentials
   std::string value;                  // one gateway-made field value
   RawAnswerFields answerFields;       // the upstream answer's fields, when they pass as they came
-  std::string policyLines;            // the rate-limit fields as lines (RequestInfo::policyLines)
+  PolicyLines policyLines;            // the rate-limit fields as lines (RequestInfo::policyLines)
   std::string fieldValue;             // where a rate-limit field's value is formatted
 };
 
@@ -197,9 +213,9 @@ struct RequestInfo {
   std::string tunnelLeftover;
   /// The answer's upstream fields, when they stayed lines (written before the answer's own).
   const RawAnswerFields* rawFields = nullptr;
-  /// The rate-limit policies' fields as "Name: value\r\n" lines, written after the answer's own
-  /// fields and replacing those of the same name (empty: none, or they went into the message).
-  std::string_view policyLines;
+  /// The rate-limit policies' fields as lines, written after the answer's own fields and replacing
+  /// those of the same name (null: none, or they went into the message).
+  const PolicyLines* policyLines = nullptr;
 
   /// As a new RequestInfo, but the strings and the decision list keep their memory (one session
   /// reuses its RequestInfo for every request).
