@@ -8,8 +8,10 @@
 #
 #   bench/proxy_instructions.sh              plain: route everything to the upstream
 #   CASE=rate-limit bench/proxy_instructions.sh   plus a per-IP token bucket that never rejects
+#   CASE=redis bench/proxy_instructions.sh        the same bucket with store: redis (a local
+#                                                 redis-server; its own work is not counted)
 #   SECONDS_RUN=8 GATELAB_BIN=build-release/cli/gatelab bench/proxy_instructions.sh
-# Needs valgrind, wrk and nginx (Debian packages). Figures: docs/performance.md.
+# Needs valgrind, wrk and nginx (Debian packages), and redis-server for CASE=redis. Figures: docs/performance.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -39,14 +41,21 @@ events { worker_connections 1024; }
 http { access_log off; server { listen 127.0.0.1:$up_port; keepalive_requests 1000000; location / { return 200 "ok\n"; } } }
 CONF
 policy=""
+top=""
+redis_port=19184
 if [[ $case_name == rate-limit ]]; then
   policy="    policies:
       - rate_limit: { name: per-ip, algorithm: token_bucket, limit: 1000000/s, burst: 1000000, key: ip }"
+elif [[ $case_name == redis ]]; then
+  policy="    policies:
+      - rate_limit: { name: per-ip, algorithm: token_bucket, limit: 1000000/s, burst: 1000000, key: ip, store: redis }"
+  top="redis: { address: 127.0.0.1:$redis_port }"
 fi
 cat > "$work/gateway.yaml" <<YAML
 version: 1
 listen: 127.0.0.1:$gl_port
 admin: 127.0.0.1:$gl_admin
+$top
 services:
   - name: upstream
     targets: [http://127.0.0.1:$up_port]
@@ -59,7 +68,12 @@ YAML
 
 "$nginx_bin" -p "$work" -c "$work/upstream.conf" -g 'daemon off;' &
 up=$!
-trap 'kill $up 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+redis_pid=""
+if [[ $case_name == redis ]]; then
+  redis-server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$work/logs/redis.log" 2>&1 &
+  redis_pid=$!
+fi
+trap 'kill $up $redis_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 
 run() {  # SECONDS -> "requests instructions"
   valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.$1" "$bin" serve "$work/gateway.yaml" --threads 1 \
