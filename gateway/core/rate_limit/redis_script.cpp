@@ -458,6 +458,9 @@ struct SplitTime {
   std::int64_t sec;
   std::int64_t nsec;
 };
+SplitTime splitTime(std::int64_t t) noexcept {  // the usual case: no 128-bit division
+  return SplitTime{floorDiv(t, kNsPerSec), floorMod(t, kNsPerSec)};
+}
 SplitTime splitTime(I128 t) noexcept {
   I128 sec = t / kNsPerSec;
   I128 nsec = t % kNsPerSec;
@@ -554,7 +557,17 @@ void appendUnsigned(std::string& s, std::uint64_t v) {
 constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
 
 void appendHex(std::string& s, std::uint64_t v, int digits) {
-  for (int i = digits - 1; i >= 0; --i) s.push_back(kHex[(v >> (4 * i)) & 0xf]);
+  std::array<char, 16> buf{};
+  for (int i = digits - 1; i >= 0; --i) buf[static_cast<std::size_t>(digits - 1 - i)] = kHex[(v >> (4 * i)) & 0xf];
+  s.append(buf.data(), static_cast<std::size_t>(digits));
+}
+
+/// The start of the period of `every` ns that holds `t` (floor), split: t - floorMod(t, every),
+/// in 64 bits when it fits (it does unless `t` lies within `every` of the int64 minimum).
+SplitTime splitPeriodStart(std::int64_t t, std::int64_t every) noexcept {
+  std::int64_t start = 0;
+  if (!__builtin_sub_overflow(t, floorMod(t, every), &start)) return splitTime(start);
+  return splitTime(static_cast<I128>(t) - floorMod(t, every));
 }
 
 /// Appends `text` with '{', '}' and '%' percent-encoded, so only the key's own {hash tag} picks
@@ -666,6 +679,28 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
   out.argv.resize(kHeaderArgs + kArgsPerLimit * n);
 
   const SplitTime split = splitTime(t);
+  if (out.keyHeads.size() != n || out.lastName != spec.name || out.lastPrefix != prefix || out.lastCost != spec.cost ||
+      !std::equal(spec.limits.begin(), spec.limits.begin() + static_cast<std::ptrdiff_t>(n), out.lastLimits.begin(),
+                  out.lastLimits.end())) {
+    // Each key up to the client's hash: "<prefix>:rl:<policy>:<i>:<fingerprint>:{".
+    out.keyHeads.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string& k = out.keyHeads[i];
+      k.clear();
+      appendEscaped(k, prefix);
+      k.append(":rl:");
+      appendEscaped(k, spec.name);
+      k.push_back(':');
+      appendUnsigned(k, i);
+      k.push_back(':');
+      appendHex(k, fingerprint(spec.limits[i], spec.cost), 8);
+      k.append(":{");
+    }
+    out.lastName = spec.name;
+    out.lastPrefix.assign(prefix);
+    out.lastCost = spec.cost;
+    out.lastLimits.assign(spec.limits.begin(), spec.limits.begin() + static_cast<std::ptrdiff_t>(n));
+  }
   const std::int64_t subMs = floorMod(t, kNsPerMs);
   assignInt(out.argv[0], split.sec);
   assignInt(out.argv[1], split.nsec);
@@ -678,15 +713,7 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
     const LimitParams p = paramsOf(ls, spec.cost);
 
     std::string& k = out.keys[i];
-    k.clear();
-    appendEscaped(k, prefix);
-    k.append(":rl:");
-    appendEscaped(k, spec.name);
-    k.push_back(':');
-    appendUnsigned(k, i);
-    k.push_back(':');
-    appendHex(k, fingerprint(ls, spec.cost), 8);
-    k.append(":{");
+    k.assign(out.keyHeads[i]);
     appendHex(k, key.hi, 16);
     appendHex(k, key.lo, 16);
     k.push_back('}');
@@ -699,7 +726,7 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
     switch (ls.algorithm) {
       case Algorithm::kTokenBucketDiscrete: {
         // The start of now's fill interval: the fill index, kept as a time so no index has to fit 2^53.
-        const SplitTime fill = splitTime(static_cast<I128>(t) - floorMod(t, p.p1));
+        const SplitTime fill = splitPeriodStart(t, p.p1);
         assignInt(a[4], p.p1);
         assignInt(a[5], p.p2);
         assignInt(a[6], fill.sec);
@@ -708,7 +735,7 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
       }
       case Algorithm::kFixedWindow:
       case Algorithm::kSlidingWindowCounter: {
-        const SplitTime start = splitTime(static_cast<I128>(t) - floorMod(t, p.window));
+        const SplitTime start = splitPeriodStart(t, p.window);
         assignInt(a[4], p.p1);
         assignInt(a[5], start.sec);
         assignInt(a[6], start.nsec);

@@ -48,6 +48,15 @@ std::optional<std::string> validateForRedis(const LimitSpec& spec, std::uint64_t
 struct Call {
   std::vector<std::string> keys;  ///< one per limit
   std::vector<std::string> argv;
+  /// What buildCall keeps between calls: each key up to the client's hash (escaped names, the
+  /// limit's fingerprint) for the policy and prefix it was last called with, so a call for an equal
+  /// policy only appends the hash. Compared by content (a reloaded policy may reuse an address).
+  /// Not part of the call.
+  std::string lastName;
+  std::string lastPrefix;
+  std::uint64_t lastCost = 0;
+  std::vector<LimitSpec> lastLimits;
+  std::vector<std::string> keyHeads;
 };
 
 /// Fills `out` with the call evaluating `spec` for client key `key` at `now`. `prefix` starts

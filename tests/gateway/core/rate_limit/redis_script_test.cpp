@@ -711,6 +711,32 @@ TEST(RedisCall, AChangedLimitOrCostGetsFreshKeys) {
   }
 }
 
+// A Call reused for one policy after another (a worker's) gives exactly the call a fresh one
+// gives, whatever came before: another policy, another prefix, or the same object changed in place
+// (as a reloaded policy may reuse an address).
+TEST(RedisCall, AReusedCallGivesWhatAFreshOneGives) {
+  RateLimitPolicySpec a = policySpec({lim(Algorithm::kTokenBucket, 10, 1s, 5), lim(Algorithm::kFixedWindow, 100, 1min)});
+  const RateLimitPolicySpec b = policySpec({lim(Algorithm::kSlidingWindowCounter, 50, 10s)});
+  Call reused;
+  auto check = [&](const RateLimitPolicySpec& ps, std::string_view prefix, const char* client, std::int64_t t) {
+    Call fresh;
+    buildCall(ps, prefix, hash128(client), atOffset(Duration{kEpochBase + t}), fresh);
+    buildCall(ps, prefix, hash128(client), atOffset(Duration{kEpochBase + t}), reused);
+    EXPECT_EQ(reused.keys, fresh.keys) << client;
+    EXPECT_EQ(reused.argv, fresh.argv) << client;
+  };
+  check(a, "gatelab", "x", 0);
+  check(a, "gatelab", "y", 1'500'000'000);
+  check(b, "gatelab", "x", 7);
+  check(a, "other", "x", 9);
+  a.name = "renamed";
+  check(a, "other", "x", 11);
+  a.limits[1].rate.count = 101;
+  check(a, "other", "x", 12);
+  a.cost = 3;
+  check(a, "other", "x", 13);
+}
+
 TEST(RedisCall, BracesInThePrefixOrNameCannotMoveTheHashTag) {
   RateLimitPolicySpec ps = policySpec({lim(Algorithm::kFixedWindow, 10, 1s)});
   ps.name = "a{b}%c";
