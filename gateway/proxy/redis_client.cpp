@@ -51,11 +51,67 @@ void appendArrayHeader(std::string& out, std::size_t n) {
   out += "\r\n";
 }
 
-/// hiredis replies are freed with freeReplyObject.
-struct ReplyDeleter {
-  void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+/// A reply as hiredis's reader hands it to our object functions, instead of its redisReply tree
+/// (one calloc per element, and a free each): the top-level reply's type (REDIS_REPLY_*), its
+/// text (string, status, error) or integer, and an array's integer elements. One per connection,
+/// reused for every reply: each is consumed before the next is read.
+struct Reply {
+  int type = 0;
+  std::string text;
+  long long integer = 0;
+  std::vector<std::int64_t> values;  ///< an array's elements, when all of them are integers
+  bool otherElement = false;         ///< an array held a non-integer (or nested) element
 };
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+/// hiredis's reader object functions building the one Reply (found through the root task's
+/// privdata); they return that Reply for every object, which hiredis only passes back to them.
+Reply& replyOf(const redisReadTask* task) {
+  while (task->parent != nullptr) task = task->parent;
+  return *static_cast<Reply*>(task->privdata);
+}
+void* createString(const redisReadTask* task, char* str, size_t len) {
+  Reply& r = replyOf(task);
+  if (task->parent != nullptr) {
+    r.otherElement = true;
+  } else {
+    r.type = task->type;
+    r.text.assign(str, len);
+  }
+  return &r;
+}
+void* createArray(const redisReadTask* task, int elements) {
+  Reply& r = replyOf(task);
+  if (task->parent != nullptr) {
+    r.otherElement = true;
+  } else {
+    r.type = REDIS_REPLY_ARRAY;
+    r.values.clear();
+    r.otherElement = false;
+    if (elements > 0) r.values.reserve(static_cast<std::size_t>(elements));
+  }
+  return &r;
+}
+void* createInteger(const redisReadTask* task, long long value) {
+  Reply& r = replyOf(task);
+  if (task->parent != nullptr) {
+    r.values.push_back(static_cast<std::int64_t>(value));
+  } else {
+    r.type = REDIS_REPLY_INTEGER;
+    r.integer = value;
+  }
+  return &r;
+}
+void* createNil(const redisReadTask* task) {
+  Reply& r = replyOf(task);
+  if (task->parent != nullptr) {
+    r.otherElement = true;
+  } else {
+    r.type = REDIS_REPLY_NIL;
+  }
+  return &r;
+}
+void freeObject(void*) {}  // nothing of hiredis's own to free
+redisReplyObjectFunctions kReplyFunctions{createString, createArray, createInteger, createNil, freeObject};
 
 struct ReaderDeleter {
   void operator()(redisReader* r) const noexcept { redisReaderFree(r); }
@@ -258,7 +314,9 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
       co_return;
     }
 
-    std::unique_ptr<redisReader, ReaderDeleter> reader(redisReaderCreate());
+    std::unique_ptr<redisReader, ReaderDeleter> reader(redisReaderCreateWithFunctions(&kReplyFunctions));
+    Reply replyObject;
+    reader->privdata = &replyObject;
     std::vector<char> buf(16 * 1024);
     bool ready = false;
     while (true) {
@@ -281,18 +339,18 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
           co_return;
         }
         if (raw == nullptr) break;
-        ReplyPtr reply(static_cast<redisReply*>(raw));
+        const Reply& reply = *static_cast<const Reply*>(raw);
         if (!ready) {
-          if (reply->type == REDIS_REPLY_ERROR) {
-            self->drop("setup refused: " + std::string(reply->str, reply->len));
+          if (reply.type == REDIS_REPLY_ERROR) {
+            self->drop("setup refused: " + reply.text);
             co_return;
           }
           if (--setupReplies > 0) continue;
-          if (reply->type != REDIS_REPLY_STRING) {
+          if (reply.type != REDIS_REPLY_STRING) {
             self->drop("SCRIPT LOAD did not return a SHA1");
             co_return;
           }
-          self->sha.assign(reply->str, reply->len);
+          self->sha.assign(reply.text);
           ready = true;
           flags->first = true;  // connected and set up: the connect deadline no longer applies
           deadline.cancel();
@@ -303,7 +361,7 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
           self->drop("a reply nobody asked for");
           co_return;
         }
-        self->deliver(std::move(reply));
+        self->deliver(reply);
         if (conn != self->connection) co_return;
       }
     }
@@ -318,35 +376,29 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
     for (Pending& p : waiting) send(std::move(p));
   }
 
-  void deliver(ReplyPtr reply) {
+  void deliver(const Reply& reply) {
     Pending p = std::move(pending.front());
     pending.pop_front();
     RedisReply out;
-    if (reply->type == REDIS_REPLY_ERROR) {
-      std::string_view text(reply->str, reply->len);
-      if (text.starts_with("NOSCRIPT") && !p.resent) {
+    if (reply.type == REDIS_REPLY_ERROR) {
+      if (reply.text.starts_with("NOSCRIPT") && !p.resent) {
         p.resent = true;
         send(std::move(p));
         return;
       }
       out.status = RedisReply::Status::kError;
-      out.error = std::string(text);
-    } else if (reply->type == REDIS_REPLY_ARRAY) {
-      out.status = RedisReply::Status::kOk;
-      out.values.reserve(reply->elements);
-      for (std::size_t i = 0; i < reply->elements; ++i) {
-        const redisReply* e = reply->element[i];
-        if (e->type != REDIS_REPLY_INTEGER) {
-          out.status = RedisReply::Status::kError;
-          out.error = "the script returned a non-integer element";
-          out.values.clear();
-          break;
-        }
-        out.values.push_back(static_cast<std::int64_t>(e->integer));
+      out.error = reply.text;
+    } else if (reply.type == REDIS_REPLY_ARRAY) {
+      if (reply.otherElement) {
+        out.status = RedisReply::Status::kError;
+        out.error = "the script returned a non-integer element";
+      } else {
+        out.status = RedisReply::Status::kOk;
+        out.values = reply.values;
       }
     } else {
       out.status = RedisReply::Status::kError;
-      out.error = "the script returned a reply of type " + std::to_string(reply->type);
+      out.error = "the script returned a reply of type " + std::to_string(reply.type);
     }
     if (p.done) p.done(std::move(out));
   }
