@@ -83,6 +83,10 @@ local P2 = '^(%-?%d+) (%-?%d+)$'
 local P3 = '^(%-?%d+) (%-?%d+) (%-?%d+)$'
 local P4 = '^(%-?%d+) (%-?%d+) (%-?%d+) (%-?%d+)$'
 local pv, pt, pl = {}, {}, {}
+-- Which algorithms this call uses: only their functions are made (a function in a script is a
+-- new closure on every call).
+local used = {}
+for i = 1, #K do used[tonum(A[6 + (i - 1) * 8])] = true end
 
 local function bad(i) error('gatelab: unreadable rate-limit state under ' .. K[i]) end
 
@@ -111,8 +115,9 @@ local function load(i, pat)
   return tonum(a), tonum(b), tonum(c), tonum(d)
 end
 
+local mul, mulLE, mulDiv, tokenBucket, discrete, leaky, fixed, slidingLog, counter, gcra
 -- a * b as h * 2^52 + l, exactly, for integers 0 <= a, b < 2^52
-local function mul(a, b)
+if used[6] then mul = function(a, b)
   local a1 = floor(a / B26)
   local a0 = a - a1 * B26
   local b1 = floor(b / B26)
@@ -122,16 +127,16 @@ local function mul(a, b)
   local l = (m - mh * B26) * B26 + a0 * b0
   local cy = floor(l / B52)
   return a1 * b1 + mh + cy, l - cy * B52
-end
-local function mulLE(a, b, c, d)
+end end
+if used[6] then mulLE = function(a, b, c, d)
   local x, y = a * b, c * d
   if x < B53 and y < B53 then return x <= y end
   local h1, l1 = mul(a, b)
   local h2, l2 = mul(c, d)
   return h1 < h2 or (h1 == h2 and l1 <= l2)
-end
+end end
 -- floor(a * b / c), and whether a remainder is left; the result must be below 2^52
-local function mulDiv(a, b, c)
+if used[6] then mulDiv = function(a, b, c)
   local x = a * b
   if x < B53 then
     local q = floor(x / c)
@@ -151,9 +156,9 @@ local function mulDiv(a, b, c)
     end
   end
   error('gatelab: inexact division (operands out of range)')
-end
+end end
 
-local function tokenBucket(i, b)
+if used[1] then tokenBucket = function(i, b)
   local need, c, p, capU = tonum(A[b + 4]), tonum(A[b + 5]), tonum(A[b + 6]), tonum(A[b + 7])
   local level, ls, ln = load(i, P3)
   local e = 1
@@ -174,9 +179,9 @@ local function tokenBucket(i, b)
   pv[i] = fmt('%d %d %d', level, ls, ln)
   pt[i] = ahead + ceil((capU - level) / c)
   return 0, 0, floor(level / p), ceil((capU - level) / c), 0
-end
+end end
 
-local function discrete(i, b)
+if used[2] then discrete = function(i, b)
   local cap, need, iv, per = tonum(A[b + 2]), tonum(A[b + 4]), tonum(A[b + 5]), tonum(A[b + 6])
   local ks, kn = tonum(A[b + 7]), tonum(A[b + 8])
   local tokens, fs, fn = load(i, P3)
@@ -201,9 +206,9 @@ local function discrete(i, b)
   pv[i] = fmt('%d %d %d', tokens, fs, fn)
   pt[i] = full * iv - age(fs, fn)
   return 0, 0, tokens, full == 0 and 0 or toNext + (full - 1) * iv, 0
-end
+end end
 
-local function leaky(i, b)
+if used[3] then leaky = function(i, b)
   local charge, rate, bm, dm = tonum(A[b + 4]), tonum(A[b + 5]), tonum(A[b + 6]), tonum(A[b + 7])
   local se, last = load(i, P2)
   local excess, before, ms, newLast
@@ -234,9 +239,9 @@ local function leaky(i, b)
     if delay > 0 then verdict = 1 end
   end
   return verdict, delay, floor((bm - excess) / 1000), ceil(excess * 1000 / rate) * 1e6, 0
-end
+end end
 
-local function fixed(i, b)
+if used[4] then fixed = function(i, b)
   local L, W, cost = tonum(A[b + 2]), tonum(A[b + 3]), tonum(A[b + 4])
   local count, ss, sn = load(i, P3)
   local e
@@ -254,9 +259,9 @@ local function fixed(i, b)
   pv[i] = fmt('%d %d %d', count, ss, sn)
   pt[i] = toEnd
   return 0, 0, L - count, toEnd, 0
-end
+end end
 
-local function slidingLog(i, b)
+if used[5] then slidingLog = function(i, b)
   local L, W, cost = tonum(A[b + 2]), tonum(A[b + 3]), tonum(A[b + 4])
   local key = K[i]
   local hdr = call('LINDEX', key, 0)
@@ -317,9 +322,9 @@ local function slidingLog(i, b)
     end
   end
   return 2, 0, L - (tot < L and tot or L), ls and W - age(ls, ln) or 0, retry
-end
+end end
 
-local function counter(i, b)
+if used[6] then counter = function(i, b)
   local L, w, cost = tonum(A[b + 2]), tonum(A[b + 3]), tonum(A[b + 4])
   local prev, curr, ss, sn = load(i, P4)
   if prev then
@@ -365,9 +370,9 @@ local function counter(i, b)
     retry = toStart + w + e2
   end
   return 2, 0, rem, reset, retry
-end
+end end
 
-local function gcra(i, b)
+if used[7] then gcra = function(i, b)
   local W, need, c, p, lim = tonum(A[b + 3]), tonum(A[b + 4]), tonum(A[b + 5]), tonum(A[b + 6]), tonum(A[b + 7])
   local frac, ts, tn = load(i, P3)
   local ahead = 0
@@ -391,7 +396,7 @@ local function gcra(i, b)
   pv[i] = fmt('%d %d %d', r, s, n)
   pt[i] = q + (r > 0 and 1 or 0)
   return 0, 0, floor((lim - after) / p), ceil(after / c), 0
-end
+end end
 
 local function write(i)
   local ttl = pt[i]
