@@ -6,7 +6,9 @@
 #   rate-limit  the same plus a per-client-IP limit high enough never to reject (the limiter's cost
 #               on every request): gatelab token_bucket 10^6/s, nginx limit_req 10^6 r/s + burst
 #   redis       gatelab only (nginx has no shared-store limiter): the rate-limit case with
-#               `store: redis`, against a local redis-server (one EVALSHA per request, pipelined)
+#               `store: redis`, against a local redis-server (one EVALSHA per request, pipelined);
+#               redis-server's own CPU per request over the same run is printed after it (it
+#               shares the cores)
 # Requests/s, wrk's latency percentiles (p50, p99) and the proxy's CPU time per request (user and
 # system microseconds, from /proc; nginx: master and workers) go to standard output and
 # out/bench/proxy.txt; the figures in docs/performance.md come from here.
@@ -144,7 +146,7 @@ measure() {  # PORT PID...
     /Requests\/sec:/ { rps = $2 }
     $1 == "50%" { p50 = ms($2) }
     $1 == "99%" { p99 = ms($2) }
-    END { printf "%.0f %.3f %.3f %.2f %.2f\n", rps, p50, p99, (u1 - u0) * 1e6 / hz / n, (s1 - s0) * 1e6 / hz / n }' <<<"$out"
+    END { printf "%.0f %.3f %.3f %.2f %.2f %d\n", rps, p50, p99, (u1 - u0) * 1e6 / hz / n, (s1 - s0) * 1e6 / hz / n, n }' <<<"$out"
 }
 
 wait_port $up_port
@@ -154,14 +156,22 @@ report="$work/../proxy.txt"
   printf '%-10s %-11s %12s %10s %10s %9s %9s\n' proxy case requests/s p50_ms p99_ms user_us sys_us
 } | tee "$report"
 
-run_gatelab() {  # CASE GATELAB_POLICY [TOP_LEVEL_LINES]
+run_gatelab() {  # CASE GATELAB_POLICY [TOP_LEVEL_LINES] [STORE_PID]
   gatelab_config "gatelab-$1" "$2" "${3:-}"
   "$bin" serve "$work/gatelab-$1.yaml" --threads "$threads" 2>"$work/logs/gatelab-$1.err" &
   local gp=$!
   wait_port $gl_port
   wrk -t1 -c"$connections" -d1s "http://127.0.0.1:$gl_port/" >/dev/null 2>&1
-  read -r rps p50 p99 cu cs < <(measure $gl_port $gp)
+  local su0=0 ss0=0 su1=0 ss1=0
+  if [[ -n ${4:-} ]]; then read -r su0 ss0 < <(cpu_ticks "$4"); fi
+  read -r rps p50 p99 cu cs n < <(measure $gl_port $gp)
   printf '%-10s %-11s %12s %10s %10s %9s %9s\n' gatelab "$1" "$rps" "$p50" "$p99" "$cu" "$cs" | tee -a "$report"
+  if [[ -n ${4:-} ]]; then  # the store's own CPU per request over the same run (it shares the cores)
+    read -r su1 ss1 < <(cpu_ticks "$4")
+    awk -v u="$((su1 - su0))" -v s="$((ss1 - ss0))" -v hz="$(getconf CLK_TCK)" -v n="$n" \
+      'BEGIN { printf "# redis-server during the %s case: %.2f user us, %.2f system us per request\n", "'"$1"'", u * 1e6 / hz / n, s * 1e6 / hz / n }' |
+      tee -a "$report"
+  fi
   kill -TERM $gp; wait $gp 2>/dev/null || true
 }
 
@@ -171,7 +181,7 @@ run_case() {  # CASE NGINX_HTTP NGINX_LOCATION GATELAB_POLICY
   local np=$!
   wait_port $nginx_port
   wrk -t1 -c"$connections" -d1s "http://127.0.0.1:$nginx_port/" >/dev/null 2>&1  # warm-up
-  read -r rps p50 p99 cu cs < <(measure $nginx_port $np $(pgrep -P $np))
+  read -r rps p50 p99 cu cs _ < <(measure $nginx_port $np $(pgrep -P $np))
   printf '%-10s %-11s %12s %10s %10s %9s %9s\n' nginx "$1" "$rps" "$p50" "$p99" "$cu" "$cs" | tee -a "$report"
   kill $np; wait $np 2>/dev/null || true
   run_gatelab "$1" "$4"
@@ -186,9 +196,10 @@ run_case rate-limit \
 
 redis-server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
   >"$work/logs/redis.log" 2>&1 &
-pids+=($!)
+redis_pid=$!
+pids+=($redis_pid)
 wait_port $redis_port
 run_gatelab redis \
   "    policies:
       - rate_limit: { name: per-ip, algorithm: token_bucket, limit: 1000000/s, burst: 1000000, key: ip, store: redis }" \
-  "redis: { address: 127.0.0.1:$redis_port }"
+  "redis: { address: 127.0.0.1:$redis_port }" "$redis_pid"
