@@ -48,21 +48,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The upstream: one nginx worker answering from memory.
-cat > "$work/upstream.conf" <<CONF
-worker_processes 1;
-error_log $work/logs/upstream.err warn;
-pid $work/upstream.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$up_port;
-    keepalive_requests 1000000;
-    location / { return 200 "ok\n"; }
-  }
-}
-CONF
+# shellcheck source=bench/proxy_common.sh
+source "$here/bench/proxy_common.sh"
+proxy_bench_upstream_conf "$work/upstream.conf" "$work" "$up_port"
 "$nginx_bin" -p "$work" -c "$work/upstream.conf" -g 'daemon off;' &
 pids+=($!)
 
@@ -91,20 +79,7 @@ CONF
 }
 
 gatelab_config() {  # NAME POLICY_LINES [TOP_LEVEL_LINES]
-  cat > "$work/$1.yaml" <<YAML
-version: 1
-listen: 127.0.0.1:$gl_port
-admin: 127.0.0.1:$gl_admin
-${3:-}
-services:
-  - name: upstream
-    targets: [http://127.0.0.1:$up_port]
-routes:
-  - name: all
-    match: { path_prefix: / }
-    service: upstream
-$2
-YAML
+  proxy_bench_gatelab_config "$work/$1.yaml" "$gl_port" "$gl_admin" "$up_port" "$2" "${3:-}"
 }
 
 wait_port() {
@@ -191,15 +166,11 @@ run_case plain "" "" ""
 run_case rate-limit \
   "limit_req_zone \$binary_remote_addr zone=perip:10m rate=1000000r/s;" \
   "limit_req zone=perip burst=1000000 nodelay;" \
-  "    policies:
-      - rate_limit: { name: per-ip, algorithm: token_bucket, limit: 1000000/s, burst: 1000000, key: ip }"
+  "$PROXY_BENCH_RATE_LIMIT"
 
 redis-server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
   >"$work/logs/redis.log" 2>&1 &
 redis_pid=$!
 pids+=($redis_pid)
 wait_port $redis_port
-run_gatelab redis \
-  "    policies:
-      - rate_limit: { name: per-ip, algorithm: token_bucket, limit: 1000000/s, burst: 1000000, key: ip, store: redis }" \
-  "redis: { address: 127.0.0.1:$redis_port }" "$redis_pid"
+run_gatelab redis "$PROXY_BENCH_REDIS_LIMIT" "$(proxy_bench_redis_config "$redis_port")" "$redis_pid"

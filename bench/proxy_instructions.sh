@@ -33,38 +33,22 @@ work="$here/out/bench/proxy-instructions"
 mkdir -p "$work/logs"
 up_port=19180 gl_port=19182 gl_admin=19183
 
-cat > "$work/upstream.conf" <<CONF
-worker_processes 1;
-error_log $work/logs/upstream.err warn;
-pid $work/upstream.pid;
-events { worker_connections 1024; }
-http { access_log off; server { listen 127.0.0.1:$up_port; keepalive_requests 1000000; location / { return 200 "ok\n"; } } }
-CONF
-policy=""
-top=""
+# shellcheck source=bench/proxy_common.sh
+source "$here/bench/proxy_common.sh"
+proxy_bench_upstream_conf "$work/upstream.conf" "$work" "$up_port"
 redis_port=19184
-if [[ $case_name == rate-limit ]]; then
-  policy="    policies:
-      - rate_limit: { name: per-ip, algorithm: token_bucket, limit: 1000000/s, burst: 1000000, key: ip }"
-elif [[ $case_name == redis ]]; then
-  policy="    policies:
-      - rate_limit: { name: per-ip, algorithm: token_bucket, limit: 1000000/s, burst: 1000000, key: ip, store: redis }"
-  top="redis: { address: 127.0.0.1:$redis_port }"
-fi
-cat > "$work/gateway.yaml" <<YAML
-version: 1
-listen: 127.0.0.1:$gl_port
-admin: 127.0.0.1:$gl_admin
-$top
-services:
-  - name: upstream
-    targets: [http://127.0.0.1:$up_port]
-routes:
-  - name: all
-    match: { path_prefix: / }
-    service: upstream
-$policy
-YAML
+case $case_name in
+  plain) proxy_bench_gatelab_config "$work/gateway.yaml" "$gl_port" "$gl_admin" "$up_port" "" ;;
+  rate-limit) proxy_bench_gatelab_config "$work/gateway.yaml" "$gl_port" "$gl_admin" "$up_port" "$PROXY_BENCH_RATE_LIMIT" ;;
+  redis)
+    proxy_bench_gatelab_config "$work/gateway.yaml" "$gl_port" "$gl_admin" "$up_port" "$PROXY_BENCH_REDIS_LIMIT" \
+      "$(proxy_bench_redis_config "$redis_port")"
+    ;;
+  *)
+    echo "proxy_instructions.sh: CASE is plain, rate-limit or redis" >&2
+    exit 2
+    ;;
+esac
 
 "$nginx_bin" -p "$work" -c "$work/upstream.conf" -g 'daemon off;' &
 up=$!
