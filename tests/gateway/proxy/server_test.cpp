@@ -27,6 +27,13 @@ std::string oneService(const std::string& url, const std::string& extra = "") {
 const std::string kApiRoute =
     "  - name: api\n    match: { path_prefix: /api }\n    service: app\n    strip_path: true\n";
 
+/// kApiRoute with one fixed-window rate limit keyed by client IP: `options` is what follows the
+/// algorithm in its flow mapping, e.g. "limit: 2/min, headers: both".
+std::string apiRouteLimited(const std::string& options, const std::string& name = "per-ip") {
+  return kApiRoute + "    policies:\n      - rate_limit: { name: " + name + ", algorithm: fixed_window, key: ip, " +
+         options + " }\n";
+}
+
 TEST(ProxyServer, ForwardsWithForwardedFieldsRequestIdAndTraceContextAndStripsHopByHop) {
   TestUpstream up;
   TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
@@ -115,8 +122,7 @@ TEST(ProxyServer, ReusesConnectionsOnBothSides) {
 TEST(ProxyServer, RateLimitRejectsWithStatusAndFieldsAndAdmittedAnswersCarryThem) {
   TestUpstream up;
   TestProxy proxy(gateway(oneService(up.url()),
-                          kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
-                                      "limit: 2/min, key: ip, headers: both }\n"));
+                          apiRouteLimited("limit: 2/min, headers: both")));
   TestClient client(proxy.port());
   const Response a = client.get("/api/1");
   ASSERT_EQ(a.result_int(), 200);
@@ -146,8 +152,7 @@ TEST(ProxyServer, RateLimitFieldsReplaceTheUpstreamsOfTheSameName) {
     return r;
   });
   TestProxy proxy(gateway(oneService(up.url()),
-                          kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
-                                      "limit: 3/min, key: ip, headers: legacy }\n"));
+                          apiRouteLimited("limit: 3/min, headers: legacy")));
   TestClient client(proxy.port());
   const Response a = client.get("/api/1");
   ASSERT_EQ(a.result_int(), 200);
@@ -345,8 +350,7 @@ using namespace testing;
 TEST(ProxyAdmin, MetricsCountRequestsDecisionsTriesAndBreakerStateInPrometheusFormat) {
   TestUpstream up([](const Request& r) { return r.target() == "/fail" ? Reply::status(500) : Reply::ok(); });
   TestProxy proxy(gateway(oneService(up.url(), "    circuit_breaker: { consecutive_failures: 2, open_for: 60s }\n"),
-                          kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
-                                      "limit: 3/min, key: ip }\n"));
+                          apiRouteLimited("limit: 3/min")));
   TestClient client(proxy.port());
   EXPECT_EQ(client.get("/api/ok").result_int(), 200);
   EXPECT_EQ(client.get("/api/fail").result_int(), 500);
@@ -501,8 +505,7 @@ TEST(ProxyAccessLog, OneJsonLinePerRequestThatTheSimulatorReplaysAsIs) {
   o.accessLog = path;
   {
     TestProxy proxy(gateway(oneService(up.url()),
-                            kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
-                                        "limit: 2/min, key: ip }\n"),
+                            apiRouteLimited("limit: 2/min")),
                     o);
     TestClient client(proxy.port());
     EXPECT_EQ(client.get("/api/a?x=1", {{"User-Agent", "test \"agent\""}, {"X-Request-ID", "rid-1"}}).result_int(), 200);
@@ -683,8 +686,7 @@ std::shared_ptr<const config::GatewayConfig> parse(const std::string& yaml) {
 }
 
 std::string limited(const std::string& url, const std::string& limit, const std::string& status = "429") {
-  return gateway(oneService(url), kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
-                                              "limit: " + limit + ", key: ip, status: " + status + " }\n");
+  return gateway(oneService(url), apiRouteLimited("limit: " + limit + ", status: " + status));
 }
 
 TEST(ProxyReload, UnchangedPoliciesKeepTheirCountsChangedOnesStartFresh) {
@@ -807,8 +809,7 @@ TEST(ProxyAdmin, EventStreamSendsTimelineBucketsAndResilienceEvents) {
   ServerOptions o;
   o.timelineInterval = std::chrono::milliseconds(50);
   TestProxy proxy(gateway(oneService(failing.url(), "    circuit_breaker: { consecutive_failures: 1, open_for: 60s }\n"),
-                          kApiRoute + "    policies:\n      - rate_limit: { name: per-ip, algorithm: fixed_window, "
-                                      "limit: 100/min, key: ip }\n"),
+                          apiRouteLimited("limit: 100/min")),
                   o);
   TestClient feed(proxy.adminPort());
   feed.stream().expires_after(std::chrono::seconds(10));
@@ -1026,8 +1027,7 @@ class EchoWebSocket {
 TEST(ProxyWebSocket, UpgradesArePolicedThenTunnelledBothWays) {
   EchoWebSocket echo;
   TestProxy proxy(gateway(oneService(echo.url()),
-                          kApiRoute + "    policies:\n      - rate_limit: { name: ws, algorithm: fixed_window, "
-                                      "limit: 1/min, key: ip }\n"));
+                          apiRouteLimited("limit: 1/min", "ws")));
   asio::io_context ioc;
   websocket::stream<tcp::socket> ws(ioc);
   ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy.port()));
