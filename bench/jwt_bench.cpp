@@ -146,39 +146,46 @@ void BM_VerifyFirstSeen(benchmark::State& state) {
   state.SetLabel(toString(kAllAlgorithms[i]));
 }
 
+// Token i's signed input, its decoded signature and its key: what the signature benches check.
+struct Signed {
+  std::string token;
+  std::size_t dot = 0;  // where the signed input ends
+  std::string signature;
+  KeyMatch match;
+  [[nodiscard]] std::string_view input() const { return std::string_view(token).substr(0, dot); }
+};
+Signed signedToken(std::size_t i) {
+  Signed out;
+  out.token = token(kTokens[i]);
+  out.dot = out.token.rfind('.');
+  (void)decodeBase64Url(std::string_view(out.token).substr(out.dot + 1), out.signature);
+  out.match = setup().verifier->keys().find(kTokens[i] == std::string("eddsa") ? "ed" : kTokens[i], kAllAlgorithms[i]);
+  return out;
+}
+
 // The signature alone (no parsing): what the cache saves.
 void BM_SignatureOnly(benchmark::State& state) {
   const std::size_t i = static_cast<std::size_t>(state.range(0));
-  const std::string t = token(kTokens[i]);
-  const std::size_t dot = t.rfind('.');
-  std::string sig;
-  (void)decodeBase64Url(std::string_view(t).substr(dot + 1), sig);
-  const KeyMatch m = setup().verifier->keys().find(kTokens[i] == std::string("eddsa") ? "ed" : kTokens[i], kAllAlgorithms[i]);
-  if (m.key == nullptr) {
+  const Signed s = signedToken(i);
+  if (s.match.key == nullptr) {
     state.SkipWithError("no key");
     return;
   }
-  const std::string_view input = std::string_view(t).substr(0, dot);
-  for (auto _ : state) benchmark::DoNotOptimize(m.key->verify(input, sig));
+  for (auto _ : state) benchmark::DoNotOptimize(s.match.key->verify(s.input(), s.signature));
   state.SetLabel(toString(kAllAlgorithms[i]));
 }
 
 // The HMAC check alone on a reused context (HmacScratch), as the cache's verifier does it.
 void BM_SignatureOnlyReused(benchmark::State& state) {
   const std::size_t i = static_cast<std::size_t>(state.range(0));
-  const std::string t = token(kTokens[i]);
-  const std::size_t dot = t.rfind('.');
-  std::string sig;
-  (void)decodeBase64Url(std::string_view(t).substr(dot + 1), sig);
-  const KeyMatch m = setup().verifier->keys().find(kTokens[i], kAllAlgorithms[i]);
-  if (m.key == nullptr) {
+  const Signed s = signedToken(i);
+  if (s.match.key == nullptr) {
     state.SkipWithError("no key");
     return;
   }
-  const std::string_view input = std::string_view(t).substr(0, dot);
   HmacScratch scratch;
-  if (!m.key->verify(input, sig, &scratch)) state.SkipWithError("does not verify");
-  for (auto _ : state) benchmark::DoNotOptimize(m.key->verify(input, sig, &scratch));
+  if (!s.match.key->verify(s.input(), s.signature, &scratch)) state.SkipWithError("does not verify");
+  for (auto _ : state) benchmark::DoNotOptimize(s.match.key->verify(s.input(), s.signature, &scratch));
   state.SetLabel(toString(kAllAlgorithms[i]));
 }
 
