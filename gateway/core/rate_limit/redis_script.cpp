@@ -689,6 +689,7 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
                   out.lastLimits.end())) {
     // Each key up to the client's hash: "<prefix>:rl:<policy>:<i>:<fingerprint>:{".
     out.keyHeads.resize(n);
+    out.limitParams.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       std::string& k = out.keyHeads[i];
       k.clear();
@@ -700,6 +701,8 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
       k.push_back(':');
       appendHex(k, fingerprint(spec.limits[i], spec.cost), 8);
       k.append(":{");
+      const LimitParams p = paramsOf(spec.limits[i], spec.cost);
+      out.limitParams[i] = {p.code, p.limit, p.window, p.need, p.p1, p.p2, p.p3};
     }
     out.lastName = spec.name;
     out.lastPrefix.assign(prefix);
@@ -715,7 +718,8 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
 
   for (std::size_t i = 0; i < n; ++i) {
     const LimitSpec& ls = spec.limits[i];
-    const LimitParams p = paramsOf(ls, spec.cost);
+    const std::array<std::int64_t, 7>& c = out.limitParams[i];
+    const LimitParams p{static_cast<int>(c[0]), c[1], c[2], c[3], c[4], c[5], c[6]};
 
     std::string& k = out.keys[i];
     k.assign(out.keyHeads[i]);

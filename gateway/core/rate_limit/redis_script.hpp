@@ -22,6 +22,7 @@
 // RateLimitPolicy::evaluateKey, with several limits all are peeked first; when one would reject,
 // only that one is charged (as its algorithm charges rejections) and `evaluated` ends with it.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -57,6 +58,9 @@ struct Call {
   std::uint64_t lastCost = 0;
   std::vector<LimitSpec> lastLimits;
   std::vector<std::string> keyHeads;
+  /// Each limit's constants for the script (code, limit, window, need, p1, p2, p3), kept with
+  /// keyHeads: they too depend on the policy alone.
+  std::vector<std::array<std::int64_t, 7>> limitParams;
 };
 
 /// Fills `out` with the call evaluating `spec` for client key `key` at `now`. `prefix` starts
