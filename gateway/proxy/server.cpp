@@ -1491,27 +1491,17 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
     const bool reused = pooled != nullptr;
     upstream::Pool::Stream owned = reused ? std::move(pooled) : upstream::Conn::make(worker.ioc, target.tls.get());
     TimedSocket& stream = owned->lowest();
-    IoDeadline& due = *owned->deadline;
-    // A timeout is either the stream's expiry (upload blocks) or the try's deadline (`due`, which
-    // closes the socket: the operation then fails with another error).
-    auto timedOut = [&due, &stream](const beast::error_code& ec) { return stream.timedOut(ec) || due.fired(); };
+    // The stream's expiry is the try's deadline (connect, write, read), or the body timeout of each
+    // upload block; it closes the socket, and the operation then fails: stream.timedOut tells.
+    auto timedOut = [&stream](const beast::error_code& ec) { return stream.timedOut(ec); };
     auto failed = [&](const beast::error_code& ec) {
       return timedOut(ec) ? CallOutcome::timeout(took()) : CallOutcome::reset(took());
     };
-    auto tryDeadline = [&] {
-      if (hasDeadline) {
-        due.expiresAt(toSteady(deadline));
-      } else {
-        due.clear();
-      }
-    };
     metrics->upstreamConnection(worker.index, reused);
+    setExpiry(stream);  // (a pooled connection comes with none)
     if (!reused) {
-      setExpiry(stream);
       if (const auto failure = co_await connectUpstream(worker.ioc, target, *owned)) co_return failure->outcome(took());
     }
-    stream.expires_never();  // what the connect left set (the pool clears it on the connections it keeps)
-    tryDeadline();
     // The request, then (below) the answer's head: each one await on the connection's stream,
     // plain or TLS (upstream::onStream), without a coroutine frame of its own.
     auto [wec, wn] = co_await upstream::write(*owned, wire);
@@ -1528,7 +1518,7 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
     if (more != nullptr && !more->done()) {
       if (!more->started) metrics->streamed(true);
       more->started = true;
-      due.clear();  // each block has the body timeout instead (the stream's expiry)
+      stream.expires_never();  // each block's write has the body timeout instead of the try's deadline
       const core::TimePoint uploadStart = monotonicNow();
       const Upload upload = co_await uploadRest(*owned, *more, framing);
       if (upload.clientFailed) {
@@ -1537,8 +1527,7 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
       }
       if (upload.error) co_return failed(upload.error);
       if (hasDeadline) deadline += monotonicNow() - uploadStart;
-      stream.expires_never();
-      tryDeadline();
+      setExpiry(stream);
     }
 
     beast::flat_buffer& buffer = owned->buffer;  // empty: a pooled connection has nothing left
@@ -1695,7 +1684,7 @@ Task<Server::Impl::OtherAnswer> Server::Impl::readOtherAnswer(std::unique_ptr<up
       out = Response(rest->parser.get().base());
       out.body() = std::move(prefix);
       if (!rest->parser.is_done()) {
-        rest->conn->deadline->clear();  // the relay reads with the body timeout (the stream's expiry)
+        rest->conn->lowest().expires_never();  // the relay sets the body timeout on each read
         pending = std::move(rest);
         result.streamed = true;
         co_return result;

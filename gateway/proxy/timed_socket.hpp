@@ -6,9 +6,10 @@
 // (a layer that checks and runs a timer, and hands the socket a buffer sequence, so each read is a
 // recvmsg and each write a sendmsg); here reads and writes go straight to the socket (recv and
 // send for one buffer), and the expiry is an IoDeadline that closes the socket when it passes,
-// armed only when first used. Most of the proxy's I/O runs under the session's or the try's own
-// IoDeadline and sets no expiry here at all; the expiry covers connects, TLS handshakes, upload
-// blocks, relayed bodies, tunnels and the closing steps.
+// armed only when first used. A client session's reads and writes run under the session's own
+// IoDeadline (it cancels rather than closes, so a 408 can still be said) and set no expiry here;
+// the expiry covers an upstream try (connect, write, read), TLS handshakes, upload blocks, relayed
+// bodies, tunnels and the closing steps.
 //
 // An operation cut by the expiry fails with the error of a closed socket (operation_aborted, or
 // bad_descriptor for one started after), not beast::error::timeout: callers ask expired() (or

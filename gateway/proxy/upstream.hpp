@@ -37,14 +37,12 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
-/// One connection to an upstream target: plain, or TLS over TCP (https:// targets).
-/// `deadline` bounds a try's write and read (it closes the socket when it passes); the connect and
-/// the relaying of large bodies use the stream's own expiry. A connection given back to the pool
-/// has neither set.
+/// One connection to an upstream target: plain, or TLS over TCP (https:// targets). Its stream's
+/// expiry (TimedSocket) bounds a try's connect, write and read, an upload block or a relayed read;
+/// a connection given back to the pool has none set.
 struct Conn {
   std::unique_ptr<TimedSocket> plain;
   std::unique_ptr<beast::ssl_stream<TimedSocket>> tls;
-  std::unique_ptr<IoDeadline> deadline;  ///< after the streams: destroyed first, never outlives its socket
   /// The connection's read buffer, kept with it in the pool so a request on a reused connection
   /// does not allocate one (a connection goes back only with nothing left in it).
   beast::flat_buffer buffer;
@@ -56,7 +54,6 @@ struct Conn {
     } else {
       c->plain = std::make_unique<TimedSocket>(ioc);
     }
-    c->deadline = std::make_unique<IoDeadline>(ioc, c->lowest().socket(), IoDeadline::Action::kClose);
     return c;
   }
 };
@@ -189,8 +186,7 @@ class Pool {
       list.front().stream->lowest().socket().close(ignored);
       list.pop_front();
     }
-    stream->lowest().expires_never();  // an idle connection has no deadline of either kind
-    stream->deadline->clear();
+    stream->lowest().expires_never();  // an idle connection has no deadline
     list.push_back(Idle{std::move(stream), SteadyClock::now()});
   }
 
