@@ -20,13 +20,6 @@ constexpr bool isTchar(unsigned char c) noexcept {
   }
 }
 
-constexpr bool isOws(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trimOws(std::string_view s) noexcept {
-  while (!s.empty() && isOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isOws(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 }  // namespace
 
@@ -83,6 +76,13 @@ bool hasListMember(std::string_view value, std::string_view member) noexcept {
     if (comma == std::string_view::npos) return false;
     value.remove_prefix(comma + 1);
   }
+}
+
+std::string_view trimOws(std::string_view s) noexcept {
+  auto ows = [](char c) { return c == ' ' || c == '\t'; };
+  while (!s.empty() && ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && ows(s.back())) s.remove_suffix(1);
+  return s;
 }
 
 }  // namespace gatelab::core

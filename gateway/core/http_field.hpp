@@ -14,6 +14,9 @@
 
 namespace gatelab::core {
 
+/// `s` without the optional whitespace (SP, HTAB) at either end.
+[[nodiscard]] std::string_view trimOws(std::string_view s) noexcept;
+
 /// True when `s` is a non-empty RFC 9110 §5.6.2 token (tchar: ALPHA DIGIT and
 /// !#$%&'*+-.^_`|~): the syntax of field names and methods.
 [[nodiscard]] bool isToken(std::string_view s) noexcept;

@@ -1,6 +1,5 @@
 #include "gateway/proxy/http_fields.hpp"
 
-#include <array>
 
 #include <zlib.h>
 
@@ -18,12 +17,6 @@ bool isHex(std::string_view s) noexcept {
 }
 
 bool allZero(std::string_view s) noexcept { return s.find_first_not_of('0') == std::string_view::npos; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 }  // namespace
 
@@ -46,16 +39,13 @@ bool listedInConnection(std::string_view value, std::string_view name) noexcept 
 }
 
 ConnectionOptions::ConnectionOptions(std::string_view value) noexcept {
-  auto ows = [](char c) { return c == ' ' || c == '\t'; };
   while (!value.empty()) {
     if (count_ == members_.size()) {
       rest_ = value;
       return;
     }
     const std::size_t comma = value.find(',');
-    std::string_view member = value.substr(0, comma);
-    while (!member.empty() && ows(member.front())) member.remove_prefix(1);
-    while (!member.empty() && ows(member.back())) member.remove_suffix(1);
+    const std::string_view member = core::trimOws(value.substr(0, comma));
     if (!member.empty()) members_[count_++] = member;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
@@ -65,13 +55,13 @@ ConnectionOptions::ConnectionOptions(std::string_view value) noexcept {
 bool ConnectionOptions::lists(std::string_view name) const noexcept {
   if (name.empty()) return false;
   for (std::size_t i = 0; i < count_; ++i) {
-    if (members_[i].size() == name.size() && core::equalsIgnoreCase(members_[i], name)) return true;
+    if (core::equalsIgnoreCase(members_[i], name)) return true;
   }
   return !rest_.empty() && listedInConnection(rest_, name);
 }
 
 std::optional<TraceParent> parseTraceParent(std::string_view v) {
-  v = trim(v);
+  v = core::trimOws(v);
   // version "-" trace-id "-" parent-id "-" flags; later versions may append "-..." fields.
   if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return std::nullopt;
   const std::string_view version = v.substr(0, 2);
@@ -99,7 +89,7 @@ std::string formatTraceParent(const TraceParent& t) {
 }
 
 std::string appendForwardedFor(std::string_view existing, std::string_view peer) {
-  existing = trim(existing);
+  existing = core::trimOws(existing);
   if (existing.empty()) return std::string(peer);
   return std::string(existing) + ", " + std::string(peer);
 }
@@ -117,17 +107,17 @@ bool acceptsEncoding(std::string_view value, std::string_view coding) noexcept {
   bool starQ = false;
   while (!value.empty()) {
     const std::size_t comma = value.find(',');
-    std::string_view item = trim(value.substr(0, comma));
+    std::string_view item = core::trimOws(value.substr(0, comma));
     value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
     const std::size_t semi = item.find(';');
-    const std::string_view name = trim(item.substr(0, semi));
+    const std::string_view name = core::trimOws(item.substr(0, semi));
     bool positive = true;
     if (semi != std::string_view::npos) {
       std::string_view params = item.substr(semi + 1);
       const std::size_t q = params.find_first_of("qQ");
       if (q != std::string_view::npos) {
-        std::string_view v = trim(params.substr(q + 1));
-        if (!v.empty() && v.front() == '=') v = trim(v.substr(1));
+        std::string_view v = core::trimOws(params.substr(q + 1));
+        if (!v.empty() && v.front() == '=') v = core::trimOws(v.substr(1));
         // q=0, q=0.0, q=0.000: refused; anything else above zero accepts.
         positive = !(v.size() >= 1 && v.front() == '0' && v.find_first_not_of("0.", 0) == std::string_view::npos);
       }
@@ -142,7 +132,7 @@ bool acceptsEncoding(std::string_view value, std::string_view coding) noexcept {
 }
 
 std::string mediaType(std::string_view contentType) {
-  std::string out(trim(contentType.substr(0, contentType.find(';'))));
+  std::string out(core::trimOws(contentType.substr(0, contentType.find(';'))));
   for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   return out;
 }

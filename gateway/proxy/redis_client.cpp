@@ -1,6 +1,5 @@
 #include "gateway/proxy/redis_client.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -8,8 +7,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
@@ -19,6 +16,8 @@
 #include <chrono>
 #include <deque>
 
+#include "gateway/proxy/asio_types.hpp"
+
 namespace gatelab::proxy {
 
 namespace asio = boost::asio;
@@ -27,7 +26,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 constexpr auto kFirstBackoff = std::chrono::milliseconds(50);
 constexpr auto kMaxBackoff = std::chrono::seconds(2);
 
@@ -138,7 +136,7 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
 
   asio::io_context& ioc;
   RedisEndpoint endpoint;
-  tcp::socket socket;
+  Socket socket;
   State state = State::kDisconnected;
   std::uint64_t connection = 0;  ///< incremented per connection: stale coroutines stop
   std::string script;
@@ -252,9 +250,9 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
     asio::co_spawn(ioc, connectAndRead(shared_from_this(), connection), asio::detached);
   }
 
-  static asio::awaitable<void> connectAndRead(std::shared_ptr<Impl> self, std::uint64_t conn) {
+  static Task<void> connectAndRead(std::shared_ptr<Impl> self, std::uint64_t conn) {
     // Resolve and connect, bounded by connect_timeout.
-    asio::steady_timer deadline(self->ioc);
+    SteadyTimer deadline(self->ioc);
     deadline.expires_after(self->endpoint.connectTimeout);
     // Shared with the handler: it may run after the connect finished (both completed in one poll).
     auto flags = std::make_shared<std::pair<bool, bool>>(false, false);  // connected, timed out
@@ -273,7 +271,7 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
       self->drop("cannot resolve: " + rec.message());
       co_return;
     }
-    self->socket = tcp::socket(self->ioc);
+    self->socket = Socket(self->ioc);
     auto [cec, ep] = co_await asio::async_connect(self->socket, endpoints, kAwait);
     (void)ep;
     if (conn != self->connection) co_return;

@@ -3,6 +3,8 @@
 #include <bit>
 #include <cstring>
 
+#include "gateway/core/http_field.hpp"
+
 
 namespace gatelab::proxy {
 namespace {
@@ -16,13 +18,6 @@ constexpr std::array<bool, 256> kToken = [] {
   for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
   return t;
 }();
-
-bool isToken(std::string_view s) noexcept {
-  for (const char c : s) {
-    if (!kToken[static_cast<unsigned char>(c)]) return false;
-  }
-  return true;
-}
 
 // The position of the first control byte (below 0x20, or DEL) in `s` from `from`, or s.size().
 // Eight bytes at a time: a word's lowest flagged byte is exact in both tests (the borrows that can
@@ -45,8 +40,6 @@ std::size_t firstControl(std::string_view s, std::size_t from) noexcept {
   }
   return s.size();
 }
-
-constexpr bool isOws(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // Exact, case-insensitive comparison of a token with a lower-case ASCII `lower` made of letters and
 // '-'. Eight bytes at a time: OR-ing 0x20 lowers a letter and leaves '-' as it is, and no other
@@ -72,9 +65,9 @@ bool nameIs(std::string_view name, std::string_view lower) noexcept {
   return (load(name.data() + n - 8) | kLow) == load(lower.data() + n - 8);  // the last 8, overlapping
 }
 
-// A Content-Length value: 1-19 digits (no sign, no list: anything else goes to Beast).
-std::optional<std::uint64_t> lengthOf(std::string_view v) noexcept {
-  if (v.empty() || v.size() > 19) return std::nullopt;
+// `v` as a decimal number of 1 to `maxDigits` digits (nothing else: no sign, no list).
+std::optional<std::uint64_t> digits(std::string_view v, std::size_t maxDigits) noexcept {
+  if (v.empty() || v.size() > maxDigits) return std::nullopt;
   std::uint64_t n = 0;
   for (const char c : v) {
     if (c < '0' || c > '9') return std::nullopt;
@@ -89,10 +82,8 @@ std::optional<std::uint64_t> lengthOf(std::string_view v) noexcept {
 bool tokenList(std::string_view v, bool& close, bool& keepAlive) noexcept {
   while (true) {
     const std::size_t comma = v.find(',');
-    std::string_view member = v.substr(0, comma);
-    while (!member.empty() && isOws(member.front())) member.remove_prefix(1);
-    while (!member.empty() && isOws(member.back())) member.remove_suffix(1);
-    if (!isToken(member)) return false;
+    const std::string_view member = core::trimOws(v.substr(0, comma));
+    if (!member.empty() && !core::isToken(member)) return false;
     if (nameIs(member, "close")) close = true;
     if (nameIs(member, "keep-alive")) keepAlive = true;
     if (comma == std::string_view::npos) return true;
@@ -165,8 +156,7 @@ HeadParse parseResponseHead(std::string_view bytes, bool bodyless, std::size_t l
     if (colon == 0 || colon == line.size() || line[colon] != ':') return HeadParse::kOther;
     const std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && isOws(value.front())) value.remove_prefix(1);
-    while (!value.empty() && isOws(value.back())) value.remove_suffix(1);
+    value = core::trimOws(value);
     out.fields[out.fieldCount++] = ResponseHead::Field{name, value, std::string_view(line.data(), line.size() + 2)};
     switch (name.size()) {
       case 10:
@@ -191,7 +181,7 @@ HeadParse parseResponseHead(std::string_view bytes, bool bodyless, std::size_t l
       case 14:
         if (nameIs(name, "content-length")) {
           if (out.contentLength) return HeadParse::kOther;  // a second one: Beast decides
-          out.contentLength = lengthOf(value);
+          out.contentLength = digits(value, 19);  // (anything else: Beast decides)
           if (!out.contentLength) return HeadParse::kOther;
         }
         break;
@@ -212,13 +202,9 @@ HeadParse parseResponseHead(std::string_view bytes, bool bodyless, std::size_t l
 }
 
 std::optional<std::chrono::seconds> delaySeconds(std::string_view value) noexcept {
-  if (value.empty() || value.size() > 9) return std::nullopt;
-  std::int64_t seconds = 0;
-  for (const char c : value) {
-    if (c < '0' || c > '9') return std::nullopt;
-    seconds = seconds * 10 + (c - '0');
-  }
-  return std::chrono::seconds{seconds};
+  const auto n = digits(value, 9);
+  if (!n) return std::nullopt;
+  return std::chrono::seconds{static_cast<std::int64_t>(*n)};
 }
 
 }  // namespace gatelab::proxy

@@ -55,8 +55,6 @@ constexpr std::size_t kUpstreamRead = 16 * 1024;
 /// The name of a "Name: value" line.
 std::string_view lineName(std::string_view line) noexcept { return line.substr(0, line.find(':')); }
 
-bool sameName(std::string_view a, std::string_view b) noexcept { return a.size() == b.size() && beast::iequals(a, b); }
-
 /// The start line and fields (and the blank line) of `res`, appended to `out`.
 void serializeHead(const Response& res, std::string& out, const RawAnswerFields* raw = nullptr,
                    const PolicyLines* policy = nullptr) {
@@ -72,7 +70,7 @@ void serializeHead(const Response& res, std::string& out, const RawAnswerFields*
   const std::size_t policyCount = policy != nullptr ? policy->count : 0;
   auto byPolicy = [&](std::string_view name) {
     for (std::size_t i = 0; i < policyCount; ++i) {
-      if (sameName(policy->names[i], name)) return true;
+      if (beast::iequals(policy->names[i], name)) return true;
     }
     return false;
   };
@@ -88,7 +86,7 @@ void serializeHead(const Response& res, std::string& out, const RawAnswerFields*
         const std::string_view line = lines.substr(0, end);
         const std::string_view name = lineName(line);
         bool replaced = byPolicy(name);
-        for (auto f = own.begin(); !replaced && f != own.end(); ++f) replaced = sameName(f->name_string(), name);
+        for (auto f = own.begin(); !replaced && f != own.end(); ++f) replaced = beast::iequals(f->name_string(), name);
         if (!replaced) out += line;
         lines.remove_prefix(end);
       }
@@ -226,7 +224,7 @@ Response Server::Impl::redirectResponse(const Request& req) const {
 
 /// Where a store: redis call's reply lands (shared with the reply's callback: a late reply is
 /// dropped with the slot), and the timer the request waits on (cancelled by the reply).
-struct StoreSlot : std::enable_shared_from_this<StoreSlot> {
+struct StoreSlot {
   explicit StoreSlot(asio::io_context& ioc) : timer(ioc) {}
   SteadyTimer timer;
   std::optional<RedisReply> reply;
@@ -1011,12 +1009,12 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
   auto storePolicy = [&]() -> const core::ratelimit::RateLimitPolicy& {
     return *ticket.generation->runtime->routes[fr.route].rateLimits[step.storePolicy];
   };
-  auto askStore = [&](StoreSlot& slot) {
+  auto askStore = [&](const std::shared_ptr<StoreSlot>& slot) {
     const config::GatewayConfig& cfg = *ticket.generation->config;
     const core::TimePoint asked = now();
     core::ratelimit::redis::buildCall(storePolicy().spec(), cfg.redis->keyPrefix, fr.storeKey, asked, worker.redisCall);
-    slot.timer.expires_after(cfg.redis->timeout);
-    worker.redisFor(*cfg.redis).evalScript(worker.redisCall, [keep = slot.shared_from_this()](RedisReply&& r) {
+    slot->timer.expires_after(cfg.redis->timeout);
+    worker.redisFor(*cfg.redis).evalScript(worker.redisCall, [keep = slot](RedisReply&& r) {
       keep->reply = std::move(r);
       keep->timer.cancel();
     });
@@ -1122,7 +1120,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
         co_return;
       case flow::StepKind::kAskStore: {
         auto slot = std::make_shared<StoreSlot>(worker.ioc);
-        const core::TimePoint asked = askStore(*slot);
+        const core::TimePoint asked = askStore(slot);
         co_await slot->timer.async_wait(kAwait);
         storeAnswered(*slot, asked);
         break;

@@ -5,11 +5,9 @@
 //
 // Everything here runs on one I/O thread (the connection's); nothing is shared between threads.
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
