@@ -1,5 +1,6 @@
 #include "gateway/core/rate_limit/headers.hpp"
 
+#include <array>
 #include <charconv>
 
 namespace gatelab::core::ratelimit {
@@ -12,12 +13,18 @@ std::int64_t ceilSeconds(Duration d) noexcept {
 
 namespace {
 
+// `n` in decimal, written into `buf`.
+template <class Integer>
+std::string_view decimal(std::array<char, 24>& buf, Integer n) {
+  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), n);
+  return std::string_view(buf.data(), static_cast<std::size_t>(r.ptr - buf.data()));
+}
+
 // Appends `n` in decimal.
 template <class Integer>
 void appendNumber(std::string& out, Integer n) {
-  char digits[24];
-  const auto r = std::to_chars(digits, digits + sizeof digits, n);
-  out.append(digits, static_cast<std::size_t>(r.ptr - digits));
+  std::array<char, 24> buf;
+  out += decimal(buf, n);
 }
 
 // Appends the policy's name as a structured-field string ("name", or "name.i" for one of several
@@ -49,11 +56,8 @@ void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& s
   const Decision& b = d.bindingDecision();
   const bool legacy = spec.headers == HeaderStyle::kLegacy || spec.headers == HeaderStyle::kBoth;
   const bool ietf = spec.headers == HeaderStyle::kIetf || spec.headers == HeaderStyle::kBoth;
-  char digits[24];
-  auto number = [&digits](auto n) {
-    const auto r = std::to_chars(digits, digits + sizeof digits, n);
-    return std::string_view(digits, static_cast<std::size_t>(r.ptr - digits));
-  };
+  std::array<char, 24> digits;
+  auto number = [&digits](auto n) { return decimal(digits, n); };
   if (legacy) {
     sink.field("X-RateLimit-Limit", number(b.limit));
     sink.field("X-RateLimit-Remaining", number(b.remaining));
