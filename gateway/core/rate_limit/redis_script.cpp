@@ -75,7 +75,10 @@ constexpr std::int64_t kMaxReplyValue = std::int64_t{1} << 53;
 constexpr std::string_view kScript = R"LUA(-- gatelab rate-limit policy: gateway/core/rate_limit/redis_script.{hpp,cpp} hold the contract.
 local A, K = ARGV, KEYS
 local floor, ceil, fmt, match, tonum, call = math.floor, math.ceil, string.format, string.match, tonumber, redis.call
-local nowS, nowN, nowMs, nowSub, slack = tonum(A[1]), tonum(A[2]), tonum(A[3]), tonum(A[4]), tonum(A[5])
+-- Numbers from ARGV and from stored state are converted with `s + 0`: one string-to-number
+-- conversion, where tonumber(s) makes two (it tests, then converts); both are exact for the
+-- decimal integers below 2^53 this script is given or has written.
+local nowS, nowN = A[1] + 0, A[2] + 0
 local FMAX, BMAX = 8e15, 1e15
 local B26, B52, B53, SAT = 67108864, 4503599627370496, 9007199254740992, 2251799813685248
 local P1 = '^(%-?%d+)$'
@@ -83,10 +86,10 @@ local P2 = '^(%-?%d+) (%-?%d+)$'
 local P3 = '^(%-?%d+) (%-?%d+) (%-?%d+)$'
 local P4 = '^(%-?%d+) (%-?%d+) (%-?%d+) (%-?%d+)$'
 local pv, pt, pl = {}, {}, {}
--- Which algorithms this call uses: only their functions are made (a function in a script is a
--- new closure on every call).
+-- Which algorithms this call uses (by code, as given): only their functions are made (a function
+-- in a script is a new closure on every call).
 local used = {}
-for i = 1, #K do used[tonum(A[6 + (i - 1) * 8])] = true end
+for i = 1, #K do used[A[6 + (i - 1) * 8]] = true end
 
 local function bad(i) error('gatelab: unreadable rate-limit state under ' .. K[i]) end
 
@@ -112,12 +115,12 @@ local function load(i, pat)
   if not v then return nil end
   local a, b, c, d = match(v, pat)
   if not a then bad(i) end
-  return tonum(a), tonum(b), tonum(c), tonum(d)
+  return a + 0, b + 0, c and c + 0, d and d + 0
 end
 
 local mul, mulLE, mulDiv, tokenBucket, discrete, leaky, fixed, slidingLog, counter, gcra
 -- a * b as h * 2^52 + l, exactly, for integers 0 <= a, b < 2^52
-if used[6] then mul = function(a, b)
+if used['6'] then mul = function(a, b)
   local a1 = floor(a / B26)
   local a0 = a - a1 * B26
   local b1 = floor(b / B26)
@@ -128,7 +131,7 @@ if used[6] then mul = function(a, b)
   local cy = floor(l / B52)
   return a1 * b1 + mh + cy, l - cy * B52
 end end
-if used[6] then mulLE = function(a, b, c, d)
+if used['6'] then mulLE = function(a, b, c, d)
   local x, y = a * b, c * d
   if x < B53 and y < B53 then return x <= y end
   local h1, l1 = mul(a, b)
@@ -136,7 +139,7 @@ if used[6] then mulLE = function(a, b, c, d)
   return h1 < h2 or (h1 == h2 and l1 <= l2)
 end end
 -- floor(a * b / c), and whether a remainder is left; the result must be below 2^52
-if used[6] then mulDiv = function(a, b, c)
+if used['6'] then mulDiv = function(a, b, c)
   local x = a * b
   if x < B53 then
     local q = floor(x / c)
@@ -158,8 +161,8 @@ if used[6] then mulDiv = function(a, b, c)
   error('gatelab: inexact division (operands out of range)')
 end end
 
-if used[1] then tokenBucket = function(i, b)
-  local need, c, p, capU = tonum(A[b + 4]), tonum(A[b + 5]), tonum(A[b + 6]), tonum(A[b + 7])
+if used['1'] then tokenBucket = function(i, b)
+  local need, c, p, capU = A[b + 4] + 0, A[b + 5] + 0, A[b + 6] + 0, A[b + 7] + 0
   local level, ls, ln = load(i, P3)
   local e = 1
   if level then
@@ -181,9 +184,9 @@ if used[1] then tokenBucket = function(i, b)
   return 0, 0, floor(level / p), ceil((capU - level) / c), 0
 end end
 
-if used[2] then discrete = function(i, b)
-  local cap, need, iv, per = tonum(A[b + 2]), tonum(A[b + 4]), tonum(A[b + 5]), tonum(A[b + 6])
-  local ks, kn = tonum(A[b + 7]), tonum(A[b + 8])
+if used['2'] then discrete = function(i, b)
+  local cap, need, iv, per = A[b + 2] + 0, A[b + 4] + 0, A[b + 5] + 0, A[b + 6] + 0
+  local ks, kn = A[b + 7] + 0, A[b + 8] + 0
   local tokens, fs, fn = load(i, P3)
   if tokens then
     local dk = sub(ks, kn, fs, fn)
@@ -208,8 +211,9 @@ if used[2] then discrete = function(i, b)
   return 0, 0, tokens, full == 0 and 0 or toNext + (full - 1) * iv, 0
 end end
 
-if used[3] then leaky = function(i, b)
-  local charge, rate, bm, dm = tonum(A[b + 4]), tonum(A[b + 5]), tonum(A[b + 6]), tonum(A[b + 7])
+if used['3'] then leaky = function(i, b)
+  local nowMs, nowSub = A[3] + 0, A[4] + 0
+  local charge, rate, bm, dm = A[b + 4] + 0, A[b + 5] + 0, A[b + 6] + 0, A[b + 7] + 0
   local se, last = load(i, P2)
   local excess, before, ms, newLast
   if se then
@@ -241,14 +245,14 @@ if used[3] then leaky = function(i, b)
   return verdict, delay, floor((bm - excess) / 1000), ceil(excess * 1000 / rate) * 1e6, 0
 end end
 
-if used[4] then fixed = function(i, b)
-  local L, W, cost = tonum(A[b + 2]), tonum(A[b + 3]), tonum(A[b + 4])
+if used['4'] then fixed = function(i, b)
+  local L, W, cost = A[b + 2] + 0, A[b + 3] + 0, A[b + 4] + 0
   local count, ss, sn = load(i, P3)
   local e
   if count then e = age(ss, sn) end
   if not count or e >= W then
     count = 0
-    if A[b + 5] == '1' then ss, sn = tonum(A[b + 6]), tonum(A[b + 7]) else ss, sn = nowS, nowN end
+    if A[b + 5] == '1' then ss, sn = A[b + 6] + 0, A[b + 7] + 0 else ss, sn = nowS, nowN end
     e = age(ss, sn)
   end
   local toEnd = W - e
@@ -261,8 +265,8 @@ if used[4] then fixed = function(i, b)
   return 0, 0, L - count, toEnd, 0
 end end
 
-if used[5] then slidingLog = function(i, b)
-  local L, W, cost = tonum(A[b + 2]), tonum(A[b + 3]), tonum(A[b + 4])
+if used['5'] then slidingLog = function(i, b)
+  local L, W, cost = A[b + 2] + 0, A[b + 3] + 0, A[b + 4] + 0
   local key = K[i]
   local hdr = call('LINDEX', key, 0)
   local total, size = 0, 0
@@ -281,7 +285,7 @@ if used[5] then slidingLog = function(i, b)
       for k = 1, #arr do
         local x, y, z = match(arr[k], P3)
         if not x then bad(i) end
-        rs[got + k], rn[got + k], rc[got + k] = tonum(x), tonum(y), tonum(z)
+        rs[got + k], rn[got + k], rc[got + k] = x + 0, y + 0, z + 0
       end
       got = upto
     end
@@ -301,7 +305,7 @@ if used[5] then slidingLog = function(i, b)
     else
       local x, y, z = match(call('LINDEX', key, -1), P3)
       if not x then bad(i) end
-      ls, ln, lc = tonum(x), tonum(y), tonum(z)
+      ls, ln, lc = x + 0, y + 0, z + 0
     end
   end
   if tot + cost <= L then
@@ -324,18 +328,18 @@ if used[5] then slidingLog = function(i, b)
   return 2, 0, L - (tot < L and tot or L), ls and W - age(ls, ln) or 0, retry
 end end
 
-if used[6] then counter = function(i, b)
-  local L, w, cost = tonum(A[b + 2]), tonum(A[b + 3]), tonum(A[b + 4])
+if used['6'] then counter = function(i, b)
+  local L, w, cost = A[b + 2] + 0, A[b + 3] + 0, A[b + 4] + 0
   local prev, curr, ss, sn = load(i, P4)
   if prev then
     if prev < 0 or prev > SAT or curr < 0 or curr > SAT then bad(i) end
     local e = age(ss, sn)
     if e >= w then
-      if e < 2 * w then prev, ss, sn = curr, plus(ss, sn, w) else prev, ss, sn = 0, tonum(A[b + 6]), tonum(A[b + 7]) end
+      if e < 2 * w then prev, ss, sn = curr, plus(ss, sn, w) else prev, ss, sn = 0, A[b + 6] + 0, A[b + 7] + 0 end
       curr = 0
     end
   else
-    prev, curr, ss, sn = 0, 0, tonum(A[b + 6]), tonum(A[b + 7])
+    prev, curr, ss, sn = 0, 0, A[b + 6] + 0, A[b + 7] + 0
   end
   local toStart = -age(ss, sn)
   local wp = toStart < 0 and w + toStart or w
@@ -372,8 +376,8 @@ if used[6] then counter = function(i, b)
   return 2, 0, rem, reset, retry
 end end
 
-if used[7] then gcra = function(i, b)
-  local W, need, c, p, lim = tonum(A[b + 3]), tonum(A[b + 4]), tonum(A[b + 5]), tonum(A[b + 6]), tonum(A[b + 7])
+if used['7'] then gcra = function(i, b)
+  local W, need, c, p, lim = A[b + 3] + 0, A[b + 4] + 0, A[b + 5] + 0, A[b + 6] + 0, A[b + 7] + 0
   local frac, ts, tn = load(i, P3)
   local ahead = 0
   if frac then
@@ -402,7 +406,7 @@ local function write(i)
   local ttl = pt[i]
   if not ttl then return end
   if ttl < 0 then ttl = 0 end
-  local px = fmt('%d', ceil(ttl / 1e6) + 1 + slack)
+  local px = fmt('%d', ceil(ttl / 1e6) + 1 + (A[5] + 0))
   local l = pl[i]
   if not l then
     call('SET', K[i], pv[i], 'PX', px)
@@ -420,17 +424,18 @@ local function write(i)
   call('PEXPIRE', key, px)
 end
 
-local algs = {tokenBucket, discrete, leaky, fixed, slidingLog, counter, gcra}
 local n = #K
-local out = {n}
+local out = n == 1 and {1, 0, 0, 0, 0, 0, 0, 0} or {n}  -- (one limit: made at its final size)
 for i = 1, n do
   local b = 5 + (i - 1) * 8
-  local f = algs[tonum(A[b + 1])]
+  local code = A[b + 1]
+  local f = code == '1' and tokenBucket or code == '2' and discrete or code == '3' and leaky or code == '4' and fixed or
+    code == '5' and slidingLog or code == '6' and counter or code == '7' and gcra
   if not f then error('gatelab: unknown rate-limit algorithm code ' .. tostring(A[b + 1])) end
   local v, d, rem, rst, ra = f(i, b)
   local o = 1 + (i - 1) * 7
-  out[o + 1], out[o + 2], out[o + 3], out[o + 4] = v, d, tonum(A[b + 2]), rem
-  out[o + 5], out[o + 6], out[o + 7] = tonum(A[b + 3]), rst, ra
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4] = v, d, A[b + 2] + 0, rem
+  out[o + 5], out[o + 6], out[o + 7] = A[b + 3] + 0, rst, ra
   if v == 2 then
     -- Only the rejecting limit is charged; the earlier ones were peeks and report nothing.
     for j = 2, o do out[j] = 0 end
