@@ -91,6 +91,12 @@ struct RouteRuntime {
   /// `response_projection`: applied by the proxy to 2xx JSON response bodies (the host contract
   /// is in json_projection.hpp); immutable, shareable between threads. nullopt without one.
   std::optional<core::shaping::JsonProjection> projection;
+
+  /// True when none of this route's policies reads or edits an upstream answer's fields or body
+  /// (response_headers, cors, cache, response_projection): a host may then pass the answer's
+  /// fields on as they came. A policy added here that touches answers must be listed in it.
+  /// (Compression is config-wide: the caller checks it.)
+  [[nodiscard]] bool answerPassesUntouched() const noexcept { return !responseHeaders && !cors && !cache && !projection; }
 };
 
 /// One service's resilience objects (docs/resilience.md, "How a host uses them for one request").

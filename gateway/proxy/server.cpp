@@ -879,10 +879,10 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
 
   // An upstream answer's fields pass as they came (lines, not a field set) on a route where no
   // policy reads or edits an answer's fields or body.
-  RawAnswerFields* const rawAnswer = route != nullptr && !route->responseHeaders && !corsActual && !route->projection &&
-                                             !access.cache && !ticket.generation->config->compression
-                                         ? &scratch.answerFields
-                                         : nullptr;
+  RawAnswerFields* const rawAnswer =
+      route != nullptr && route->answerPassesUntouched() && !ticket.generation->config->compression
+          ? &scratch.answerFields
+          : nullptr;
   // The answer of a kAnswer step, made into `out` (no suspension: a plain call, so that its
   // messages and values are not kept in the coroutine's frame for the whole request).
   auto answer = [&]() -> void {
