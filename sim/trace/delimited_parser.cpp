@@ -65,9 +65,6 @@ void splitPlain(std::string_view line, char delimiter, std::vector<std::string_v
   cells.emplace_back(data + start, n - start);
 }
 
-// applyField's message for a time it cannot read (the memo path reports the same).
-constexpr std::string_view kBadTime = "not a time in the expected syntax";
-
 struct Binding {
   std::size_t column;
   std::size_t mapping;
@@ -110,11 +107,7 @@ class DelimitedParser final : public LineParser {
         if (!value.empty() && !isDash(value)) headers_.push_back({m.header, value});
         continue;
       }
-      if (m.field == FieldKind::kTime) {
-        if (!timeMemo_.parse(time_, value, out.time)) return {LineStatus::kMalformed, displays_[b.mapping], kBadTime};
-        continue;
-      }
-      if (!value.empty()) {
+      if (!value.empty() || m.field == FieldKind::kTime) {  // (an empty time is malformed)
         const std::string_view err = applyField(m.field, value, time_, out);
         if (!err.empty()) return {LineStatus::kMalformed, displays_[b.mapping], err};
       }
@@ -270,7 +263,7 @@ class DelimitedParser final : public LineParser {
   bool header_;
   std::vector<FieldMapping> mappings_;
   std::size_t explicitCount_;
-  TimeParser time_;
+  TimeMemo time_;
   bool keepExtras_;
   std::vector<std::string> displays_;
   bool headerDone_ = false;
@@ -279,7 +272,6 @@ class DelimitedParser final : public LineParser {
   std::vector<std::size_t> unmappedColumns_;  // with a header: the columns kept as extras, in order
   std::vector<Binding> bindings_;
   std::size_t minColumns_ = 0;
-  TimeMemo timeMemo_;
   std::vector<std::string_view> cells_;
   std::vector<Field> headers_;
   std::vector<Field> extras_;

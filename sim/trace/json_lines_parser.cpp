@@ -397,7 +397,7 @@ class JsonLinesParser final : public LineParser {
   }
 
   std::vector<Mapping> mappings_;
-  TimeParser time_;
+  TimeMemo time_;
   bool keepExtras_;
   std::vector<Captured> captured_;
   std::size_t timeIndex_ = 0;

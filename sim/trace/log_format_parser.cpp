@@ -29,7 +29,7 @@ struct Variable {
   Role role = Role::kExtra;
   FieldKind field = FieldKind::kTime;
   std::string header;   // kHeader: "x-tenant-id"
-  TimeParser time;
+  TimeMemo time;         // kTime fields
   std::string after;    // the literal that ends the capture; empty: the capture runs to the end of the line
   bool quoted = false;  // between '"' and a literal starting with '"': skip backslash escapes
 };
@@ -92,7 +92,7 @@ class LogFormatParser final : public LineParser {
     std::size_t pos = prefix_.size();
     const std::size_t n = vars_.size();
     for (std::size_t i = 0; i < n; ++i) {
-      const Variable& v = vars_[i];
+      Variable& v = vars_[i];  // (its time memo changes)
       std::string_view value;
       bool tail = false;  // the line ended inside this variable (optional tail)
       if (v.after.empty()) {
@@ -185,21 +185,21 @@ Made<LineParser> makeLogFormatParser(const TraceFormat& format) {
       case LogVariable::kRemoteUser: v.field = FieldKind::kUser; break;
       case LogVariable::kTimeLocal:
         v.field = FieldKind::kTime;
-        v.time = TimeParser::fixed(TimeKind::kClf);
+        v.time = TimeMemo(TimeParser::fixed(TimeKind::kClf));
         break;
       case LogVariable::kTimeIso8601:
         v.field = FieldKind::kTime;
-        v.time = TimeParser::fixed(TimeKind::kRfc3339);
+        v.time = TimeMemo(TimeParser::fixed(TimeKind::kRfc3339));
         break;
       case LogVariable::kMsec:
         v.field = FieldKind::kTime;
-        v.time = TimeParser::fixed(TimeKind::kEpochSeconds);
+        v.time = TimeMemo(TimeParser::fixed(TimeKind::kEpochSeconds));
         break;
       case LogVariable::kTime: {
         auto parser = TimeParser::make(format.time);
         if (!parser) return parser.error();
         v.field = FieldKind::kTime;
-        v.time = parser.value();
+        v.time = TimeMemo(parser.value());
         break;
       }
       case LogVariable::kRequest: v.field = FieldKind::kRequest; break;

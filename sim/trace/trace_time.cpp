@@ -180,36 +180,37 @@ bool parseRfc3339(std::string_view s, ZoneOffset defaultZone, TraceTime& out) no
 }
 
 bool parseEpoch(std::string_view s, int decimalExponent, TraceTime& out) noexcept {
+  // A unit of 10^-e seconds is 10^(9-e) ns; 9-e fraction digits stay above a nanosecond.
+  static constexpr std::int64_t kPow10[10] = {1, 10, 100, 1'000, 10'000, 100'000, 1'000'000, 10'000'000, 100'000'000,
+                                              1'000'000'000};
   if (decimalExponent < 0 || decimalExponent > 9 || s.empty()) return false;
   std::size_t pos = 0;
   std::int64_t whole = 0;
-  while (pos < s.size() && isDigit(s[pos])) {
+  for (; pos < s.size() && isDigit(s[pos]); ++pos) {
     if (__builtin_mul_overflow(whole, std::int64_t{10}, &whole) ||
         __builtin_add_overflow(whole, std::int64_t{s[pos] - '0'}, &whole)) {
       return false;
     }
-    ++pos;
   }
   if (pos == 0) return false;
-  // Nanoseconds per unit, and how many fraction digits stay above a nanosecond.
-  std::int64_t perUnit = 1;
-  for (int i = decimalExponent; i < 9; ++i) perUnit *= 10;
-  const std::size_t fractionDigits = static_cast<std::size_t>(9 - decimalExponent);
+  const auto fractionDigits = static_cast<std::size_t>(9 - decimalExponent);
   std::int64_t fraction = 0;
+  std::size_t kept = 0;  // fraction digits kept: the rest is below a nanosecond (truncated)
   if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    std::size_t n = 0;
-    while (pos < s.size() && isDigit(s[pos])) {
-      if (n < fractionDigits) fraction = fraction * 10 + (s[pos] - '0');
-      ++n;
-      ++pos;
+    const std::size_t first = ++pos;
+    for (; pos < s.size() && isDigit(s[pos]); ++pos) {
+      if (kept < fractionDigits) {
+        fraction = fraction * 10 + (s[pos] - '0');
+        ++kept;
+      }
     }
-    if (n == 0) return false;
-    for (std::size_t i = n; i < fractionDigits; ++i) fraction *= 10;
+    if (pos == first) return false;
   }
   if (pos != s.size()) return false;
   std::int64_t ns = 0;
-  if (__builtin_mul_overflow(whole, perUnit, &ns) || __builtin_add_overflow(ns, fraction, &ns)) return false;
+  if (__builtin_mul_overflow(whole, kPow10[fractionDigits], &ns) ||
+      __builtin_add_overflow(ns, fraction * kPow10[fractionDigits - kept], &ns))
+    return false;
   out = TraceTime{std::chrono::nanoseconds{ns}};
   return true;
 }

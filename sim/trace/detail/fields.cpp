@@ -22,38 +22,10 @@ bool parseUnsigned(std::string_view s, std::uint64_t& out) noexcept {
 }
 
 bool parseSeconds(std::string_view s, core::Duration& out) noexcept {
-  // The rule of parseEpoch(s, 0) (an epoch-seconds count is exactly a decimal number of seconds):
-  // digits, optionally '.' and at least one digit, digits below a nanosecond truncated, false on
-  // overflow. Written out here without parseEpoch's unit arithmetic, as a request time is on every
-  // line of most traces.
-  static constexpr std::int64_t kNanosPerUnit[10] = {1'000'000'000, 100'000'000, 10'000'000, 1'000'000, 100'000,
-                                                     10'000,        1'000,       100,        10,        1};
-  std::size_t pos = 0;
-  std::int64_t whole = 0;
-  for (; pos < s.size() && isDigit(s[pos]); ++pos) {
-    if (__builtin_mul_overflow(whole, std::int64_t{10}, &whole) ||
-        __builtin_add_overflow(whole, std::int64_t{s[pos] - '0'}, &whole)) {
-      return false;
-    }
-  }
-  if (pos == 0) return false;
-  std::int64_t fraction = 0;
-  std::size_t kept = 0;  // fraction digits kept: at most 9 (nanoseconds)
-  if (pos < s.size() && s[pos] == '.') {
-    const std::size_t first = ++pos;
-    for (; pos < s.size() && isDigit(s[pos]); ++pos) {
-      if (kept < 9) {
-        fraction = fraction * 10 + (s[pos] - '0');
-        ++kept;
-      }
-    }
-    if (pos == first) return false;
-  }
-  if (pos != s.size()) return false;
-  std::int64_t ns = 0;
-  if (__builtin_mul_overflow(whole, kNanosPerUnit[0], &ns) || __builtin_add_overflow(ns, fraction * kNanosPerUnit[kept], &ns))
-    return false;
-  out = core::Duration{ns};
+  // An epoch-seconds count is exactly a decimal number of seconds: the same rule.
+  TraceTime t;
+  if (!parseEpoch(s, 0, t)) return false;
+  out = core::Duration{t.time_since_epoch().count()};
   return true;
 }
 
@@ -98,7 +70,7 @@ void splitTarget(std::string_view target, std::string_view& path, std::string_vi
   if (path.empty() && rest.data() != target.data()) path = "/";
 }
 
-std::string_view applyField(FieldKind kind, std::string_view value, const TimeParser& time, TraceRecord& out,
+std::string_view applyField(FieldKind kind, std::string_view value, TimeMemo& time, TraceRecord& out,
                             bool isJsonNumber) noexcept {
   if (kind == FieldKind::kTime) {
     if (!time.parse(value, out.time, isJsonNumber)) return "not a time in the expected syntax";

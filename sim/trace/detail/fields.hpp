@@ -27,27 +27,24 @@ constexpr bool isDash(std::string_view v) noexcept { return v.size() == 1 && v[0
 void splitTarget(std::string_view target, std::string_view& path, std::string_view& query,
                  std::string_view& host) noexcept;
 
-/// Stores `value` into record field `kind` (not kHeader: callers append headers themselves).
-/// Returns an empty view on success or the rule that failed ("not a number", ...).
-/// A "-" means absent for every field but time and request, which it makes malformed.
-/// `isJsonNumber` is passed to the time parser (kAuto reads JSON numbers as epoch values).
-[[nodiscard]] std::string_view applyField(FieldKind kind, std::string_view value, const TimeParser& time,
-                                          TraceRecord& out, bool isJsonNumber = false) noexcept;
-
-/// Remembers the last time text a parser read and what it parsed to. Access logs are written in
-/// time order with second or millisecond resolution, so most lines repeat the previous line's
-/// time text byte for byte (a 5,000 req/s trace with milliseconds: about four lines in five);
-/// those skip the date arithmetic. Exact: a TimeParser is a pure function of (text, isJsonNumber).
-/// One memo per parser object (which is single-threaded); texts longer than the buffer are not kept.
+/// A TimeParser that remembers the last text it read and what it parsed to. Access logs are
+/// written in time order with second or millisecond resolution, so most lines repeat the previous
+/// line's time text byte for byte (a 5,000 req/s trace with milliseconds: about four lines in
+/// five); those skip the date arithmetic. Exact: a TimeParser is a pure function of (text,
+/// isJsonNumber). One per time field of a line parser (which is single-threaded); texts longer
+/// than the buffer are not kept.
 class TimeMemo {
  public:
-  [[nodiscard]] bool parse(const TimeParser& time, std::string_view text, TraceTime& out, bool isJsonNumber = false) noexcept {
+  TimeMemo() = default;
+  explicit TimeMemo(TimeParser time) : time_(std::move(time)) {}
+
+  [[nodiscard]] bool parse(std::string_view text, TraceTime& out, bool isJsonNumber = false) noexcept {
     if (text.size() == size_ && isJsonNumber == isJsonNumber_ && size_ != 0 &&
         std::memcmp(text.data(), text_.data(), size_) == 0) {
       out = value_;
       return true;
     }
-    if (!time.parse(text, out, isJsonNumber)) return false;
+    if (!time_.parse(text, out, isJsonNumber)) return false;
     if (text.size() <= text_.size()) {
       std::memcpy(text_.data(), text.data(), text.size());
       size_ = text.size();
@@ -58,11 +55,19 @@ class TimeMemo {
   }
 
  private:
+  TimeParser time_;
   std::array<char, 48> text_{};
   std::size_t size_ = 0;  // 0: nothing remembered
   bool isJsonNumber_ = false;
   TraceTime value_{};
 };
+
+/// Stores `value` into record field `kind` (not kHeader: callers append headers themselves).
+/// Returns an empty view on success or the rule that failed ("not a number", ...).
+/// A "-" means absent for every field but time and request, which it makes malformed.
+/// `isJsonNumber` is passed to the time parser (kAuto reads JSON numbers as epoch values).
+[[nodiscard]] std::string_view applyField(FieldKind kind, std::string_view value, TimeMemo& time, TraceRecord& out,
+                                          bool isJsonNumber = false) noexcept;
 
 /// Resets every field of `out` to its default (the parsers fill it from scratch each line).
 void clearRecord(TraceRecord& out) noexcept;
