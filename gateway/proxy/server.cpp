@@ -736,7 +736,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
         explicit Set(Response& m) : r(m) {}
         void field(std::string_view name, std::string_view value) override { r.set(name, value); }
       } sink(res);
-      hooks.visitFields(scratch.fieldValue, sink);
+      hooks.visitFields(scratch.rateLimitFields, sink);
     } else {
       struct Lines final : core::ratelimit::HeaderSink {
         PolicyLines& out;
@@ -748,7 +748,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
         }
       } sink(scratch.policyLines);
       scratch.policyLines.clear();
-      hooks.visitFields(scratch.fieldValue, sink);
+      hooks.visitFields(scratch.rateLimitFields, sink);
       if (scratch.policyLines.count > 0) info.policyLines = &scratch.policyLines;
     }
     if (route != nullptr && access.cache) {

@@ -181,7 +181,7 @@ struct SessionScratch {
   std::string value;                  // one gateway-made field value
   RawAnswerFields answerFields;       // the upstream answer's fields, when they pass as they came
   PolicyLines policyLines;            // the rate-limit fields as lines (RequestInfo::policyLines)
-  std::string fieldValue;             // where a rate-limit field's value is formatted
+  core::ratelimit::HeaderScratch rateLimitFields;  // where rate-limit fields' values are formatted
 };
 
 /// What the access log says about one request beyond the request itself.
@@ -318,7 +318,7 @@ class SessionHooks final : public flow::FlowHooks {
   }
   /// Gives the fields of the binding decision (see onRateLimit) to `sink`. `scratch`: where values
   /// are formatted.
-  void visitFields(std::string& scratch, core::ratelimit::HeaderSink& sink) const {
+  void visitFields(core::ratelimit::HeaderScratch& scratch, core::ratelimit::HeaderSink& sink) const {
     if (binding_) core::ratelimit::visitRateLimitHeaders(binding_->decision, binding_->policy->spec(), scratch, sink);
   }
 

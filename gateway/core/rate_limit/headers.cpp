@@ -50,7 +50,7 @@ void appendSfString(std::string& out, const std::string& name, std::size_t index
 
 }  // namespace
 
-void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& spec, std::string& scratch,
+void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& spec, HeaderScratch& scratch,
                            HeaderSink& sink) {
   if (!d.applied || spec.shadow || d.limitCount == 0) return;
   const Decision& b = d.bindingDecision();
@@ -64,23 +64,45 @@ void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& s
     sink.field("X-RateLimit-Reset", number(ceilSeconds(b.reset)));
   }
   if (ietf) {
-    scratch.clear();
-    for (std::size_t i = 0; i < d.limitCount; ++i) {
-      if (!scratch.empty()) scratch += ", ";
-      appendSfString(scratch, spec.name, i, spec.limits.size());
-      scratch += ";q=";
-      appendNumber(scratch, d.limits[i].limit);
-      scratch += ";w=";
-      appendNumber(scratch, ceilSeconds(d.limits[i].window));
+    // RateLimit-Policy depends on the spec and the limits' quotas and windows alone: made again
+    // only when one of them differs from the last call's.
+    bool samePolicy = !scratch.policyValue_.empty() && scratch.policyLimits_ == d.limitCount &&
+                      scratch.policySpecLimits_ == spec.limits.size() && scratch.policyName_ == spec.name;
+    for (std::size_t i = 0; samePolicy && i < d.limitCount; ++i) {
+      samePolicy = scratch.policyTerms_[i] == std::pair{d.limits[i].limit, ceilSeconds(d.limits[i].window)};
     }
-    sink.field("RateLimit-Policy", scratch);
-    scratch.clear();
-    appendSfString(scratch, spec.name, d.binding, spec.limits.size());
-    scratch += ";r=";
-    appendNumber(scratch, b.remaining);
-    scratch += ";t=";
-    appendNumber(scratch, ceilSeconds(b.reset));
-    sink.field("RateLimit", scratch);
+    if (!samePolicy) {
+      std::string& v = scratch.policyValue_;
+      v.clear();
+      for (std::size_t i = 0; i < d.limitCount; ++i) {
+        if (!v.empty()) v += ", ";
+        appendSfString(v, spec.name, i, spec.limits.size());
+        v += ";q=";
+        appendNumber(v, d.limits[i].limit);
+        v += ";w=";
+        appendNumber(v, ceilSeconds(d.limits[i].window));
+        scratch.policyTerms_[i] = {d.limits[i].limit, ceilSeconds(d.limits[i].window)};
+      }
+      scratch.policyName_ = spec.name;
+      scratch.policySpecLimits_ = spec.limits.size();
+      scratch.policyLimits_ = d.limitCount;
+    }
+    sink.field("RateLimit-Policy", scratch.policyValue_);
+    if (scratch.bindingValue_.empty() || scratch.bindingIndex_ != d.binding ||
+        scratch.bindingCount_ != spec.limits.size() || scratch.bindingName_ != spec.name) {
+      scratch.bindingValue_.clear();
+      appendSfString(scratch.bindingValue_, spec.name, d.binding, spec.limits.size());
+      scratch.bindingName_ = spec.name;
+      scratch.bindingIndex_ = d.binding;
+      scratch.bindingCount_ = spec.limits.size();
+    }
+    std::string& v = scratch.text_;
+    v.assign(scratch.bindingValue_);
+    v += ";r=";
+    appendNumber(v, b.remaining);
+    v += ";t=";
+    appendNumber(v, ceilSeconds(b.reset));
+    sink.field("RateLimit", v);
   }
   if (d.verdict == Verdict::kReject) {
     const std::int64_t s = ceilSeconds(b.retryAfter);
@@ -96,7 +118,7 @@ void appendRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& 
       list.push_back(HeaderField{name, std::string(value)});
     }
   } sink(out);
-  std::string scratch;
+  HeaderScratch scratch;
   visitRateLimitHeaders(d, spec, scratch, sink);
 }
 

@@ -11,8 +11,10 @@
 // waiting too little. Shadow policies and skipped requests produce no fields: a dry run is
 // invisible to clients.
 
+#include <array>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gateway/core/rate_limit/policy.hpp"
@@ -34,10 +36,35 @@ class HeaderSink {
   ~HeaderSink() = default;
 };
 
+/// Where visitRateLimitHeaders formats values; reuse one per thread or session. It also keeps the
+/// last RateLimit-Policy value and binding-limit name it made, with everything they were made
+/// from (compared by value on the next call, never by address), so answers for the same policy
+/// format only their numbers.
+class HeaderScratch {
+ public:
+  HeaderScratch() = default;
+
+ private:
+  friend void visitRateLimitHeaders(const PolicyDecision&, const RateLimitPolicySpec&, HeaderScratch&, HeaderSink&);
+  std::string text_;
+  // RateLimit-Policy as last made, and from what: the name, the spec's limit count, the decision's
+  // limit count, each limit's quota and window (whole seconds).
+  std::string policyValue_;
+  std::string policyName_;
+  std::size_t policySpecLimits_ = 0;
+  std::size_t policyLimits_ = 0;
+  std::array<std::pair<std::uint64_t, std::int64_t>, kMaxLimitsPerPolicy> policyTerms_{};
+  // The binding limit's name as a structured-field string, and from what.
+  std::string bindingValue_;
+  std::string bindingName_;
+  std::size_t bindingIndex_ = 0;
+  std::size_t bindingCount_ = 0;
+};
+
 /// Gives the fields for `d`, made by the policy described by `spec`, to `sink` one by one, values
 /// formatted in `scratch` or on the stack (valid during the call only): no allocation once
 /// `scratch` has grown. A host that writes them as it gets them copies nothing twice.
-void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& spec, std::string& scratch,
+void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& spec, HeaderScratch& scratch,
                            HeaderSink& sink);
 
 /// Appends the fields for `d`, made by the policy described by `spec`, to `out` (the same fields

@@ -200,6 +200,47 @@ TEST(RateLimitHeaders, SeveralLimitsAreListedInThePolicyField) {
   EXPECT_EQ(h[1].value, "\"api.0\";r=9;t=1") << "9/10 left is the smaller share";
 }
 
+TEST(RateLimitHeaders, AReusedScratchGivesWhatAFreshOneGives) {
+  // visitRateLimitHeaders keeps the last RateLimit-Policy value and binding name in its scratch:
+  // one scratch used for decisions of policies that differ in name, in limit count, in one
+  // limit's quota or window, and in which limit binds must give each decision exactly the fields a
+  // fresh scratch gives it.
+  struct Collect final : HeaderSink {
+    std::vector<HeaderField> fields;
+    void field(std::string_view name, std::string_view value) override { fields.push_back({name, std::string(value)}); }
+  };
+  std::vector<RateLimitPolicySpec> specs;
+  specs.push_back(policySpec({spec(Algorithm::kFixedWindow, 3, 1s)}));
+  specs.push_back(policySpec({spec(Algorithm::kFixedWindow, 4, 1s)}));   // another quota
+  specs.push_back(policySpec({spec(Algorithm::kFixedWindow, 3, 2s)}));   // another window
+  specs.push_back(policySpec({spec(Algorithm::kFixedWindow, 3, 1s), spec(Algorithm::kFixedWindow, 5, 1min)}));
+  specs.push_back(policySpec({spec(Algorithm::kFixedWindow, 5, 1min), spec(Algorithm::kFixedWindow, 3, 1s)}));
+  specs.push_back(policySpec({spec(Algorithm::kTokenBucket, 3, 1s)}));
+  specs.back().name = "other";                                            // another name
+  specs.push_back(policySpec({spec(Algorithm::kTokenBucket, 3, 1s)}));
+  specs.back().name = "a\"b";                                             // one that needs escaping
+  std::vector<std::unique_ptr<RateLimitPolicy>> policies;
+  for (const auto& s : specs) policies.push_back(make(s));
+
+  HeaderScratch reused;
+  std::uint64_t state = 12345;
+  int compared = 0;
+  for (int i = 0; i < 600; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const std::size_t which = (state >> 33) % policies.size();
+    const auto t = at(std::chrono::milliseconds(i * 37));
+    const PolicyDecision d = policies[which]->evaluateKey((state >> 20) % 2 == 0 ? kKeyA : kKeyB, t);
+    Collect fresh;
+    HeaderScratch freshScratch;
+    visitRateLimitHeaders(d, specs[which], freshScratch, fresh);
+    Collect again;
+    visitRateLimitHeaders(d, specs[which], reused, again);
+    ASSERT_EQ(again.fields, fresh.fields) << "decision " << i << " of policy " << which;
+    compared += fresh.fields.empty() ? 0 : 1;
+  }
+  EXPECT_GT(compared, 500);
+}
+
 }  // namespace
 }  // namespace gatelab::core::ratelimit
 
