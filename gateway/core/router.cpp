@@ -654,6 +654,7 @@ RouterBuild Router::build(std::vector<RouteSpec> routes) {
 }
 
 RouteMatch Router::match(const RequestView& request, std::string& pathScratch) const noexcept {
+  if (isNormalPath(request.path)) return matchNormalized(request, request.path);  // (no copy)
   const PathStatus status = normalizePath(request.path, pathScratch);
   if (status != PathStatus::kOk) {
     RouteMatch result;

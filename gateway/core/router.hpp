@@ -51,8 +51,9 @@ enum class MatchStatus : std::uint8_t {
 /// Stable lower-case identifier: "matched", "not_found", "bad_path".
 const char* toString(MatchStatus status) noexcept;
 
-/// The router's decision for one request. The string views point into the caller's scratch
-/// string (or a static "/"), so they live as long as that scratch is left untouched.
+/// The router's decision for one request. The string views point into the request's path (when it
+/// was normal already), the caller's scratch string or a static "/", so they live as long as the
+/// request's path and that scratch are left untouched.
 struct RouteMatch {
   MatchStatus status = MatchStatus::kNotFound;
   PathStatus pathStatus = PathStatus::kOk;  ///< why the path was rejected when kBadPath
@@ -83,8 +84,10 @@ class Router {
   /// regex compilation.
   static RouterBuild build(std::vector<RouteSpec> routes);
 
-  /// Normalizes `request.path` into `pathScratch` and finds the winning route. `pathScratch` is
-  /// overwritten; reuse one per thread/session to avoid allocation (none once it is warm).
+  /// Normalizes `request.path` into `pathScratch` (unless it is normal already: isNormalPath) and
+  /// finds the winning route; RouteMatch::normalizedPath then views `request.path` or
+  /// `pathScratch`. `pathScratch` may be overwritten; reuse one per thread/session to avoid
+  /// allocation (none once it is warm).
   /// Cost: O(path length + Host length) hashing, one table probe per path segment (per matching
   /// host group), one RE2 set pass if there are regex routes, and individual RE2 matches only when
   /// that pass says some regex matches; otherwise largely independent of the number of routes

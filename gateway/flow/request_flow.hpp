@@ -128,7 +128,8 @@ struct Step {
   core::TimePoint until{};
   // kSendTry
   /// start()'s steps after a match: the path to send upstream (normalized, minus the matched prefix
-  /// with strip_path; no query). Views the flow's scratch: valid until the next call on the flow.
+  /// with strip_path; no query). Views the request's path or the flow's scratch: valid until the
+  /// next call on the flow, and while the request's path is.
   std::string_view upstreamPath;
   std::uint32_t target = kNoTargetIndex;
   core::TimePoint deadline{};  ///< core::resilience::kNoDeadline: none

@@ -197,5 +197,72 @@ TEST(NormalizePathProperty, IdempotentAndCanonicalOverGeneratedPaths) {
   EXPECT_GT(accepted, 5000);  // the generator must exercise the accepting path too
 }
 
+// isNormalPath, written out from its documented rules one byte at a time (RFC 3986 pchar without
+// escapes: unreserved, sub-delims, ':' and '@').
+bool normalByRules(std::string_view p) {
+  if (p.empty() || p.front() != '/' || p.size() > kMaxPathLength) return false;
+  const std::string_view kSubDelims = "!$&'()*+,;=:@";
+  for (const char c : p) {
+    if (c != '/' && !isUnreservedByte(c) && kSubDelims.find(c) == std::string_view::npos) return false;
+  }
+  std::size_t start = 1;
+  for (std::size_t i = 1; i <= p.size(); ++i) {
+    if (i < p.size() && p[i] != '/') continue;
+    const std::string_view segment = p.substr(start, i - start);
+    if (segment.empty() && i < p.size()) return false;  // "//"
+    if (segment == "." || segment == "..") return false;
+    start = i + 1;
+  }
+  return true;
+}
+
+// The sixteen-bytes-at-a-time check against the rules, for every byte value at every position of
+// the first two blocks and their boundary, and for random paths of every length up to 80; and a
+// path it calls normal normalizes to itself.
+TEST(NormalizePath, IsNormalPathFollowsItsRules) {
+  std::string out;
+  auto check = [&](const std::string& p) {
+    const bool expected = normalByRules(p);
+    ASSERT_EQ(isNormalPath(p), expected) << "[" << p << "] (" << p.size() << " bytes)";
+    if (expected) {
+      ASSERT_EQ(normalizePath(p, out), PathStatus::kOk);
+      ASSERT_EQ(out, p);
+    }
+  };
+  for (const std::size_t length : {1u, 2u, 15u, 16u, 17u, 31u, 32u, 33u}) {
+    for (std::size_t at = 1; at < length; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string p(length, 'a');
+        p[0] = '/';
+        p[at] = static_cast<char>(b);
+        check(p);
+        if (at + 1 < length) {  // the byte after a slash, and after a dot that starts a segment
+          p[at] = '/';
+          p[at + 1] = static_cast<char>(b);
+          check(p);
+          p[at] = '.';
+          check(p);
+        }
+      }
+    }
+  }
+  std::mt19937_64 rng(7);
+  const std::string_view kAlphabet = "/./.a-Z9_~!$&'()*+,;=:@%?# \"<>[]\\^`{|}\x7f\x01\xc3";
+  std::uniform_int_distribution<std::size_t> pick(0, kAlphabet.size() - 1);
+  int normal = 0;
+  for (int i = 0; i < 40000; ++i) {
+    std::string p = "/";
+    const std::size_t n = static_cast<std::size_t>(i % 80);
+    for (std::size_t k = 0; k < n; ++k) p += kAlphabet[(i % 3 == 0 && pick(rng) > 8) ? 4 : pick(rng)];
+    check(p);
+    normal += normalByRules(p) ? 1 : 0;
+  }
+  EXPECT_GT(normal, 500);  // the generator reaches normal paths too
+  EXPECT_FALSE(isNormalPath(""));
+  EXPECT_FALSE(isNormalPath("a/b"));
+  EXPECT_TRUE(isNormalPath(std::string(kMaxPathLength, '/').replace(1, std::string::npos, kMaxPathLength - 1, 'a')));
+  EXPECT_FALSE(isNormalPath("/" + std::string(kMaxPathLength, 'a')));
+}
+
 }  // namespace
 }  // namespace gatelab::core
