@@ -689,9 +689,11 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
   out.argv.resize(kHeaderArgs + kArgsPerLimit * n);
 
   const SplitTime split = splitTime(t);
-  if (out.keyHeads.size() != n || out.lastName != spec.name || out.lastPrefix != prefix || out.lastCost != spec.cost ||
-      !std::equal(spec.limits.begin(), spec.limits.begin() + static_cast<std::ptrdiff_t>(n), out.lastLimits.begin(),
-                  out.lastLimits.end())) {
+  const bool samePolicy =
+      out.keyHeads.size() == n && out.lastName == spec.name && out.lastPrefix == prefix && out.lastCost == spec.cost &&
+      std::equal(spec.limits.begin(), spec.limits.begin() + static_cast<std::ptrdiff_t>(n), out.lastLimits.begin(),
+                 out.lastLimits.end());
+  if (!samePolicy) {
     // Each key up to the client's hash: "<prefix>:rl:<policy>:<i>:<fingerprint>:{".
     out.keyHeads.resize(n);
     out.limitParams.resize(n);
@@ -719,7 +721,7 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
   assignInt(out.argv[1], split.nsec);
   assignInt(out.argv[2], floorDiv(t, kNsPerMs));
   assignInt(out.argv[3], subMs);
-  assignInt(out.argv[4], kTtlSlackMs);
+  if (!samePolicy) assignInt(out.argv[4], kTtlSlackMs);
 
   for (std::size_t i = 0; i < n; ++i) {
     const LimitSpec& ls = spec.limits[i];
@@ -732,17 +734,23 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
     appendHex(k, key.lo, 16);
     k.push_back('}');
 
+    // The arguments that depend on the policy alone are still there from the last call when it
+    // was for an equal policy; those that depend on the time are made every call.
     std::string* a = &out.argv[kHeaderArgs + kArgsPerLimit * i];
-    assignInt(a[0], p.code);
-    assignInt(a[1], p.limit);
-    assignInt(a[2], p.window);
-    assignInt(a[3], p.need);
+    if (!samePolicy) {
+      assignInt(a[0], p.code);
+      assignInt(a[1], p.limit);
+      assignInt(a[2], p.window);
+      assignInt(a[3], p.need);
+    }
     switch (ls.algorithm) {
       case Algorithm::kTokenBucketDiscrete: {
         // The start of now's fill interval: the fill index, kept as a time so no index has to fit 2^53.
         const SplitTime fill = splitPeriodStart(t, p.p1);
-        assignInt(a[4], p.p1);
-        assignInt(a[5], p.p2);
+        if (!samePolicy) {
+          assignInt(a[4], p.p1);
+          assignInt(a[5], p.p2);
+        }
         assignInt(a[6], fill.sec);
         assignInt(a[7], fill.nsec);
         break;
@@ -750,17 +758,21 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
       case Algorithm::kFixedWindow:
       case Algorithm::kSlidingWindowCounter: {
         const SplitTime start = splitPeriodStart(t, p.window);
-        assignInt(a[4], p.p1);
+        if (!samePolicy) {
+          assignInt(a[4], p.p1);
+          assignInt(a[7], 0);
+        }
         assignInt(a[5], start.sec);
         assignInt(a[6], start.nsec);
-        assignInt(a[7], 0);
         break;
       }
       default:
-        assignInt(a[4], p.p1);
-        assignInt(a[5], p.p2);
-        assignInt(a[6], p.p3);
-        assignInt(a[7], 0);
+        if (!samePolicy) {
+          assignInt(a[4], p.p1);
+          assignInt(a[5], p.p2);
+          assignInt(a[6], p.p3);
+          assignInt(a[7], 0);
+        }
         break;
     }
   }

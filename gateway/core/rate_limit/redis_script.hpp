@@ -45,7 +45,9 @@ std::string_view script() noexcept;
 /// or nullopt. Called by the config layer for `store: redis` policies, after validateLimitSpec.
 std::optional<std::string> validateForRedis(const LimitSpec& spec, std::uint64_t cost);
 
-/// One script call. Strings are reused across calls (buildCall assigns, never shrinks capacity).
+/// One script call. Strings are reused across calls (buildCall assigns, never shrinks capacity);
+/// the arguments that depend on the policy alone are assigned only when the policy differs from
+/// the last call's (so `keys` and `argv` are buildCall's to write: a caller only reads them).
 struct Call {
   std::vector<std::string> keys;  ///< one per limit
   std::vector<std::string> argv;

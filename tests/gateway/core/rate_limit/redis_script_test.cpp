@@ -727,7 +727,12 @@ TEST(RedisCall, AReusedCallGivesWhatAFreshOneGives) {
   };
   check(a, "gatelab", "x", 0);
   check(a, "gatelab", "y", 1'500'000'000);
+  check(a, "gatelab", "y", 130'000'000'000);  // the same policy in another minute (fixed window start)
   check(b, "gatelab", "x", 7);
+  check(b, "gatelab", "x", 25'000'000'000);  // another 10 s window (counter start)
+  const RateLimitPolicySpec c = policySpec({lim(Algorithm::kTokenBucketDiscrete, 10, 1s, 5)});
+  check(c, "gatelab", "x", 3);
+  check(c, "gatelab", "x", 2'700'000'000);  // another fill interval
   check(a, "other", "x", 9);
   a.name = "renamed";
   check(a, "other", "x", 11);
