@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <deque>
 
 #include "gateway/proxy/asio_types.hpp"
@@ -38,6 +39,27 @@ void appendBulk(std::string& out, std::string_view arg) {
   out += "\r\n";
   out += arg;
   out += "\r\n";
+}
+
+/// appendBulk for each of `args` in order, the output grown once and each bulk string written
+/// with plain copies (this runs for every argument of every call).
+void appendBulks(std::string& out, const std::vector<std::string>& args) {
+  std::size_t total = 0;
+  for (const std::string& a : args) total += a.size() + 25;  // '$', up to 20 digits, two CRLFs
+  const std::size_t at = out.size();
+  out.resize(at + total);
+  char* p = out.data() + at;
+  for (const std::string& a : args) {
+    *p++ = '$';
+    p = std::to_chars(p, p + 20, a.size()).ptr;
+    *p++ = '\r';
+    *p++ = '\n';
+    std::memcpy(p, a.data(), a.size());
+    p += a.size();
+    *p++ = '\r';
+    *p++ = '\n';
+  }
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 void appendArrayHeader(std::string& out, std::size_t n) {
@@ -180,8 +202,8 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
     auto [end, ec] = std::to_chars(n, n + sizeof n, c.keys.size());
     (void)ec;
     appendBulk(p.tail, std::string_view(n, static_cast<std::size_t>(end - n)));
-    for (const std::string& k : c.keys) appendBulk(p.tail, k);
-    for (const std::string& a : c.argv) appendBulk(p.tail, a);
+    appendBulks(p.tail, c.keys);
+    appendBulks(p.tail, c.argv);
     if (state == State::kConnecting) {
       waitingForConnection.push_back(std::move(p));
       return;
