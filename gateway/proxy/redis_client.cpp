@@ -18,6 +18,7 @@
 #include <deque>
 
 #include "gateway/proxy/asio_types.hpp"
+#include "gateway/proxy/redis_reply.hpp"
 
 namespace gatelab::proxy {
 
@@ -71,71 +72,6 @@ void appendArrayHeader(std::string& out, std::size_t n) {
   out += "\r\n";
 }
 
-/// A reply as hiredis's reader hands it to our object functions, instead of its redisReply tree
-/// (one calloc per element, and a free each): the top-level reply's type (REDIS_REPLY_*), its
-/// text (string, status, error) or integer, and an array's integer elements. One per connection,
-/// reused for every reply: each is consumed before the next is read.
-struct Reply {
-  int type = 0;
-  std::string text;
-  long long integer = 0;
-  std::vector<std::int64_t> values;  ///< an array's elements, when all of them are integers
-  bool otherElement = false;         ///< an array held a non-integer (or nested) element
-};
-
-/// hiredis's reader object functions building the one Reply (found through the root task's
-/// privdata); they return that Reply for every object, which hiredis only passes back to them.
-Reply& replyOf(const redisReadTask* task) {
-  while (task->parent != nullptr) task = task->parent;
-  return *static_cast<Reply*>(task->privdata);
-}
-void* createString(const redisReadTask* task, char* str, size_t len) {
-  Reply& r = replyOf(task);
-  if (task->parent != nullptr) {
-    r.otherElement = true;
-  } else {
-    r.type = task->type;
-    r.text.assign(str, len);
-  }
-  return &r;
-}
-void* createArray(const redisReadTask* task, int elements) {
-  Reply& r = replyOf(task);
-  if (task->parent != nullptr) {
-    r.otherElement = true;
-  } else {
-    r.type = REDIS_REPLY_ARRAY;
-    r.values.clear();
-    r.otherElement = false;
-    if (elements > 0) r.values.reserve(static_cast<std::size_t>(elements));
-  }
-  return &r;
-}
-void* createInteger(const redisReadTask* task, long long value) {
-  Reply& r = replyOf(task);
-  if (task->parent != nullptr) {
-    r.values.push_back(static_cast<std::int64_t>(value));
-  } else {
-    r.type = REDIS_REPLY_INTEGER;
-    r.integer = value;
-  }
-  return &r;
-}
-void* createNil(const redisReadTask* task) {
-  Reply& r = replyOf(task);
-  if (task->parent != nullptr) {
-    r.otherElement = true;
-  } else {
-    r.type = REDIS_REPLY_NIL;
-  }
-  return &r;
-}
-void freeObject(void*) {}  // nothing of hiredis's own to free
-redisReplyObjectFunctions kReplyFunctions{createString, createArray, createInteger, createNil, freeObject};
-
-struct ReaderDeleter {
-  void operator()(redisReader* r) const noexcept { redisReaderFree(r); }
-};
 
 }  // namespace
 
@@ -334,9 +270,7 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
       co_return;
     }
 
-    std::unique_ptr<redisReader, ReaderDeleter> reader(redisReaderCreateWithFunctions(&kReplyFunctions));
-    Reply replyObject;
-    reader->privdata = &replyObject;
+    ReplyReader replies;
     std::vector<char> buf(16 * 1024);
     bool ready = false;
     while (true) {
@@ -348,18 +282,16 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
                                             : "read failed: " + ec.message());
         co_return;
       }
-      if (redisReaderFeed(reader.get(), buf.data(), n) != REDIS_OK) {
-        self->drop("unreadable reply");
-        co_return;
-      }
+      replies.feed(std::string_view(buf.data(), n));
       while (true) {
-        void* raw = nullptr;
-        if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK) {
-          self->drop(std::string("protocol error: ") + reader->errstr);
+        const Reply* next = nullptr;
+        const ReplyReader::Next got = replies.next(next);
+        if (got == ReplyReader::Next::kError) {
+          self->drop(std::string("protocol error: ") + replies.error());
           co_return;
         }
-        if (raw == nullptr) break;
-        const Reply& reply = *static_cast<const Reply*>(raw);
+        if (got == ReplyReader::Next::kNeedMore) break;
+        const Reply& reply = *next;
         if (!ready) {
           if (reply.type == REDIS_REPLY_ERROR) {
             self->drop("setup refused: " + reply.text);
