@@ -1,7 +1,8 @@
 #include "gateway/proxy/redis_reply.hpp"
 
-#include <hiredis/hiredis.h>
 #include <hiredis/read.h>
+
+#include <new>
 
 namespace gatelab::proxy {
 namespace {
@@ -99,7 +100,6 @@ std::size_t takeIntegerArray(std::string_view data, Reply& out) {
   return i;
 }
 
-
 ReplyReader::ReplyReader() : reader_(redisReaderCreateWithFunctions(&kReplyFunctions)) {
   if (!reader_) throw std::bad_alloc();
   reader_->privdata = &reply_;
@@ -112,9 +112,13 @@ void ReplyReader::Free::operator()(redisReader* r) const noexcept { redisReaderF
 ReplyReader::Next ReplyReader::next(const Reply*& out) {
   // In place while hiredis holds nothing; the first reply that is not an integer array (or is cut
   // by the end of the read) and everything after it go to hiredis, which keeps a cut reply's start.
-  if (!data_.empty() && readerIdle(*reader_)) {
+  if (readerIdle(*reader_)) {
+    // (Asking hiredis for a reply now would begin an empty one and leave it not idle until its
+    // buffer is next compacted: nothing to ask it.)
+    if (data_.empty()) return Next::kNeedMore;
     if (const std::size_t used = takeIntegerArray(data_, reply_); used != 0) {
       data_.remove_prefix(used);
+      ++takenInPlace_;
       out = &reply_;
       return Next::kReply;
     }

@@ -56,6 +56,8 @@ class ReplyReader {
   };
   Next next(const Reply*& out);
   [[nodiscard]] const char* error() const noexcept;
+  /// How many replies were read in place, without hiredis (for tests and statistics).
+  [[nodiscard]] std::uint64_t takenInPlace() const noexcept { return takenInPlace_; }
 
  private:
   struct Free {
@@ -64,6 +66,7 @@ class ReplyReader {
   std::unique_ptr<redisReader, Free> reader_;
   Reply reply_;
   std::string_view data_;
+  std::uint64_t takenInPlace_ = 0;
 };
 
 }  // namespace gatelab::proxy

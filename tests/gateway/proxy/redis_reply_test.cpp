@@ -123,6 +123,34 @@ TEST(RedisReply, EveryWayOfCuttingTheBytesGivesWhatHiredisAloneGives) {
   }
 }
 
+TEST(RedisReply, IntegerArraysAreReadInPlaceAgainOnceHiredisHasGivenItsReplies) {
+  // The connection's first reply (SCRIPT LOAD's) is hiredis's; the script's replies after it, each
+  // whole in its read, are read in place, also after a reply cut between two reads.
+  ReplyReader reader;
+  const Reply* r = nullptr;
+  reader.feed("$40\r\n0123456789abcdef0123456789abcdef01234567\r\n");
+  ASSERT_EQ(reader.next(r), ReplyReader::Next::kReply);
+  EXPECT_EQ(r->type, REDIS_REPLY_STRING);
+  ASSERT_EQ(reader.next(r), ReplyReader::Next::kNeedMore);
+  for (int i = 0; i < 5; ++i) {
+    reader.feed("*2\r\n:1\r\n:2\r\n");
+    ASSERT_EQ(reader.next(r), ReplyReader::Next::kReply);
+    EXPECT_EQ(r->values, (std::vector<std::int64_t>{1, 2}));
+    ASSERT_EQ(reader.next(r), ReplyReader::Next::kNeedMore);
+  }
+  EXPECT_EQ(reader.takenInPlace(), 5u);
+  reader.feed("*2\r\n:3\r");  // cut: hiredis keeps the start
+  ASSERT_EQ(reader.next(r), ReplyReader::Next::kNeedMore);
+  reader.feed("\n:4\r\n");
+  ASSERT_EQ(reader.next(r), ReplyReader::Next::kReply);
+  EXPECT_EQ(r->values, (std::vector<std::int64_t>{3, 4}));
+  ASSERT_EQ(reader.next(r), ReplyReader::Next::kNeedMore);
+  reader.feed("*1\r\n:5\r\n");
+  ASSERT_EQ(reader.next(r), ReplyReader::Next::kReply);
+  EXPECT_EQ(r->values, (std::vector<std::int64_t>{5}));
+  EXPECT_EQ(reader.takenInPlace(), 6u) << "in place again once hiredis has given the cut reply";
+}
+
 TEST(RedisReply, BytesThatAreNotRespAreAnError) {
   bool failed = false;
   const auto seen = readAll("*2\r\n:1\r\n:1\r\n*1\r\n:x\r\n", {}, failed);
