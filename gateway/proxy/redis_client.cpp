@@ -8,10 +8,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -31,26 +31,16 @@ namespace {
 constexpr auto kFirstBackoff = std::chrono::milliseconds(50);
 constexpr auto kMaxBackoff = std::chrono::seconds(2);
 
-void appendBulk(std::string& out, std::string_view arg) {
-  char len[24];
-  auto [end, ec] = std::to_chars(len, len + sizeof len, arg.size());
-  (void)ec;
-  out += '$';
-  out.append(len, end);
-  out += "\r\n";
-  out += arg;
-  out += "\r\n";
-}
-
-/// appendBulk for each of `args` in order, the output grown once and each bulk string written
+/// Appends each of `args` (strings) as a RESP bulk string, the output grown once and each written
 /// with plain copies (this runs for every argument of every call).
-void appendBulks(std::string& out, const std::vector<std::string>& args) {
+template <class Strings>
+void appendBulks(std::string& out, const Strings& args) {
   std::size_t total = 0;
-  for (const std::string& a : args) total += a.size() + 25;  // '$', up to 20 digits, two CRLFs
+  for (const auto& a : args) total += a.size() + 25;  // '$', up to 20 digits, two CRLFs
   const std::size_t at = out.size();
   out.resize(at + total);
   char* p = out.data() + at;
-  for (const std::string& a : args) {
+  for (const auto& a : args) {
     *p++ = '$';
     p = std::to_chars(p, p + 20, a.size()).ptr;
     *p++ = '\r';
@@ -63,6 +53,8 @@ void appendBulks(std::string& out, const std::vector<std::string>& args) {
   out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
+void appendBulk(std::string& out, std::string_view arg) { appendBulks(out, std::array<std::string_view, 1>{arg}); }
+
 void appendArrayHeader(std::string& out, std::size_t n) {
   char len[24];
   auto [end, ec] = std::to_chars(len, len + sizeof len, n);
@@ -71,7 +63,6 @@ void appendArrayHeader(std::string& out, std::size_t n) {
   out.append(len, end);
   out += "\r\n";
 }
-
 
 }  // namespace
 
@@ -133,7 +124,6 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
     p.done = std::move(done);
     p.queued = now;
     p.tailCount = 1 + c.keys.size() + c.argv.size();
-    p.tail.reserve(32 + 40 * p.tailCount);
     char n[24];
     auto [end, ec] = std::to_chars(n, n + sizeof n, c.keys.size());
     (void)ec;

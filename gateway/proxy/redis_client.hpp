@@ -4,8 +4,9 @@
 // gateway/core/rate_limit/redis_script.hpp).
 //
 // - Never blocks the thread: connect, writes and reads are asynchronous on the thread's
-//   io_context; replies are parsed with hiredis' protocol reader (redisReader), commands are
-//   written as RESP arrays directly.
+//   io_context; replies are read by ReplyReader (redis_reply.hpp: the script's integer arrays in
+//   place, anything else with hiredis' protocol reader), commands are written as RESP arrays
+//   directly.
 // - Pipelined: every call made while a write is in flight is appended to the next write, so N
 //   concurrent requests cost one write and one read of N replies, in order.
 // - The script is loaded with SCRIPT LOAD right after connecting (with AUTH and SELECT when
