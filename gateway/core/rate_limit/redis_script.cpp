@@ -77,7 +77,8 @@ local A, K = ARGV, KEYS
 local floor, ceil, fmt, match, tonum, call = math.floor, math.ceil, string.format, string.match, tonumber, redis.call
 -- Numbers from ARGV and from stored state are converted with `s + 0`: one string-to-number
 -- conversion, where tonumber(s) makes two (it tests, then converts); both are exact for the
--- decimal integers below 2^53 this script is given or has written.
+-- decimal integers below 2^53 this script is given or has written. (The sliding log's header
+-- keeps tonumber: an unreadable one must give nil there, not an error of its own.)
 local nowS, nowN = A[1] + 0, A[2] + 0
 local FMAX, BMAX = 8e15, 1e15
 local B26, B52, B53, SAT = 67108864, 4503599627370496, 9007199254740992, 2251799813685248
@@ -694,6 +695,9 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
       std::equal(spec.limits.begin(), spec.limits.begin() + static_cast<std::ptrdiff_t>(n), out.lastLimits.begin(),
                  out.lastLimits.end());
   if (!samePolicy) {
+    // Recorded as this policy's only at the end, once every argument is written: a call cut short
+    // (an allocation failing) leaves the next one to rebuild everything.
+    out.lastLimits.clear();
     // Each key up to the client's hash: "<prefix>:rl:<policy>:<i>:<fingerprint>:{".
     out.keyHeads.resize(n);
     out.limitParams.resize(n);
@@ -714,7 +718,6 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
     out.lastName = spec.name;
     out.lastPrefix.assign(prefix);
     out.lastCost = spec.cost;
-    out.lastLimits.assign(spec.limits.begin(), spec.limits.begin() + static_cast<std::ptrdiff_t>(n));
   }
   const std::int64_t subMs = floorMod(t, kNsPerMs);
   assignInt(out.argv[0], split.sec);
@@ -776,6 +779,7 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
         break;
     }
   }
+  if (!samePolicy) out.lastLimits.assign(spec.limits.begin(), spec.limits.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 std::optional<PolicyDecision> parseReply(const RateLimitPolicySpec& spec, const Hash128& key,
