@@ -94,8 +94,9 @@ struct RouteRuntime {
 
   /// True when none of this route's policies reads or edits an upstream answer's fields or body
   /// (response_headers, cors, cache, response_projection): a host may then pass the answer's
-  /// fields on as they came. A policy added here that touches answers must be listed in it.
-  /// (Compression is config-wide: the caller checks it.)
+  /// fields on as they came. A policy added here that touches answers must be listed in it. Per
+  /// route, not per request: a route with cors says false also for requests without an Origin
+  /// (which cors leaves alone). (Compression is config-wide: the caller checks it.)
   [[nodiscard]] bool answerPassesUntouched() const noexcept { return !responseHeaders && !cors && !cache && !projection; }
 };
 
