@@ -96,8 +96,9 @@ bool isCanonicalScalar(std::string_view raw) noexcept {
 #if defined(__SSE2__)
 // The same answer, sixteen bytes at a time (the last block copied into a zero-padded buffer, so
 // nothing past the path is read). A block is refused at once for any byte that is neither kKeep
-// nor '/', and for "//" anywhere but at the end; a '.' that starts a segment sends the path to
-// the scalar check, which tells "/.well-known" from "/./" (rare in real paths).
+// nor '/', and for "//" anywhere (across a block boundary too); a '.' that starts a segment sends
+// the path to the scalar check, which tells "/.well-known" from "/./" (rare in real paths). The
+// refused bytes are written out here: tests tie them to kByteClasses through normalizePath.
 bool isCanonical(std::string_view raw) noexcept {
   const std::size_t n = raw.size();
   // Bytes 0x20-0x7E that kByteClasses does not keep (besides '/'): what the compares below find.

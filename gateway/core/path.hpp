@@ -60,7 +60,8 @@ PathStatus normalizePath(std::string_view raw, std::string& out);
 /// allowed raw in a segment (no escapes), no empty segment but a final one, no "." or ".."
 /// segment. normalizePath(raw) then gives `raw` itself, so a caller may use `raw` as the
 /// normalized path without copying it. (False for some paths that normalize to themselves: those
-/// with escapes.) Most request paths are like this; the check reads sixteen bytes at a time.
+/// with escapes.) Most request paths are like this; the check reads sixteen bytes at a time where
+/// SSE2 is available (x86-64), byte by byte elsewhere.
 [[nodiscard]] bool isNormalPath(std::string_view raw) noexcept;
 
 }  // namespace gatelab::core

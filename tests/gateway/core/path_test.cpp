@@ -258,6 +258,17 @@ TEST(NormalizePath, IsNormalPathFollowsItsRules) {
     normal += normalByRules(p) ? 1 : 0;
   }
   EXPECT_GT(normal, 500);  // the generator reaches normal paths too
+  // Tied to normalizePath's own byte table: a path that takes the byte-wise way (a "." segment to
+  // drop) comes out as "/a<b>x" exactly when that byte is kept raw, which is when "/a<b>x" is
+  // normal. (Not '%', which starts an escape, nor '/' and '.', whose rules are checked above.)
+  for (int b = 1; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    if (c == '%' || c == '/' || c == '.') continue;
+    const std::string plain = std::string("/a") + c + "x";
+    const bool keptRaw = normalizePath("/./a" + std::string(1, c) + "x", out) == PathStatus::kOk && out == plain;
+    EXPECT_EQ(isNormalPath(plain), keptRaw) << "byte " << b;
+    EXPECT_EQ(isNormalPath(plain + std::string(14, 'y')), keptRaw) << "byte " << b << " in a full block";
+  }
   EXPECT_FALSE(isNormalPath(""));
   EXPECT_FALSE(isNormalPath("a/b"));
   EXPECT_TRUE(isNormalPath(std::string(kMaxPathLength, '/').replace(1, std::string::npos, kMaxPathLength - 1, 'a')));
