@@ -228,9 +228,9 @@ Step RequestFlow::runPolicies(FlowRequest& r, const core::RequestView& request, 
       case Stage::Kind::kRateLimit: {
         const std::uint32_t p = stage.rateLimit;
         core::ratelimit::RateLimitPolicy& policy = *route.rateLimits[p];
-        if (!core::ratelimit::buildKey(policy.spec().key, policy.spec().onMissingKey, view, ctx, keyScratch_))
-          break;  // a key component is missing: the policy does not apply
-        const core::Hash128 key = core::hash128(keyScratch_);
+        const std::optional<core::Hash128> found = policy.keyOf(view, ctx, keyScratch_);
+        if (!found) break;  // a key component is missing: the policy does not apply
+        const core::Hash128 key = *found;
         if (askStores_ && policy.spec().store != core::ratelimit::StoreKind::kLocal) {
           r.storeKey = key;
           r.storePolicy = p;

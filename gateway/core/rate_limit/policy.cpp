@@ -33,10 +33,16 @@ std::unique_ptr<RateLimitPolicy> RateLimitPolicy::create(RateLimitPolicySpec spe
 RateLimitPolicy::RateLimitPolicy(RateLimitPolicySpec spec, std::vector<std::unique_ptr<Limiter>> limiters)
     : spec_(std::move(spec)), limiters_(std::move(limiters)) {}
 
+std::optional<Hash128> RateLimitPolicy::keyOf(const RequestView& req, const KeyContext& ctx,
+                                              std::string& scratch) const {
+  if (!buildKey(spec_.key, spec_.onMissingKey, req, ctx, scratch)) return std::nullopt;
+  return hash128(scratch);
+}
+
 PolicyDecision RateLimitPolicy::evaluate(const RequestView& req, const KeyContext& ctx, TimePoint now,
                                          std::string& scratch) {
-  if (!buildKey(spec_.key, spec_.onMissingKey, req, ctx, scratch)) return PolicyDecision{};
-  return evaluateKey(hash128(scratch), now);
+  const std::optional<Hash128> key = keyOf(req, ctx, scratch);
+  return key ? evaluateKey(*key, now) : PolicyDecision{};
 }
 
 namespace {

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -61,9 +62,14 @@ class RateLimitPolicy {
   /// LimitSpec checked with validateLimitSpec, 1..kMaxLimitsPerPolicy limits, a non-empty key).
   static std::unique_ptr<RateLimitPolicy> create(RateLimitPolicySpec spec, std::string& error);
 
-  /// Decides for `req` at `now`. `scratch` holds the key bytes (reused across calls, so the hot
-  /// path does not allocate). Not thread-safe.
+  /// Decides for `req` at `now`: keyOf, then evaluateKey (a request missing a key component is
+  /// not applied). `scratch` holds the key bytes (reused across calls, so the hot path does not
+  /// allocate). Not thread-safe.
   PolicyDecision evaluate(const RequestView& req, const KeyContext& ctx, TimePoint now, std::string& scratch);
+
+  /// The hashed key `req` is counted under, or nullopt when a key component is missing and the
+  /// policy's missing-key rule skips it. `scratch` holds the key bytes. Thread-safe (reads only).
+  [[nodiscard]] std::optional<Hash128> keyOf(const RequestView& req, const KeyContext& ctx, std::string& scratch) const;
 
   /// Decides for an already-built key (the simulator and benchmarks use this directly).
   PolicyDecision evaluateKey(const Hash128& key, TimePoint now);
