@@ -15,6 +15,10 @@
 #
 #   bench/proxy.sh                                  1 proxy thread, 32 connections, 10 s per case
 #   THREADS=2 CONNECTIONS=64 DURATION=20 bench/proxy.sh
+#   ROUNDS=5 DURATION=4 bench/proxy.sh              every case 5 times, in turn (nginx, then gatelab,
+#                                                   seconds apart), then medians and per-round ratios
+# A shared VM's speed drifts by 10-20% over minutes; ROUNDS compares each gatelab run with the
+# nginx run just before it, so the drift falls on both, and reports the median of those ratios.
 # Needs wrk, nginx and redis-server (Debian packages); installs them with apt when missing and root.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +26,7 @@ cd "$here"
 threads="${THREADS:-1}"
 connections="${CONNECTIONS:-32}"
 duration="${DURATION:-10}"
+rounds="${ROUNDS:-1}"
 bin="${GATELAB_BIN:-build-release/cli/gatelab}"
 if [[ ! -x "$bin" ]]; then
   scripts/setup.sh --deps
@@ -162,15 +167,51 @@ run_case() {  # CASE NGINX_HTTP NGINX_LOCATION GATELAB_POLICY
   run_gatelab "$1" "$4"
 }
 
-run_case plain "" "" ""
-run_case rate-limit \
-  "limit_req_zone \$binary_remote_addr zone=perip:10m rate=1000000r/s;" \
-  "limit_req zone=perip burst=1000000 nodelay;" \
-  "$PROXY_BENCH_RATE_LIMIT"
-
 redis-server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
   >"$work/logs/redis.log" 2>&1 &
 redis_pid=$!
 pids+=($redis_pid)
-wait_port $redis_port
-run_gatelab redis "$PROXY_BENCH_REDIS_LIMIT" "$(proxy_bench_redis_config "$redis_port")" "$redis_pid"
+wait_port $redis_port  # (idle during the other cases)
+
+for ((round = 1; round <= rounds; round++)); do
+  if [[ $rounds -gt 1 ]]; then echo "# round $round of $rounds" | tee -a "$report"; fi
+  run_case plain "" "" ""
+  run_case rate-limit \
+    "limit_req_zone \$binary_remote_addr zone=perip:10m rate=1000000r/s;" \
+    "limit_req zone=perip burst=1000000 nodelay;" \
+    "$PROXY_BENCH_RATE_LIMIT"
+  run_gatelab redis "$PROXY_BENCH_REDIS_LIMIT" "$(proxy_bench_redis_config "$redis_port")" "$redis_pid"
+done
+
+# With several rounds: per case the median requests/s and p99 of each proxy, and the ratios of each
+# round (gatelab / the nginx run just before it; the Redis store / that round's local store).
+if [[ $rounds -gt 1 ]]; then
+  awk '
+    function median(list,   n, a, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    /^# round / { r = $3 }
+    $1 == "nginx" || $1 == "gatelab" { rps[$1, $2, r] = $3; p99[$1, $2, r] = $5; seen[$1, $2] = 1 }
+    END {
+      print "# medians over " r " rounds: requests/s (p99 ms); ratios per round, then their median"
+      split("plain rate-limit", cases, " ")
+      for (c = 1; c <= 2; c++) {
+        k = cases[c]; nr = ""; gr = ""; np = ""; gp = ""; ratios = ""; better = 0
+        for (i = 1; i <= r; i++) {
+          nr = nr " " rps["nginx", k, i]; gr = gr " " rps["gatelab", k, i]
+          np = np " " p99["nginx", k, i]; gp = gp " " p99["gatelab", k, i]
+          q = rps["gatelab", k, i] / rps["nginx", k, i]; ratios = ratios sprintf(" %.3f", q)
+          if (p99["gatelab", k, i] + 0 <= p99["nginx", k, i] + 0) better++
+        }
+        printf "# %-10s nginx %.0f (%.3f)  gatelab %.0f (%.3f)  gatelab/nginx:%s  median %.3f  p99 no worse in %d of %d\n",
+          k, median(nr), median(np), median(gr), median(gp), ratios, median(ratios), better, r
+      }
+      ratios = ""
+      for (i = 1; i <= r; i++) ratios = ratios sprintf(" %.3f", rps["gatelab", "redis", i] / rps["gatelab", "rate-limit", i])
+      printf "# %-10s redis / local store:%s  median %.3f\n", "redis", ratios, median(ratios)
+    }' "$report" | tee -a "$report.summary"
+  cat "$report.summary" >> "$report"
+  rm -f "$report.summary"
+fi
