@@ -16,6 +16,8 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <string>
+#include <vector>
 
 #include "gateway/proxy/asio_types.hpp"
 #include "gateway/proxy/redis_reply.hpp"
@@ -95,6 +97,7 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
   std::string writing;               ///< bytes of the write in flight
   bool writeInFlight = false;
   std::deque<Pending> waitingForConnection;  ///< calls made while connecting
+  std::vector<std::string> spareTails;       ///< answered calls' argument buffers, for the next calls
   SteadyClock::time_point retryAt{};
   SteadyClock::duration backoff = kFirstBackoff;
 
@@ -124,6 +127,11 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
     p.done = std::move(done);
     p.queued = now;
     p.tailCount = 1 + c.keys.size() + c.argv.size();
+    if (!spareTails.empty()) {  // a buffer of an answered call: grown already (no allocation)
+      p.tail = std::move(spareTails.back());
+      spareTails.pop_back();
+      p.tail.clear();
+    }
     char n[24];
     auto [end, ec] = std::to_chars(n, n + sizeof n, c.keys.size());
     (void)ec;
@@ -334,14 +342,20 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
       if (reply.otherElement) {
         out.status = RedisReply::Status::kError;
         out.error = "the script returned a non-integer element";
+      } else if (reply.values.size() > RedisReply::kMaxValues) {
+        out.status = RedisReply::Status::kError;
+        out.error = "the script returned " + std::to_string(reply.values.size()) + " values; at most " +
+                    std::to_string(RedisReply::kMaxValues) + " expected";
       } else {
         out.status = RedisReply::Status::kOk;
-        out.values = reply.values;
+        std::copy(reply.values.begin(), reply.values.end(), out.store.begin());
+        out.count = reply.values.size();
       }
     } else {
       out.status = RedisReply::Status::kError;
       out.error = "the script returned a reply of type " + std::to_string(reply.type);
     }
+    if (spareTails.size() < 64) spareTails.push_back(std::move(p.tail));
     if (p.done) p.done(std::move(out));
   }
 

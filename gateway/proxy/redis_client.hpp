@@ -23,12 +23,13 @@
 // Thread safety: none. Every member function must run on the io_context's thread. Callbacks run
 // on that thread, never inside evalScript().
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "gateway/core/rate_limit/redis_script.hpp"
 #include "gateway/core/time.hpp"
@@ -53,14 +54,21 @@ struct RedisEndpoint {
 };
 
 struct RedisReply {
+  /// The most integers a script reply holds: [evaluated, then 7 per limit] for at most 8 limits.
+  static constexpr std::size_t kMaxValues = 64;
   enum class Status : std::uint8_t {
-    kOk,           ///< `values` holds the script's integer array
+    kOk,           ///< values() holds the script's integer array
     kUnavailable,  ///< no connection (connecting failed, broke, back-off, too many pending)
     kError,        ///< Redis answered with an error, or with something other than integers
   };
   Status status = Status::kUnavailable;
-  std::vector<std::int64_t> values;
   std::string error;  ///< kUnavailable / kError: what happened
+  /// The script's integers (kOk).
+  [[nodiscard]] std::span<const std::int64_t> values() const noexcept { return {store.data(), count}; }
+  /// Where values() live: inline, as a reply is made for every request (only the first `count`
+  /// are set).
+  std::array<std::int64_t, kMaxValues> store;
+  std::size_t count = 0;
 };
 
 class RedisClient {

@@ -1031,7 +1031,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
       result = ProxyMetrics::StoreResult::kError;
     } else {
       std::string error;
-      decision = core::ratelimit::redis::parseReply(storePolicy().spec(), fr.storeKey, slot.reply->values, error);
+      decision = core::ratelimit::redis::parseReply(storePolicy().spec(), fr.storeKey, slot.reply->values(), error);
       if (!decision) result = ProxyMetrics::StoreResult::kError;
     }
     if (step.storePolicy < host.ids.policies[fr.route].size())
