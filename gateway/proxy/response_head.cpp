@@ -2,6 +2,9 @@
 
 #include <bit>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "gateway/core/http_field.hpp"
 
@@ -19,6 +22,36 @@ constexpr std::array<bool, 256> kToken = [] {
   return t;
 }();
 
+// The length of the run of token characters at the start of `s` (the field name before ':').
+// Sixteen at a time where SSE2 is: a byte is refused for being outside '!'..'~' or one of the
+// delimiters of RFC 9110 5.6.2 ("(),/:;<=>?@[\]{} and DQUOTE), which leaves exactly kToken.
+std::size_t tokenRun(std::string_view s) noexcept {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const auto in = [](__m128i x, char lo, char hi) {  // lo <= x <= hi, as unsigned bytes
+    const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(static_cast<char>(hi - lo))), d);
+  };
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    __m128i refused = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8('!')), _mm_cmpgt_epi8(x, _mm_set1_epi8('~')));
+    refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+    refused = _mm_or_si128(refused, in(x, '(', ')'));
+    refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8(',')));
+    refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+    refused = _mm_or_si128(refused, in(x, ':', '@'));
+    refused = _mm_or_si128(refused, in(x, '[', ']'));
+    refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('{')));
+    refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('}')));
+    if (const auto m = static_cast<unsigned>(_mm_movemask_epi8(refused)); m != 0) {
+      return i + static_cast<std::size_t>(std::countr_zero(m));
+    }
+  }
+#endif
+  while (i < s.size() && kToken[static_cast<unsigned char>(s[i])]) ++i;
+  return i;
+}
+
 // The position of the first control byte (below 0x20, or DEL) in `s` from `from`, or s.size().
 // Eight bytes at a time: a word's lowest flagged byte is exact in both tests (the borrows that can
 // flag bytes wrongly only run upwards), so the lower of the two is the first control byte.
@@ -26,6 +59,20 @@ std::size_t firstControl(std::string_view s, std::size_t from) noexcept {
   constexpr std::uint64_t kOnes = 0x0101010101010101ull;
   constexpr std::uint64_t kHigh = 0x8080808080808080ull;
   std::size_t i = from;
+#if defined(__SSE2__)
+  // Sixteen at a time first: with the sign bit flipped, the bytes below 0x20 are the only ones
+  // below 0xA0 as signed bytes (obs-text, 0x80 and up, is not a control byte).
+  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+  const __m128i space = _mm_set1_epi8(static_cast<char>(0x20 ^ 0x80));
+  const __m128i delete7f = _mm_set1_epi8(0x7F);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i hit = _mm_or_si128(_mm_cmplt_epi8(_mm_xor_si128(x, flip), space), _mm_cmpeq_epi8(x, delete7f));
+    if (const auto m = static_cast<unsigned>(_mm_movemask_epi8(hit)); m != 0) {
+      return i + static_cast<std::size_t>(std::countr_zero(m));
+    }
+  }
+#endif
   for (; i + 8 <= s.size(); i += 8) {
     std::uint64_t x;
     std::memcpy(&x, s.data() + i, 8);
@@ -151,8 +198,7 @@ HeadParse parseResponseHead(std::string_view bytes, bool bodyless, std::size_t l
     if (out.fieldCount == ResponseHead::kMaxFields) return HeadParse::kOther;
     // The name: token characters up to the colon (none, or anything else before it: Beast's to read;
     // an obs-fold line starts with SP).
-    std::size_t colon = 0;
-    while (colon < line.size() && kToken[static_cast<unsigned char>(line[colon])]) ++colon;
+    const std::size_t colon = tokenRun(line);
     if (colon == 0 || colon == line.size() || line[colon] != ':') return HeadParse::kOther;
     const std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);

@@ -130,6 +130,34 @@ TEST(ResponseHead, LeavesEveryOtherShapeToBeast) {
   EXPECT_EQ(parse(many + "Content-Length: 0\r\n\r\n", h), HeadParse::kOther);
 }
 
+TEST(ResponseHead, AFieldNameIsReadOnlyWhenEveryByteIsATokenCharacter) {
+  // Every byte value at every place of a name, in short lines (read byte by byte) and long ones
+  // (sixteen at a time): the name is read when the byte is a token character (RFC 9110 5.6.2),
+  // else the answer is Beast's to read.
+  const std::string_view tchars = "!#$%&'*+-.^_`|~";
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const bool token = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (b != 0 && tchars.find(c) != std::string_view::npos);
+    for (const std::size_t nameLength : {3u, 15u, 16u, 17u, 31u}) {
+      for (std::size_t at = 0; at < nameLength; ++at) {
+        std::string name(nameLength, 'n');
+        name[at] = c;
+        const std::string wire = "HTTP/1.1 204 No Content\r\n" + name + ": v\r\n\r\n";
+        ResponseHead h;
+        const HeadParse r = parse(wire, h);
+        if (token) {
+          ASSERT_EQ(r, HeadParse::kParsed) << "byte " << b << " at " << at << " of " << nameLength;
+          ASSERT_EQ(h.fieldCount, 1u);
+          ASSERT_EQ(h.fields[0].name, name);
+        } else if (c != ':') {
+          ASSERT_EQ(r, HeadParse::kOther) << "byte " << b << " at " << at << " of " << nameLength;
+        }
+      }
+    }
+  }
+}
+
 TEST(ResponseHead, WaitsForTheBlankLineWithinTheLimit) {
   const std::string wire = "HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 2\r\n\r\nok";
   ResponseHead h;
