@@ -140,19 +140,13 @@ bool isCanonical(std::string_view raw) noexcept {
 bool isCanonical(std::string_view raw) noexcept { return isCanonicalScalar(raw); }
 #endif
 
-// The body of normalizePath; the wrapper clears `out` on error.
+// Normalizes `raw` (absolute, at most kMaxPathLength, not canonical: the callers checked) into
+// the empty `out`; the callers clear `out` on error.
 //
 // `out` is built as "/" followed by complete segments each terminated by '/', so removing the last
 // segment for ".." is a truncation to the previous '/'. The final '/' is dropped at the end unless
 // the path keeps a trailing slash.
-PathStatus normalizeInto(std::string_view raw, std::string& out) {
-  if (raw.empty() || raw.front() != '/') return PathStatus::kNotAbsolute;
-  if (raw.size() > kMaxPathLength) return PathStatus::kTooLong;
-  if (isCanonical(raw)) {
-    out.assign(raw);
-    return PathStatus::kOk;
-  }
-
+PathStatus rebuildInto(std::string_view raw, std::string& out) {
   out.push_back('/');
   bool lastSegmentWasDot = false;  // the last non-empty segment was "." or ".."
   const std::size_t n = raw.size();
@@ -241,9 +235,28 @@ bool isNormalPath(std::string_view raw) noexcept {
   return !raw.empty() && raw.front() == '/' && raw.size() <= kMaxPathLength && isCanonical(raw);
 }
 
+PathStatus normalizePathView(std::string_view raw, std::string& scratch, std::string_view& out) {
+  out = {};
+  if (raw.empty() || raw.front() != '/') return PathStatus::kNotAbsolute;
+  if (raw.size() > kMaxPathLength) return PathStatus::kTooLong;
+  if (isCanonical(raw)) {
+    out = raw;
+    return PathStatus::kOk;
+  }
+  scratch.clear();
+  const PathStatus status = rebuildInto(raw, scratch);
+  if (status != PathStatus::kOk) {
+    scratch.clear();
+    return status;
+  }
+  out = scratch;
+  return PathStatus::kOk;
+}
+
 PathStatus normalizePath(std::string_view raw, std::string& out) {
-  out.clear();
-  const PathStatus status = normalizeInto(raw, out);
+  std::string_view normal;
+  const PathStatus status = normalizePathView(raw, out, normal);
+  if (status == PathStatus::kOk && normal.data() == raw.data()) out.assign(raw);  // normal already
   if (status != PathStatus::kOk) out.clear();
   return status;
 }

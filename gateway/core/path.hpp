@@ -56,6 +56,11 @@ const char* toString(PathStatus status) noexcept;
 /// Complexity: O(raw.size()). Thread-safety: reentrant; `out` must not be shared between threads.
 PathStatus normalizePath(std::string_view raw, std::string& out);
 
+/// normalizePath without copying a path that is normal already (isNormalPath): `out` is then
+/// `raw` itself, else the normalized path in `scratch` (overwritten); empty on error. What the
+/// router uses.
+PathStatus normalizePathView(std::string_view raw, std::string& scratch, std::string_view& out);
+
 /// True when `raw` needs no normalizing: absolute, at most kMaxPathLength bytes, only bytes
 /// allowed raw in a segment (no escapes), no empty segment but a final one, no "." or ".."
 /// segment. normalizePath(raw) then gives `raw` itself, so a caller may use `raw` as the

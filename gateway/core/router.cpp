@@ -654,15 +654,15 @@ RouterBuild Router::build(std::vector<RouteSpec> routes) {
 }
 
 RouteMatch Router::match(const RequestView& request, std::string& pathScratch) const noexcept {
-  if (isNormalPath(request.path)) return matchNormalized(request, request.path);  // (no copy)
-  const PathStatus status = normalizePath(request.path, pathScratch);
+  std::string_view path;
+  const PathStatus status = normalizePathView(request.path, pathScratch, path);  // (normal ones not copied)
   if (status != PathStatus::kOk) {
     RouteMatch result;
     result.status = MatchStatus::kBadPath;
     result.pathStatus = status;
     return result;
   }
-  return matchNormalized(request, pathScratch);
+  return matchNormalized(request, path);
 }
 
 RouteMatch Router::matchNormalized(const RequestView& request,
