@@ -879,8 +879,10 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
 
   // An upstream answer's fields pass as they came (lines, not a field set) on a route where no
   // policy reads or edits an answer's fields or body.
+  // (Not for an upgrade: its try reads the answer into the message. The flag is this request's.)
+  scratch.answerFields.used = false;
   RawAnswerFields* const rawAnswer =
-      route != nullptr && route->answerPassesUntouched() && !ticket.generation->config->compression
+      route != nullptr && route->answerPassesUntouched() && !ticket.generation->config->compression && !websocket
           ? &scratch.answerFields
           : nullptr;
   // The answer of a kAnswer step, made into `out` (no suspension: a plain call, so that its

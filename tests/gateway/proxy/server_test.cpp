@@ -1092,6 +1092,27 @@ TEST(ProxyWebSocket, ATunnelClosesOnlyWhenNothingMovesEitherWay) {
   EXPECT_LT(std::chrono::steady_clock::now() - idleFrom, std::chrono::seconds(4)) << "closed by the idle timeout, not the test's";
 }
 
+// An upgrade the upstream refuses is answered with that refusal's own fields, also on a
+// connection whose previous answer passed its upstream fields through as lines.
+TEST(ProxyWebSocket, ARefusedUpgradeCarriesItsOwnFieldsAfterAnAnswerPassedAsLines) {
+  TestUpstream up([](const Request& req) {
+    Reply r = Reply::status(req.target() == "/ws" ? 426 : 200);  // (the route strips /api)
+    r.response.set("X-Answer-To", std::string(req.target()));
+    if (req.target() != "/ws") r.response.set("X-Plain-Only", "1");
+    return r;
+  });
+  TestProxy proxy(gateway(oneService(up.url()), kApiRoute));
+  TestClient client(proxy.port());
+  EXPECT_EQ(std::string(client.get("/api/plain")["X-Answer-To"]), "/plain");
+  const Response refused =
+      client.get("/api/ws", {{"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"},
+                             {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
+  EXPECT_EQ(refused.result_int(), 426);
+  EXPECT_EQ(std::string(refused["X-Answer-To"]), "/ws");
+  EXPECT_EQ(refused.count("X-Answer-To"), 1u);
+  EXPECT_EQ(refused.count("X-Plain-Only"), 0u) << "a field of the previous answer";
+}
+
 TEST(ProxyWebSocket, TunnelCapAnswers503) {
   EchoWebSocket echo;
   ServerOptions o;
