@@ -228,11 +228,10 @@ Step RequestFlow::runPolicies(FlowRequest& r, const core::RequestView& request, 
       case Stage::Kind::kRateLimit: {
         const std::uint32_t p = stage.rateLimit;
         core::ratelimit::RateLimitPolicy& policy = *route.rateLimits[p];
-        const std::optional<core::Hash128> found = policy.keyOf(view, ctx, keyScratch_);
-        if (!found) break;  // a key component is missing: the policy does not apply
-        const core::Hash128 key = *found;
+        const std::optional<core::Hash128> key = policy.keyOf(view, ctx, keyScratch_);
+        if (!key) break;  // a key component is missing: the policy does not apply
         if (askStores_ && policy.spec().store != core::ratelimit::StoreKind::kLocal) {
-          r.storeKey = key;
+          r.storeKey = *key;
           r.storePolicy = p;
           r.storeStage = static_cast<std::uint32_t>(i);
           r.phase = FlowPhase::kStore;
@@ -242,8 +241,8 @@ Step RequestFlow::runPolicies(FlowRequest& r, const core::RequestView& request, 
           return s;
         }
         // The host hears the key before the limiter's lookup (a prefetch hint), then the decision.
-        hooks.willDecide(r.route, p, key);
-        const core::ratelimit::PolicyDecision d = policy.evaluateKey(key, now);
+        hooks.willDecide(r.route, p, *key);
+        const core::ratelimit::PolicyDecision d = policy.evaluateKey(*key, now);
         if (auto s = applyDecision(r, p, d, hooks)) return *s;
         break;
       }

@@ -107,11 +107,11 @@ TEST(StoreStep, AskModeStopsAtEachStoredPolicyWithItsKey) {
   EXPECT_EQ(r.phase, FlowPhase::kStore);
   ASSERT_EQ(f.hooks.decisions.size(), 1u);  // the local policy before it ran already
   // The key asked for is the one the local policy object would charge.
-  std::string key;
+  std::string scratch;
   const auto& shared = *f.runtime->routes[r.route].rateLimits[1];
-  ASSERT_TRUE(core::ratelimit::buildKey(shared.spec().key, shared.spec().onMissingKey, v,
-                                        core::ratelimit::KeyContext{"api", "api"}, key));
-  EXPECT_EQ(r.storeKey, core::hash128(key));
+  const auto key = shared.keyOf(v, core::ratelimit::KeyContext{"api", "api"}, scratch);
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(r.storeKey, *key);
 
   core::ratelimit::PolicyDecision allow;
   allow.applied = true;
