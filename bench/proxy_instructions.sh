@@ -18,9 +18,11 @@ cd "$here"
 bin="${GATELAB_BIN:-build-release/cli/gatelab}"
 seconds="${SECONDS_RUN:-8}"
 case_name="${CASE:-plain}"
-for tool in valgrind wrk nginx; do
+tools="valgrind wrk nginx"
+if [[ $case_name == redis ]]; then tools="$tools redis-server"; fi
+for tool in $tools; do
   if ! command -v "$tool" >/dev/null && [[ ! -x /usr/sbin/$tool ]]; then
-    echo "proxy_instructions.sh: needs $tool (apt-get install valgrind wrk nginx)" >&2
+    echo "proxy_instructions.sh: needs $tool (apt-get install valgrind wrk nginx redis-server)" >&2
     exit 1
   fi
 done
@@ -56,6 +58,10 @@ redis_pid=""
 if [[ $case_name == redis ]]; then
   redis-server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$work/logs/redis.log" 2>&1 &
   redis_pid=$!
+  for _ in $(seq 1 100); do  # wait until it listens
+    if (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null; then break; fi
+    sleep 0.05
+  done
 fi
 trap 'kill $up $redis_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 
