@@ -78,7 +78,8 @@ Task<std::string> Server::Impl::probe(const TargetAddress& address, const config
   if (const auto failure = co_await connectUpstream(acceptContext, address, *conn)) {
     const beast::error_code& ec = failure->ec;
     switch (failure->stage) {
-      case ConnectFailure::Stage::kResolve: co_return "cannot resolve: " + ec.message();
+      case ConnectFailure::Stage::kResolve:
+        co_return failure->timedOut ? std::string("resolve timed out") : "cannot resolve: " + ec.message();
       case ConnectFailure::Stage::kConnect:
         co_return failure->timedOut ? std::string("connect timed out") : "connect failed: " + ec.message();
       case ConnectFailure::Stage::kHandshake: co_return "TLS handshake failed: " + ec.message();

@@ -58,6 +58,8 @@ class IoDeadline {
   void expiresAfter(Clock::duration d) { expiresAt(Clock::now() + d); }
   /// No deadline (the pending wait, if any, finds nothing to do when it fires). fired() stays.
   void clear() noexcept { state_->deadline = Clock::time_point::max(); }
+  /// The current deadline (Clock::time_point::max(): none).
+  [[nodiscard]] Clock::time_point deadline() const noexcept { return state_->deadline; }
   /// The deadline passed and the socket's operations were cancelled (or the socket closed).
   [[nodiscard]] bool fired() const noexcept { return state_->fired; }
 

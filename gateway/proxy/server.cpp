@@ -19,15 +19,34 @@ Response plainResponse(unsigned version, http::status status, std::string_view b
 }
 
 Task<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const TargetAddress& target,
-                                                              upstream::Conn& conn) {
+                                                    upstream::Conn& conn) {
   using Stage = ConnectFailure::Stage;
   TimedSocket& stream = conn.lowest();
-  tcp::resolver resolver(ioc);
-  auto [rec, results] = co_await resolver.async_resolve(target.host, target.port, kAwait);
-  if (rec) co_return ConnectFailure{Stage::kResolve, rec, stream.timedOut(rec)};
-  auto [cec, ep] = co_await asio::async_connect(stream.socket(), results, kAwait);
-  (void)ep;
-  if (cec) co_return ConnectFailure{Stage::kConnect, cec, stream.timedOut(cec)};
+  auto timedOut = [](Stage stage) { return ConnectFailure{stage, beast::error::timeout, true}; };
+  if (target.literal) {
+    if (stream.expiryPassed()) co_return timedOut(Stage::kConnect);
+    auto [cec] = co_await stream.socket().async_connect(*target.literal, kAwait);
+    if (cec) co_return ConnectFailure{Stage::kConnect, cec, stream.timedOut(cec)};
+  } else {
+    // The expiry closes the socket, but the socket is not open while the name is resolved: a guard
+    // timer cancels the resolve when the expiry passes, and the expiry is checked once it ends, so
+    // the connect never starts (opening the socket anew) without a deadline.
+    auto resolver = std::make_shared<tcp::resolver>(ioc);  // the guard's handler may outlive this frame
+    SteadyTimer guard(ioc);
+    if (const auto until = stream.expiry(); until != TimedSocket::Clock::time_point::max()) {
+      guard.expires_at(until);
+      guard.async_wait([resolver](const beast::error_code& ec) {
+        if (!ec) resolver->cancel();
+      });
+    }
+    auto [rec, results] = co_await resolver->async_resolve(target.host, target.port, kAwait);
+    guard.cancel();
+    if (stream.expiryPassed()) co_return timedOut(Stage::kResolve);
+    if (rec) co_return ConnectFailure{Stage::kResolve, rec, false};
+    auto [cec, ep] = co_await asio::async_connect(stream.socket(), results, kAwait);
+    (void)ep;
+    if (cec) co_return ConnectFailure{Stage::kConnect, cec, stream.timedOut(cec)};
+  }
   beast::error_code ignored;
   stream.socket().set_option(tcp::no_delay(true), ignored);
   if (conn.tls) {
@@ -35,6 +54,30 @@ Task<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const
     if (hec) co_return ConnectFailure{Stage::kHandshake, hec, stream.timedOut(hec)};
   }
   co_return std::nullopt;
+}
+
+TargetAddress parseTarget(const std::string& url) {
+  // Config validation guarantees "http://host:port" (config::TargetUrl::toString()).
+  TargetAddress a;
+  std::string_view s = url;
+  const std::size_t scheme = s.find("://");
+  if (scheme != std::string_view::npos) s.remove_prefix(scheme + 3);
+  const std::size_t colon = s.rfind(':');
+  std::string_view host = s.substr(0, colon);
+  const bool https = url.starts_with("https://");
+  const std::string_view defaultPort = https ? "443" : "80";
+  const std::string_view port = colon == std::string_view::npos ? defaultPort : s.substr(colon + 1);
+  a.hostHeader = std::string(host) + (port == defaultPort ? "" : ":" + std::string(port));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  a.host = std::string(host);
+  a.port = std::string(port);
+  a.key = url;
+  beast::error_code notLiteral;
+  const asio::ip::address address = asio::ip::make_address(a.host, notLiteral);
+  std::uint16_t number = 0;
+  const auto [end, perr] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (!notLiteral && perr == std::errc{} && end == port.data() + port.size()) a.literal = tcp::endpoint(address, number);
+  return a;
 }
 
 namespace {
@@ -147,25 +190,6 @@ void compress(const config::GatewayConfig& cfg, const Request& req, Response& re
   if (!zipped || zipped->size() >= res.body().size()) return;  // no gain: send it as it is
   res.body() = std::move(*zipped);
   markCompressed(res);
-}
-
-TargetAddress parseTarget(const std::string& url) {
-  // Config validation guarantees "http://host:port" (config::TargetUrl::toString()).
-  TargetAddress a;
-  std::string_view s = url;
-  const std::size_t scheme = s.find("://");
-  if (scheme != std::string_view::npos) s.remove_prefix(scheme + 3);
-  const std::size_t colon = s.rfind(':');
-  std::string_view host = s.substr(0, colon);
-  const bool https = url.starts_with("https://");
-  const std::string_view defaultPort = https ? "443" : "80";
-  const std::string_view port = colon == std::string_view::npos ? defaultPort : s.substr(colon + 1);
-  a.hostHeader = std::string(host) + (port == defaultPort ? "" : ":" + std::string(port));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  a.host = std::string(host);
-  a.port = std::string(port);
-  a.key = url;
-  return a;
 }
 
 }  // namespace

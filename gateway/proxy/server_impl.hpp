@@ -24,6 +24,7 @@
 
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
@@ -90,12 +91,17 @@ struct TargetAddress {
   std::string port;
   std::string hostHeader;  ///< host[:port] as the URL wrote it (port omitted when default)
   std::string key;         ///< pool key
+  /// The address itself when the host is an IP literal (connected to without resolving).
+  std::optional<tcp::endpoint> literal;
   /// https:// targets: the client context (owned by the generation; a connection keeps its
   /// OpenSSL context alive by itself) and the name for SNI and verification.
   std::shared_ptr<asio::ssl::context> tls;
   std::string serverName;
   bool verify = true;
 };
+
+/// A target URL as validated config writes it ("http://host:port", "https://[::1]:8443").
+TargetAddress parseTarget(const std::string& url);
 
 /// What the proxy keeps per config generation (Generation::host): parsed target addresses and the
 /// config's metric ids.
@@ -120,8 +126,10 @@ struct ConnectFailure {
   }
 };
 
-/// Resolves `target`, connects `conn` to it (TCP_NODELAY) and, for an https:// target, does the TLS
-/// handshake (SNI, verification), all under the stream's current expiry. nullopt on success.
+/// Resolves `target` (unless it is an IP literal), connects `conn` to it (TCP_NODELAY) and, for an
+/// https:// target, does the TLS handshake (SNI, verification), all under the stream's current
+/// expiry: a resolve still running when it passes is cancelled, and one that ends after it is a
+/// timeout (the expiry closes the socket, which is not open while resolving). nullopt on success.
 Task<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const TargetAddress& target,
                                                               upstream::Conn& conn);
 

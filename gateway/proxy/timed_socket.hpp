@@ -52,6 +52,13 @@ class TimedSocket {
   }
   /// The expiry passed and closed the socket.
   [[nodiscard]] bool expired() const noexcept { return deadline_ && deadline_->fired(); }
+  /// When the expiry passes (Clock::time_point::max(): none).
+  [[nodiscard]] Clock::time_point expiry() const noexcept {
+    return deadline_ ? deadline_->deadline() : Clock::time_point::max();
+  }
+  /// The expiry passed, whether or not its timer has run yet (a clock read). For steps that do
+  /// not run on the socket (resolving a name) and so are not cut by its closing.
+  [[nodiscard]] bool expiryPassed() const { return expired() || expiry() <= Clock::now(); }
   /// Whether an operation that failed with `ec` failed because the expiry passed.
   [[nodiscard]] bool timedOut(const boost::system::error_code& ec) const noexcept { return ec && expired(); }
 
