@@ -1138,7 +1138,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
     info.outcome = "client_body_error";
     info.outcomeIndex = ProxyMetrics::kRefused;
   };
-  SteadyTimer wait(worker.ioc);
+  std::optional<SteadyTimer> wait;  // made on the first delay only (most requests have none)
   while (true) {
     switch (step.kind) {
       case flow::StepKind::kAnswer:
@@ -1152,8 +1152,9 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
         break;
       }
       case flow::StepKind::kWait: {
-        wait.expires_at(toSteady(step.until));
-        co_await wait.async_wait(kAwait);
+        if (!wait) wait.emplace(worker.ioc);
+        wait->expires_at(toSteady(step.until));
+        co_await wait->async_wait(kAwait);
         step = gateway->resume(ticket, now(), hooks);
         break;
       }
@@ -1222,7 +1223,7 @@ Task<void> Server::Impl::runPart(std::shared_ptr<FanOut> fan, Worker& worker, st
   std::string wire;
   Response last;
   std::unique_ptr<upstream::PendingBody> pending;
-  SteadyTimer wait(worker.ioc);
+  std::optional<SteadyTimer> wait;  // made on the first delay only
   bool answered = false;
   while (!answered) {
     switch (step.kind) {
@@ -1232,8 +1233,9 @@ Task<void> Server::Impl::runPart(std::shared_ptr<FanOut> fan, Worker& worker, st
         answered = true;
         break;
       case flow::StepKind::kWait:
-        wait.expires_at(toSteady(step.until));
-        co_await wait.async_wait(kAwait);
+        if (!wait) wait.emplace(worker.ioc);
+        wait->expires_at(toSteady(step.until));
+        co_await wait->async_wait(kAwait);
         step = gateway->resume(ticket, now(), hooks);
         break;
       case flow::StepKind::kSendTry: {
