@@ -37,6 +37,7 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -192,9 +193,8 @@ struct SessionScratch {
   core::ratelimit::HeaderScratch rateLimitFields;  // where rate-limit fields' values are formatted
 };
 
-/// What the access log says about one request beyond the request itself.
-struct RequestInfo {
-  std::shared_ptr<const Generation> generation;  // the config the request ran on (null: refused while reading)
+/// The plain facts of RequestInfo (no memory of their own: reset by assigning a new one).
+struct RequestFacts {
   std::uint32_t route = flow::kNoRouteIndex;
   std::uint32_t service = flow::kNoServiceIndex;
   std::uint32_t target = flow::kNoTargetIndex;  // of the last try
@@ -202,11 +202,22 @@ struct RequestInfo {
   std::uint32_t tries = 0;
   const char* outcome = nullptr;                // flow::toString, or a reading-stage reason
   int outcomeIndex = ProxyMetrics::kRefused;    // flow::Outcome, or refused while reading
-  std::string requestId;
   const char* storeFailure = nullptr;  // a store: redis policy's call failed: ProxyMetrics::toString(result)
-  std::string consumer;                // who authentication (or the anonymous fallback) identified
   const char* accessPolicy = nullptr;  // the access policy that answered on its own (flow::toString)
   std::string_view accessReason;       // its reason code (a static string)
+  /// The answer's upstream fields, when they stayed lines (written before the answer's own).
+  const RawAnswerFields* rawFields = nullptr;
+  /// The rate-limit policies' fields as lines, written after the answer's own fields and replacing
+  /// those of the same name (null: none, or they went into the message).
+  const PolicyLines* policyLines = nullptr;
+};
+static_assert(std::is_trivially_copyable_v<RequestFacts>);
+
+/// What the access log says about one request beyond the request itself.
+struct RequestInfo : RequestFacts {
+  std::shared_ptr<const Generation> generation;  // the config the request ran on (null: refused while reading)
+  std::string requestId;
+  std::string consumer;  // who authentication (or the anonymous fallback) identified
   struct Decision {
     const std::string* policy = nullptr;
     core::ratelimit::Verdict result = core::ratelimit::Verdict::kAllow;
@@ -217,27 +228,23 @@ struct RequestInfo {
   /// the 101, for the session to relay both ways once the 101 is written.
   std::unique_ptr<upstream::Conn> tunnel;
   std::string tunnelLeftover;
-  /// The answer's upstream fields, when they stayed lines (written before the answer's own).
-  const RawAnswerFields* rawFields = nullptr;
-  /// The rate-limit policies' fields as lines, written after the answer's own fields and replacing
-  /// those of the same name (null: none, or they went into the message).
-  const PolicyLines* policyLines = nullptr;
 
   /// As a new RequestInfo, but the strings and the decision list keep their memory (one session
-  /// reuses its RequestInfo for every request).
+  /// reuses its RequestInfo for every request). A member added here must be reset here too.
   void reset() {
-    std::string id = std::move(requestId);
-    std::string user = std::move(consumer);
-    std::vector<Decision> list = std::move(decisions);
-    *this = RequestInfo{};
-    id.clear();
-    user.clear();
-    list.clear();
-    requestId = std::move(id);
-    consumer = std::move(user);
-    decisions = std::move(list);
+    static_cast<RequestFacts&>(*this) = RequestFacts{};
+    generation.reset();
+    requestId.clear();
+    consumer.clear();
+    decisions.clear();
+    tunnel.reset();
+    tunnelLeftover.clear();
   }
 };
+static_assert(sizeof(RequestInfo) == sizeof(RequestFacts) + sizeof(std::shared_ptr<const Generation>) +
+                                         3 * sizeof(std::string) + sizeof(std::vector<RequestInfo::Decision>) +
+                                         sizeof(std::unique_ptr<upstream::Conn>),
+              "a member was added to RequestInfo: reset() must reset it");
 
 /// An aggregate route's calls in flight (Server::Impl::runPart): shared by the parts and the
 /// request that waits for them, so a part never outlives what it writes to.
