@@ -188,9 +188,7 @@ void ProxyMetrics::upstreamTry(unsigned shard, std::uint32_t serviceId, std::uin
 }
 
 void ProxyMetrics::upstreamConnection(unsigned shard, bool reused) {
-  Shard& s = *shards_[shard % shards_.size()];
-  const std::lock_guard lock(s.mutex);
-  ++s.connections[reused ? 1 : 0];
+  shards_[shard % shards_.size()]->connections[reused ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
 }
 
 void ProxyMetrics::onEvent(const core::Event& event) {
@@ -275,7 +273,7 @@ ProxyMetrics::Totals ProxyMetrics::totals() const {
     const std::lock_guard lock(sp->mutex);
     for (const auto& [k, v] : sp->requests) t.requests += v;
     for (const auto& [k, v] : sp->tries) t.tries += v;
-    t.newUpstreamConnections += sp->connections[0];
+    t.newUpstreamConnections += sp->connections[0].load(std::memory_order_relaxed);
   }
   return t;
 }
@@ -431,8 +429,8 @@ std::string ProxyMetrics::render() const {
     for (const auto& [k, v] : s.cache) cache[k] += v;
     for (const auto& [k, v] : s.tries) tries[k] += v;
     for (const auto& [k, v] : s.retries) retries[k] += v;
-    connections[0] += s.connections[0];
-    connections[1] += s.connections[1];
+    connections[0] += s.connections[0].load(std::memory_order_relaxed);
+    connections[1] += s.connections[1].load(std::memory_order_relaxed);
   }
 
   std::vector<std::string> routes, services;

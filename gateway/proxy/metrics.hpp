@@ -166,7 +166,7 @@ class ProxyMetrics final : public core::EventSink {
     std::map<std::pair<std::uint32_t, std::string_view>, std::uint64_t> cache;  // (route id, X-Cache-Status)
     std::map<std::pair<std::uint32_t, int>, std::uint64_t> tries;           // (target id, outcome)
     std::map<std::uint32_t, std::uint64_t> retries;                         // service id
-    std::array<std::uint64_t, 2> connections{};                             // [reused]
+    std::array<std::atomic<std::uint64_t>, 2> connections{};  // [reused]; counted without the mutex
   };
   struct PolicyName {
     std::uint32_t route;
