@@ -78,11 +78,4 @@ bool hasListMember(std::string_view value, std::string_view member) noexcept {
   }
 }
 
-std::string_view trimOws(std::string_view s) noexcept {
-  auto ows = [](char c) { return c == ' ' || c == '\t'; };
-  while (!s.empty() && ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace gatelab::core

@@ -14,8 +14,14 @@
 
 namespace gatelab::core {
 
-/// `s` without the optional whitespace (SP, HTAB) at either end.
-[[nodiscard]] std::string_view trimOws(std::string_view s) noexcept;
+/// `s` without the optional whitespace (SP, HTAB) at either end. Inline: it runs for every field
+/// value the proxy reads.
+[[nodiscard]] inline std::string_view trimOws(std::string_view s) noexcept {
+  auto ows = [](char c) { return c == ' ' || c == '\t'; };
+  while (!s.empty() && ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && ows(s.back())) s.remove_suffix(1);
+  return s;
+}
 
 /// True when `s` is a non-empty RFC 9110 §5.6.2 token (tchar: ALPHA DIGIT and
 /// !#$%&'*+-.^_`|~): the syntax of field names and methods.

@@ -130,9 +130,15 @@ bool tokenList(std::string_view v, bool& close, bool& keepAlive) noexcept {
   while (true) {
     const std::size_t comma = v.find(',');
     const std::string_view member = core::trimOws(v.substr(0, comma));
-    if (!member.empty() && !core::isToken(member)) return false;
-    if (nameIs(member, "close")) close = true;
-    if (nameIs(member, "keep-alive")) keepAlive = true;
+    // A line holds no control bytes, so a member nameIs() matches is the word itself in some case:
+    // a token, not to be checked as one again.
+    if (nameIs(member, "close")) {
+      close = true;
+    } else if (nameIs(member, "keep-alive")) {
+      keepAlive = true;
+    } else if (!member.empty() && !core::isToken(member)) {
+      return false;
+    }
     if (comma == std::string_view::npos) return true;
     v.remove_prefix(comma + 1);
   }
