@@ -331,7 +331,12 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
   // Counts, logs and writes one answer; true when it was written.
   // A streamed answer (`streamed`): its head and the body's first block in `framing`; the
   // latency counted is the time to that first block.
-  auto write = [&](const Response& res, upstream::Framing framing, bool streamed) -> Task<bool> {
+  // In two steps: sendAnswer() counts, logs, serializes and sends what the socket takes at once
+  // (a plain connection; the whole answer, usually), and writeRest() writes the rest if any. The
+  // usual answer so costs no asynchronous operation (and no coroutine frame for writing it).
+  enum class Sent { kAll, kPart, kFailed };
+  std::size_t sentNow = 0;
+  auto sendAnswer = [&](const Response& res, upstream::Framing framing, bool streamed) {
     const core::Duration took = now() - arrival;
     metrics->request(worker.index, info.generation ? hostOf(*info.generation).ids.route(info.route) : 0,
                      res.result_int(), took, info.outcomeIndex);
@@ -343,11 +348,25 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
     } else {
       serialize(res, writeBuffer, info.rawFields, info.policyLines);
     }
+    sentNow = 0;
+    if constexpr (std::is_same_v<Stream, TimedSocket>) {
+      beast::error_code ec;
+      sentNow = stream.sendNow(writeBuffer, ec);
+      if (ec) return Sent::kFailed;
+    }
+    return sentNow == writeBuffer.size() ? Sent::kAll : Sent::kPart;
+  };
+  auto writeRest = [&]() -> Task<bool> {
     arm(options.idleTimeout);
-    auto [wec, n] = co_await asio::async_write(stream, asio::buffer(writeBuffer), kAwait);
+    auto [wec, n] = co_await asio::async_write(stream, asio::buffer(writeBuffer) + sentNow, kAwait);
     (void)n;
     disarm();
     co_return !wec;
+  };
+  auto write = [&](const Response& res, upstream::Framing framing, bool streamed) -> Task<bool> {
+    const Sent sent = sendAnswer(res, framing, streamed);
+    if (sent != Sent::kPart) co_return sent == Sent::kAll;
+    co_return co_await writeRest();
   };
   // Writes an answer; true when the connection stays open for the next request.
   auto writeAndMaybeClose = [&](Response res) -> Task<bool> {
@@ -524,7 +543,10 @@ Task<void> Server::Impl::serve(Stream& stream, Worker& worker, const std::string
     if (!(clientKeepAlive && res.keep_alive() && !draining && served < options.maxRequestsPerConnection && !bodyLeft))
       res.keep_alive(false);
     if (!pending) {
-      if (!co_await write(res, upstream::Framing::kLength, false) || !res.keep_alive()) break;
+      const Sent sent = sendAnswer(res, upstream::Framing::kLength, false);
+      bool written = sent == Sent::kAll;
+      if (sent == Sent::kPart) written = co_await writeRest();  // (no co_await inside || or ?:)
+      if (!written || !res.keep_alive()) break;
       continue;
     }
 
@@ -1529,9 +1551,15 @@ Task<core::resilience::CallOutcome> Server::Impl::sendTry(Worker& worker, const 
       if (const auto failure = co_await connectUpstream(worker.ioc, target, *owned)) co_return failure->outcome(took());
     }
     // The request, then (below) the answer's head: each one await on the connection's stream,
-    // plain or TLS (upstream::onStream), without a coroutine frame of its own.
-    auto [wec, wn] = co_await upstream::write(*owned, wire);
-    (void)wn;
+    // plain or TLS (upstream::onStream), without a coroutine frame of its own. On a plain
+    // connection the request is sent at once when the socket takes it whole (the usual case).
+    beast::error_code wec;
+    const std::size_t sentNow = owned->plain ? owned->plain->sendNow(wire, wec) : 0;
+    if (!wec && sentNow < wire.size()) {
+      auto [rec, wn] = co_await upstream::write(*owned, std::string_view(wire).substr(sentNow));
+      (void)wn;
+      wec = rec;
+    }
     if (wec) {
       if (timedOut(wec)) co_return CallOutcome::timeout(took());
       if (reused && (more == nullptr || !more->started)) continue;

@@ -19,8 +19,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include "gateway/proxy/asio_types.hpp"
@@ -61,6 +66,26 @@ class TimedSocket {
   [[nodiscard]] bool expiryPassed() const { return expired() || expiry() <= Clock::now(); }
   /// Whether an operation that failed with `ec` failed because the expiry passed.
   [[nodiscard]] bool timedOut(const boost::system::error_code& ec) const noexcept { return ec && expired(); }
+
+  /// Sends what the socket takes at once, without waiting (one send(2), MSG_DONTWAIT): the bytes
+  /// sent, 0 when it would block. `ec` is set for any other failure (reset, closed, the expiry
+  /// passed). An answer or request usually fits the socket's buffer whole: then no asynchronous
+  /// write is started at all (its operation, completion and coroutine resumption cost more than
+  /// the send). Only while no asynchronous write is pending on the socket.
+  std::size_t sendNow(std::string_view bytes, boost::system::error_code& ec) noexcept {
+    ec = {};
+    if (!socket_.is_open()) {
+      ec = boost::asio::error::bad_descriptor;
+      return 0;
+    }
+    while (true) {
+      const ssize_t n = ::send(socket_.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) ec.assign(errno, boost::system::system_category());
+      return 0;
+    }
+  }
 
   template <class MutableBufferSequence, class Token>
   auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {

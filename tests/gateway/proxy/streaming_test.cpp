@@ -68,6 +68,8 @@ class ScriptedUpstream {
   }
   [[nodiscard]] std::string url() const { return loopbackUrl(acceptor_); }
   [[nodiscard]] std::size_t served() const { return served_.load(); }
+  /// The receive buffer of connections accepted from now on (they inherit the listener's).
+  void setReceiveBuffer(int bytes) { acceptor_.set_option(asio::socket_base::receive_buffer_size(bytes)); }
 
  private:
   std::vector<Script> scripts_;
@@ -333,6 +335,55 @@ TEST(ProxyStreaming, LargeAnswersKeepTheirLengthOrEndWithTheConnectionForHttp10)
     EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
     EXPECT_EQ(out.substr(end + 4), big);  // then the proxy closed the connection
   }
+}
+
+ServerOptions wholeBuffer() {
+  ServerOptions o;
+  o.bodyBufferBytes = 40 * 1024 * 1024;  // bodies below are read whole and written in one piece
+  o.maxBodyBytes = 40 * 1024 * 1024;
+  return o;
+}
+
+// An answer read whole (it fits the body buffer) but larger than the socket takes in one send:
+// the proxy sends what it can at once and writes the rest as the client reads. Every byte
+// arrives, in order, and the connection serves the next request.
+TEST(ProxyStreaming, AnAnswerLargerThanOneSendArrivesWhole) {
+  // Far above what a new loopback connection takes in one send (its window starts near 64 KiB),
+  // within what the test client reads (8 MB).
+  const std::string big = pattern(7 * 1024 * 1024 + 5);
+  TestUpstream up([&](const Request& r) { return Reply::ok(r.target() == "/api/big" ? big : "small"); });
+  TestProxy proxy(gateway(up.url()), wholeBuffer());
+  TestClient client(proxy.port());
+  const Response got = client.get("/api/big");
+  EXPECT_EQ(got.result_int(), 200);
+  EXPECT_EQ(got.body().size(), big.size());
+  EXPECT_TRUE(got.body() == big) << "the answer arrived changed";
+  EXPECT_EQ(client.get("/api/small").body(), "small");  // the connection still serves
+}
+
+// The same towards the upstream: a request read whole (body included) but larger than the
+// upstream connection takes at once (the upstream's receive buffer is 4 KiB, so at most the
+// proxy's send buffer, 4 MiB at most, goes in one send) reaches the upstream whole.
+TEST(ProxyStreaming, ARequestLargerThanOneSendArrivesWhole) {
+  const std::string upload = pattern(5 * 1024 * 1024 + 3);
+  std::atomic<bool> intact{false};
+  ScriptedUpstream up({[&](tcp::socket& s) {
+    std::string in;
+    if (!readUntil(s, in, "\r\n\r\n")) return;
+    const std::size_t body = in.find("\r\n\r\n") + 4;
+    if (!readAtLeast(s, in, body + upload.size())) return;
+    intact = in.compare(body, std::string::npos, upload) == 0;
+    asio::write(s, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")));
+  }});
+  up.setReceiveBuffer(4096);
+  TestProxy proxy(gateway(up.url()), wholeBuffer());
+  TestClient client(proxy.port());
+  Request post{http::verb::post, "/api/echo", 11};
+  post.body() = upload;
+  const Response res = client.send(std::move(post));
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "ok");
+  EXPECT_TRUE(intact) << "the request body arrived changed or short";
 }
 
 // After a streamed answer the connection is still bounded by the idle timeout between requests only:
