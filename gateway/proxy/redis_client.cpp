@@ -21,6 +21,7 @@
 
 #include "gateway/proxy/asio_types.hpp"
 #include "gateway/proxy/redis_reply.hpp"
+#include "gateway/proxy/timed_socket.hpp"
 
 namespace gatelab::proxy {
 
@@ -96,6 +97,7 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
   std::string outbox;                ///< bytes not yet handed to a write
   std::string writing;               ///< bytes of the write in flight
   bool writeInFlight = false;
+  bool flushPosted = false;          ///< a flush() is queued to run after the handlers ready now
   std::deque<Pending> waitingForConnection;  ///< calls made while connecting
   std::vector<std::string> spareTails;       ///< answered calls' argument buffers, for the next calls
   SteadyClock::time_point retryAt{};
@@ -156,21 +158,40 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
     }
     outbox += p.tail;
     pending.push_back(std::move(p));
-    flush();
+    scheduleFlush();
+  }
+
+  // Calls made by the handlers that are ready now (several requests' policies) go out together:
+  // the first one queues a flush() behind them, which sends them in one send(2), and starts an
+  // asynchronous write only for what the socket did not take at once.
+  void scheduleFlush() {
+    if (flushPosted || writeInFlight) return;
+    flushPosted = true;
+    asio::post(ioc, [self = shared_from_this()] {
+      self->flushPosted = false;
+      self->flush();
+    });
   }
 
   void flush() {
     if (writeInFlight || outbox.empty() || state != State::kReady) return;
+    boost::system::error_code ec;
+    const std::size_t sent = sendNow(socket, outbox, ec);
+    if (ec) return drop("write failed: " + ec.message());
+    if (sent == outbox.size()) {
+      outbox.clear();
+      return;
+    }
     writeInFlight = true;
-    writing.swap(outbox);
+    writing.assign(outbox, sent);
     outbox.clear();
     auto self = shared_from_this();
     const std::uint64_t conn = connection;
-    asio::async_write(socket, asio::buffer(writing), [self, conn](boost::system::error_code ec, std::size_t) {
+    asio::async_write(socket, asio::buffer(writing), [self, conn](boost::system::error_code wec, std::size_t) {
       if (conn != self->connection) return;
       self->writeInFlight = false;
       self->writing.clear();
-      if (ec) return self->drop("write failed: " + ec.message());
+      if (wec) return self->drop("write failed: " + wec.message());
       self->flush();
     });
   }

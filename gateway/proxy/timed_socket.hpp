@@ -33,6 +33,26 @@
 
 namespace gatelab::proxy {
 
+/// Sends what `socket` takes at once, without waiting (one send(2), MSG_DONTWAIT): the bytes sent,
+/// 0 when it would block. `ec` is set for any other failure (reset, closed, an expiry passed). An
+/// answer, a request or a batch of Redis calls usually fits the socket's buffer whole: then no
+/// asynchronous write is started at all (its operation, completion and coroutine resumption cost
+/// more than the send). Only while no asynchronous write is pending on the socket.
+inline std::size_t sendNow(Socket& socket, std::string_view bytes, boost::system::error_code& ec) noexcept {
+  ec = {};
+  if (!socket.is_open()) {
+    ec = boost::asio::error::bad_descriptor;
+    return 0;
+  }
+  while (true) {
+    const ssize_t n = ::send(socket.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) ec.assign(errno, boost::system::system_category());
+    return 0;
+  }
+}
+
 class TimedSocket {
  public:
   using executor_type = Executor;
@@ -67,24 +87,9 @@ class TimedSocket {
   /// Whether an operation that failed with `ec` failed because the expiry passed.
   [[nodiscard]] bool timedOut(const boost::system::error_code& ec) const noexcept { return ec && expired(); }
 
-  /// Sends what the socket takes at once, without waiting (one send(2), MSG_DONTWAIT): the bytes
-  /// sent, 0 when it would block. `ec` is set for any other failure (reset, closed, the expiry
-  /// passed). An answer or request usually fits the socket's buffer whole: then no asynchronous
-  /// write is started at all (its operation, completion and coroutine resumption cost more than
-  /// the send). Only while no asynchronous write is pending on the socket.
+  /// proxy::sendNow on this socket (below).
   std::size_t sendNow(std::string_view bytes, boost::system::error_code& ec) noexcept {
-    ec = {};
-    if (!socket_.is_open()) {
-      ec = boost::asio::error::bad_descriptor;
-      return 0;
-    }
-    while (true) {
-      const ssize_t n = ::send(socket_.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n >= 0) return static_cast<std::size_t>(n);
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) ec.assign(errno, boost::system::system_category());
-      return 0;
-    }
+    return proxy::sendNow(socket_, bytes, ec);
   }
 
   template <class MutableBufferSequence, class Token>
