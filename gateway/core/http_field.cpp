@@ -7,22 +7,6 @@
 
 namespace gatelab::core {
 
-namespace {
-
-constexpr bool isTchar(unsigned char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-
-}  // namespace
-
 bool isToken(std::string_view s) noexcept {
   if (s.empty()) return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return isTchar(static_cast<unsigned char>(c)); });

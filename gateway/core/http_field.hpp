@@ -23,8 +23,20 @@ namespace gatelab::core {
   return s;
 }
 
-/// True when `s` is a non-empty RFC 9110 §5.6.2 token (tchar: ALPHA DIGIT and
-/// !#$%&'*+-.^_`|~): the syntax of field names and methods.
+/// True for an RFC 9110 §5.6.2 tchar: ALPHA DIGIT and !#$%&'*+-.^_`|~.
+[[nodiscard]] constexpr bool isTchar(unsigned char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// True when `s` is a non-empty RFC 9110 §5.6.2 token (tchars only): the syntax of field names
+/// and methods.
 [[nodiscard]] bool isToken(std::string_view s) noexcept;
 
 /// Position of the first byte that may not appear in a field value, or nullopt when `value` is

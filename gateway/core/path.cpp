@@ -8,6 +8,8 @@
 
 #include <array>
 
+#include "gateway/core/sse2.hpp"
+
 namespace gatelab::core {
 
 namespace {
@@ -102,10 +104,7 @@ bool isCanonicalScalar(std::string_view raw) noexcept {
 bool isCanonical(std::string_view raw) noexcept {
   const std::size_t n = raw.size();
   // Bytes 0x20-0x7E that kByteClasses does not keep (besides '/'): what the compares below find.
-  const auto in = [](__m128i x, char lo, char hi) {  // lo <= x <= hi, as unsigned bytes
-    const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(lo));
-    return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(static_cast<char>(hi - lo))), d);
-  };
+  using sse2::inRange;
   bool previousSlash = false;  // the block before ended in '/'
   for (std::size_t at = 0; at < n; at += 16) {
     __m128i x;
@@ -118,13 +117,13 @@ bool isCanonical(std::string_view raw) noexcept {
       x = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
     }
     const __m128i outside = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21)), _mm_cmpgt_epi8(x, _mm_set1_epi8(0x7E)));
-    __m128i refused = _mm_or_si128(outside, in(x, '"', '#'));
+    __m128i refused = _mm_or_si128(outside, inRange(x, '"', '#'));
     refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('%')));
     refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
-    refused = _mm_or_si128(refused, in(x, '>', '?'));
-    refused = _mm_or_si128(refused, in(x, '[', '^'));
+    refused = _mm_or_si128(refused, inRange(x, '>', '?'));
+    refused = _mm_or_si128(refused, inRange(x, '[', '^'));
     refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('`')));
-    refused = _mm_or_si128(refused, in(x, '{', '}'));
+    refused = _mm_or_si128(refused, inRange(x, '{', '}'));
     const unsigned mask = valid == 16 ? 0xFFFFu : (1u << valid) - 1;
     if ((static_cast<unsigned>(_mm_movemask_epi8(refused)) & mask) != 0) return false;
     const auto slashes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')))) & mask;

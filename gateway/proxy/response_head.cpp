@@ -1,5 +1,6 @@
 #include "gateway/proxy/response_head.hpp"
 
+#include <array>
 #include <bit>
 #include <cstring>
 #if defined(__SSE2__)
@@ -7,18 +8,16 @@
 #endif
 
 #include "gateway/core/http_field.hpp"
+#include "gateway/core/sse2.hpp"
 
 
 namespace gatelab::proxy {
 namespace {
 
-// A field name's token characters (RFC 9110 5.6.2).
+// A field name's token characters (RFC 9110 5.6.2), as a table.
 constexpr std::array<bool, 256> kToken = [] {
   std::array<bool, 256> t{};
-  for (const char c : std::string_view{"!#$%&'*+-.^_`|~"}) t[static_cast<unsigned char>(c)] = true;
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (std::size_t c = 0; c < t.size(); ++c) t[c] = core::isTchar(static_cast<unsigned char>(c));
   return t;
 }();
 
@@ -28,19 +27,16 @@ constexpr std::array<bool, 256> kToken = [] {
 std::size_t tokenRun(std::string_view s) noexcept {
   std::size_t i = 0;
 #if defined(__SSE2__)
-  const auto in = [](__m128i x, char lo, char hi) {  // lo <= x <= hi, as unsigned bytes
-    const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(lo));
-    return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(static_cast<char>(hi - lo))), d);
-  };
+  using core::sse2::inRange;
   for (; i + 16 <= s.size(); i += 16) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
     __m128i refused = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8('!')), _mm_cmpgt_epi8(x, _mm_set1_epi8('~')));
     refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
-    refused = _mm_or_si128(refused, in(x, '(', ')'));
+    refused = _mm_or_si128(refused, inRange(x, '(', ')'));
     refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8(',')));
     refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
-    refused = _mm_or_si128(refused, in(x, ':', '@'));
-    refused = _mm_or_si128(refused, in(x, '[', ']'));
+    refused = _mm_or_si128(refused, inRange(x, ':', '@'));
+    refused = _mm_or_si128(refused, inRange(x, '[', ']'));
     refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('{')));
     refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('}')));
     if (const auto m = static_cast<unsigned>(_mm_movemask_epi8(refused)); m != 0) {
