@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/core/decimal.hpp"
 #include "gateway/proxy/asio_types.hpp"
 #include "gateway/proxy/redis_reply.hpp"
 #include "gateway/proxy/timed_socket.hpp"
@@ -45,7 +46,7 @@ void appendBulks(std::string& out, const Strings& args) {
   char* p = out.data() + at;
   for (const auto& a : args) {
     *p++ = '$';
-    p = std::to_chars(p, p + 20, a.size()).ptr;
+    p = core::writeDecimal(p, a.size());
     *p++ = '\r';
     *p++ = '\n';
     std::memcpy(p, a.data(), a.size());
@@ -59,11 +60,8 @@ void appendBulks(std::string& out, const Strings& args) {
 void appendBulk(std::string& out, std::string_view arg) { appendBulks(out, std::array<std::string_view, 1>{arg}); }
 
 void appendArrayHeader(std::string& out, std::size_t n) {
-  char len[24];
-  auto [end, ec] = std::to_chars(len, len + sizeof len, n);
-  (void)ec;
   out += '*';
-  out.append(len, end);
+  core::appendDecimal(out, n);
   out += "\r\n";
 }
 
@@ -134,10 +132,8 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
       spareTails.pop_back();
       p.tail.clear();
     }
-    char n[24];
-    auto [end, ec] = std::to_chars(n, n + sizeof n, c.keys.size());
-    (void)ec;
-    appendBulk(p.tail, std::string_view(n, static_cast<std::size_t>(end - n)));
+    std::array<char, core::kMaxDecimalDigits> n;
+    appendBulk(p.tail, core::toDecimal(n, c.keys.size()));
     appendBulks(p.tail, c.keys);
     appendBulks(p.tail, c.argv);
     if (state == State::kConnecting) {

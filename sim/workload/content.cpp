@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "gateway/core/decimal.hpp"
 #include "sim/engine/service_time.hpp"
 
 namespace gatelab::sim::workload {
@@ -103,7 +104,6 @@ std::optional<std::string> parseTemplate(std::string_view t, std::vector<ParsedS
   return std::nullopt;
 }
 
-char* appendUint(char* out, std::uint64_t v) noexcept { return std::to_chars(out, out + 20, v).ptr; }
 
 }  // namespace
 
@@ -251,7 +251,7 @@ void ContentModel::draw(Rng& rng, std::uint64_t client, RequestContent& out) con
       case Segment::Kind::kLiteral: t += s.text; break;
       case Segment::Kind::kInt: {
         const std::uint64_t v = s.lo + (s.hi > s.lo ? rng.below(s.hi - s.lo + 1) : 0);
-        t.append(digits, appendUint(digits, v));
+        t.append(digits, core::writeDecimal(digits, v));
         break;
       }
       case Segment::Kind::kWord: t += kWords[rng.below(kWords.size())]; break;
@@ -308,7 +308,7 @@ void ContentModel::draw(Rng& rng, std::uint64_t client, RequestContent& out) con
     for (const char c : std::string_view("tenant-")) *e++ = c;
     if (tenant < 100) *e++ = '0';
     if (tenant < 10) *e++ = '0';
-    e = appendUint(e, tenant + 0);
+    e = core::writeDecimal(e, tenant + 0);
     out.headers[out.headerCount++] = trace::Field{tenantHeader_, std::string_view(out.tenant, static_cast<std::size_t>(e - out.tenant))};
   }
 }

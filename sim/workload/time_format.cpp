@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include "gateway/core/decimal.hpp"
+
 namespace gatelab::sim::workload {
 namespace {
 
@@ -32,7 +34,6 @@ char* fixedDigits(char* out, std::int64_t v, int width) noexcept {
   return out + width;
 }
 
-char* number(char* out, std::int64_t v) noexcept { return std::to_chars(out, out + 24, v).ptr; }
 
 char* copy(char* out, std::string_view s) noexcept {
   for (const char c : s) *out++ = c;
@@ -138,7 +139,7 @@ char* appendEpoch(char* out, trace::TraceTime t, int decimalExponent, int fracti
   if (ns < 0) ns = 0;
   std::int64_t unit = kNanosPerSecond;
   for (int i = 0; i < decimalExponent && unit > 1; ++i) unit /= 10;
-  out = number(out, ns / unit);
+  out = core::writeDecimal(out, ns / unit);
   const std::int64_t rest = ns % unit;  // in nanoseconds, below one unit
   int digits = fractionDigits;
   if (digits <= 0 || unit == 1) return out;
@@ -199,7 +200,7 @@ char* TimeWriter::append(char* out, trace::TraceTime t, trace::ZoneOffset zone) 
       case 'S': out = twoDigits(out, c.second); break;
       case 'f': out = fraction(out, c.nanos, fractionDigits_); break;
       case 'z': out = zoneText(out, zone, false, false); break;
-      case 's': out = number(out, floorDiv(t.time_since_epoch().count(), kNanosPerSecond)); break;
+      case 's': out = core::writeDecimal(out, floorDiv(t.time_since_epoch().count(), kNanosPerSecond)); break;
       case 'T':
         out = twoDigits(out, c.hour);
         *out++ = ':';

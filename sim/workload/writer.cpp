@@ -5,6 +5,7 @@
 #include <charconv>
 #include <limits>
 
+#include "gateway/core/decimal.hpp"
 #include "sim/trace/log_format.hpp"
 #include "sim/workload/time_format.hpp"
 
@@ -19,13 +20,12 @@ constexpr char kHexDigits[] = "0123456789ABCDEF";
 
 // ---- values -----------------------------------------------------------------------------------
 
-char* appendUint(char* out, std::uint64_t v) noexcept { return std::to_chars(out, out + 20, v).ptr; }
 
 // "0.123": seconds with milliseconds (truncated), as nginx writes $request_time.
 char* appendSeconds(char* out, core::Duration d) noexcept {
   std::int64_t ns = d.count();
   if (ns < 0) ns = 0;
-  out = appendUint(out, static_cast<std::uint64_t>(ns / 1'000'000'000));
+  out = core::writeDecimal(out, static_cast<std::uint64_t>(ns / 1'000'000'000));
   const auto ms = static_cast<int>(ns % 1'000'000'000 / 1'000'000);
   *out++ = '.';
   *out++ = static_cast<char>('0' + ms / 100);
@@ -126,11 +126,11 @@ std::string_view fieldValue(const Column& c, const tr::TraceRecord& r, char* buf
     case FieldKind::kStatus:
       numeric = true;
       if (r.status <= 0) return {};
-      return {buf, static_cast<std::size_t>(appendUint(buf, static_cast<std::uint64_t>(r.status)) - buf)};
+      return {buf, static_cast<std::size_t>(core::writeDecimal(buf, static_cast<std::uint64_t>(r.status)) - buf)};
     case FieldKind::kBytes:
       numeric = true;
       if (!r.bytes) return {};
-      return {buf, static_cast<std::size_t>(appendUint(buf, *r.bytes) - buf)};
+      return {buf, static_cast<std::size_t>(core::writeDecimal(buf, *r.bytes) - buf)};
     case FieldKind::kRequestTime:
       numeric = true;
       if (!r.requestTime) return {};
@@ -244,12 +244,12 @@ class LogFormatFormatter final : public LineFormatter {
         case Var::kArgs: value(r.query, out); break;
         case Var::kServerProtocol: value(r.protocol, out); break;
         case Var::kStatus:
-          if (r.status > 0) out.append(buf, appendUint(buf, static_cast<std::uint64_t>(r.status)));
+          if (r.status > 0) out.append(buf, core::writeDecimal(buf, static_cast<std::uint64_t>(r.status)));
           else out += '-';
           break;
         case Var::kBodyBytesSent:
         case Var::kBytesSent:
-          if (r.bytes) out.append(buf, appendUint(buf, *r.bytes));
+          if (r.bytes) out.append(buf, core::writeDecimal(buf, *r.bytes));
           else out += '-';
           break;
         case Var::kHost: value(r.host, out); break;

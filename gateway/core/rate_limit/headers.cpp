@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include "gateway/core/decimal.hpp"
+
 namespace gatelab::core::ratelimit {
 
 std::int64_t ceilSeconds(Duration d) noexcept {
@@ -12,20 +14,6 @@ std::int64_t ceilSeconds(Duration d) noexcept {
 }
 
 namespace {
-
-// `n` in decimal, written into `buf`.
-template <class Integer>
-std::string_view decimal(std::array<char, 24>& buf, Integer n) {
-  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), n);
-  return std::string_view(buf.data(), static_cast<std::size_t>(r.ptr - buf.data()));
-}
-
-// Appends `n` in decimal.
-template <class Integer>
-void appendNumber(std::string& out, Integer n) {
-  std::array<char, 24> buf;
-  out += decimal(buf, n);
-}
 
 // Appends the policy's name as a structured-field string ("name", or "name.i" for one of several
 // limits), escaped.
@@ -43,7 +31,7 @@ void appendSfString(std::string& out, const std::string& name, std::size_t index
   }
   if (count > 1) {
     out.push_back('.');
-    appendNumber(out, index);
+    appendDecimal(out, index);
   }
   out.push_back('"');
 }
@@ -56,8 +44,8 @@ void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& s
   const Decision& b = d.bindingDecision();
   const bool legacy = spec.headers == HeaderStyle::kLegacy || spec.headers == HeaderStyle::kBoth;
   const bool ietf = spec.headers == HeaderStyle::kIetf || spec.headers == HeaderStyle::kBoth;
-  std::array<char, 24> digits;
-  auto number = [&digits](auto n) { return decimal(digits, n); };
+  std::array<char, kMaxDecimalDigits> digits;
+  auto number = [&digits](auto n) { return toDecimal(digits, n); };
   if (legacy) {
     sink.field("X-RateLimit-Limit", number(b.limit));
     sink.field("X-RateLimit-Remaining", number(b.remaining));
@@ -78,9 +66,9 @@ void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& s
         if (!v.empty()) v += ", ";
         appendSfString(v, spec.name, i, spec.limits.size());
         v += ";q=";
-        appendNumber(v, d.limits[i].limit);
+        appendDecimal(v, d.limits[i].limit);
         v += ";w=";
-        appendNumber(v, ceilSeconds(d.limits[i].window));
+        appendDecimal(v, ceilSeconds(d.limits[i].window));
         scratch.policyTerms_[i] = {d.limits[i].limit, ceilSeconds(d.limits[i].window)};
       }
       scratch.policyName_ = spec.name;
@@ -99,9 +87,9 @@ void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& s
     std::string& v = scratch.text_;
     v.assign(scratch.bindingValue_);
     v += ";r=";
-    appendNumber(v, b.remaining);
+    appendDecimal(v, b.remaining);
     v += ";t=";
-    appendNumber(v, ceilSeconds(b.reset));
+    appendDecimal(v, ceilSeconds(b.reset));
     sink.field("RateLimit", v);
   }
   if (d.verdict == Verdict::kReject) {

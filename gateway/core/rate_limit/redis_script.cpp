@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "gateway/core/decimal.hpp"
 #include "gateway/core/int128.hpp"
 #include "gateway/core/rate.hpp"
 #include "gateway/core/rate_limit/limiter.hpp"
@@ -553,18 +554,6 @@ LimitParams paramsOf(const LimitSpec& spec, std::uint64_t cost) noexcept {
   return out;
 }
 
-void assignInt(std::string& s, std::int64_t v) {
-  std::array<char, 24> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  s.assign(buf.data(), res.ptr);
-}
-
-void appendUnsigned(std::string& s, std::uint64_t v) {
-  std::array<char, 24> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  s.append(buf.data(), res.ptr);
-}
-
 constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
 
 void appendHex(std::string& s, std::uint64_t v, int digits) {
@@ -708,7 +697,7 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
       k.append(":rl:");
       appendEscaped(k, spec.name);
       k.push_back(':');
-      appendUnsigned(k, i);
+      appendDecimal(k, i);
       k.push_back(':');
       appendHex(k, fingerprint(spec.limits[i], spec.cost), 8);
       k.append(":{");
@@ -720,11 +709,11 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
     out.lastCost = spec.cost;
   }
   const std::int64_t subMs = floorMod(t, kNsPerMs);
-  assignInt(out.argv[0], split.sec);
-  assignInt(out.argv[1], split.nsec);
-  assignInt(out.argv[2], floorDiv(t, kNsPerMs));
-  assignInt(out.argv[3], subMs);
-  if (!samePolicy) assignInt(out.argv[4], kTtlSlackMs);
+  assignDecimal(out.argv[0], split.sec);
+  assignDecimal(out.argv[1], split.nsec);
+  assignDecimal(out.argv[2], floorDiv(t, kNsPerMs));
+  assignDecimal(out.argv[3], subMs);
+  if (!samePolicy) assignDecimal(out.argv[4], kTtlSlackMs);
 
   for (std::size_t i = 0; i < n; ++i) {
     const LimitSpec& ls = spec.limits[i];
@@ -741,40 +730,40 @@ void buildCall(const RateLimitPolicySpec& spec, std::string_view prefix, const H
     // was for an equal policy; those that depend on the time are made every call.
     std::string* a = &out.argv[kHeaderArgs + kArgsPerLimit * i];
     if (!samePolicy) {
-      assignInt(a[0], p.code);
-      assignInt(a[1], p.limit);
-      assignInt(a[2], p.window);
-      assignInt(a[3], p.need);
+      assignDecimal(a[0], p.code);
+      assignDecimal(a[1], p.limit);
+      assignDecimal(a[2], p.window);
+      assignDecimal(a[3], p.need);
     }
     switch (ls.algorithm) {
       case Algorithm::kTokenBucketDiscrete: {
         // The start of now's fill interval: the fill index, kept as a time so no index has to fit 2^53.
         const SplitTime fill = splitPeriodStart(t, p.p1);
         if (!samePolicy) {
-          assignInt(a[4], p.p1);
-          assignInt(a[5], p.p2);
+          assignDecimal(a[4], p.p1);
+          assignDecimal(a[5], p.p2);
         }
-        assignInt(a[6], fill.sec);
-        assignInt(a[7], fill.nsec);
+        assignDecimal(a[6], fill.sec);
+        assignDecimal(a[7], fill.nsec);
         break;
       }
       case Algorithm::kFixedWindow:
       case Algorithm::kSlidingWindowCounter: {
         const SplitTime start = splitPeriodStart(t, p.window);
         if (!samePolicy) {
-          assignInt(a[4], p.p1);
-          assignInt(a[7], 0);
+          assignDecimal(a[4], p.p1);
+          assignDecimal(a[7], 0);
         }
-        assignInt(a[5], start.sec);
-        assignInt(a[6], start.nsec);
+        assignDecimal(a[5], start.sec);
+        assignDecimal(a[6], start.nsec);
         break;
       }
       default:
         if (!samePolicy) {
-          assignInt(a[4], p.p1);
-          assignInt(a[5], p.p2);
-          assignInt(a[6], p.p3);
-          assignInt(a[7], 0);
+          assignDecimal(a[4], p.p1);
+          assignDecimal(a[5], p.p2);
+          assignDecimal(a[6], p.p3);
+          assignDecimal(a[7], 0);
         }
         break;
     }
