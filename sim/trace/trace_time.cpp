@@ -54,19 +54,25 @@ bool someDigits(std::string_view s, std::size_t& pos, std::size_t maxDigits, int
   return true;
 }
 
-// Fraction digits at pos (at least one); returns nanoseconds, digits past 9 ignored.
-bool fractionNanos(std::string_view s, std::size_t& pos, std::int64_t& nanos) noexcept {
+// Fraction digits at `pos` (at least one): the first `keep` of them as an integer of exactly
+// `keep` digits (shorter ones scaled up, the rest dropped: truncated). `pos` moves past all of them.
+bool fractionDigits(std::string_view s, std::size_t& pos, std::size_t keep, std::int64_t& value) noexcept {
   std::size_t n = 0;
   std::int64_t v = 0;
   while (pos + n < s.size() && isDigit(s[pos + n])) {
-    if (n < 9) v = v * 10 + (s[pos + n] - '0');
+    if (n < keep) v = v * 10 + (s[pos + n] - '0');
     ++n;
   }
   if (n == 0) return false;
-  for (std::size_t i = n; i < 9; ++i) v *= 10;
+  for (std::size_t i = n; i < keep; ++i) v *= 10;
   pos += n;
-  nanos = v;
+  value = v;
   return true;
+}
+
+// Fraction digits at pos (at least one) as nanoseconds, digits past 9 ignored.
+bool fractionNanos(std::string_view s, std::size_t& pos, std::int64_t& nanos) noexcept {
+  return fractionDigits(s, pos, 9, nanos);
 }
 
 int daysInMonth(int year, int month) noexcept {
@@ -193,24 +199,13 @@ bool parseEpoch(std::string_view s, int decimalExponent, TraceTime& out) noexcep
     }
   }
   if (pos == 0) return false;
-  const auto fractionDigits = static_cast<std::size_t>(9 - decimalExponent);
-  std::int64_t fraction = 0;
-  std::size_t kept = 0;  // fraction digits kept: the rest is below a nanosecond (truncated)
-  if (pos < s.size() && s[pos] == '.') {
-    const std::size_t first = ++pos;
-    for (; pos < s.size() && isDigit(s[pos]); ++pos) {
-      if (kept < fractionDigits) {
-        fraction = fraction * 10 + (s[pos] - '0');
-        ++kept;
-      }
-    }
-    if (pos == first) return false;
-  }
+  // Fraction digits below a nanosecond are dropped (truncated).
+  const auto kept = static_cast<std::size_t>(9 - decimalExponent);
+  std::int64_t fraction = 0;  // in nanoseconds
+  if (pos < s.size() && s[pos] == '.' && !fractionDigits(s, ++pos, kept, fraction)) return false;
   if (pos != s.size()) return false;
   std::int64_t ns = 0;
-  if (__builtin_mul_overflow(whole, kPow10[fractionDigits], &ns) ||
-      __builtin_add_overflow(ns, fraction * kPow10[fractionDigits - kept], &ns))
-    return false;
+  if (__builtin_mul_overflow(whole, kPow10[kept], &ns) || __builtin_add_overflow(ns, fraction, &ns)) return false;
   out = TraceTime{std::chrono::nanoseconds{ns}};
   return true;
 }
