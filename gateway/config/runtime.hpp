@@ -92,12 +92,19 @@ struct RouteRuntime {
   /// is in json_projection.hpp); immutable, shareable between threads. nullopt without one.
   std::optional<core::shaping::JsonProjection> projection;
 
+  /// Whether this route's policies edit the fields of an answer to a request: response_headers
+  /// always, cors for an actual CORS request (`actualCors`; it leaves other requests alone). Then
+  /// a host gives them the answer's fields as a field set, the rate-limit fields included.
+  [[nodiscard]] bool editsAnswerFields(bool actualCors) const noexcept {
+    return responseHeaders.has_value() || (cors.has_value() && actualCors);
+  }
   /// True when none of this route's policies reads or edits an upstream answer's fields or body
-  /// (response_headers, cors, cache, response_projection): a host may then pass the answer's
-  /// fields on as they came. A policy added here that touches answers must be listed in it. Per
-  /// route, not per request: a route with cors says false also for requests without an Origin
-  /// (which cors leaves alone). (Compression is config-wide: the caller checks it.)
-  [[nodiscard]] bool answerPassesUntouched() const noexcept { return !responseHeaders && !cors && !cache && !projection; }
+  /// for this request (editsAnswerFields, cache, response_projection): a host may then pass the
+  /// answer's fields on as they came. A policy added that touches answers must be listed here.
+  /// (Compression is config-wide: the caller checks it.)
+  [[nodiscard]] bool answerPassesUntouched(bool actualCors) const noexcept {
+    return !editsAnswerFields(actualCors) && cache == nullptr && !projection.has_value();
+  }
 };
 
 /// One service's resilience objects (docs/resilience.md, "How a host uses them for one request").

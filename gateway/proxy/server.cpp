@@ -717,8 +717,11 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
   // The answer's fields as the route's response_headers and cors policies want them, whoever
   // answered (the upstream, a rate limit, authentication...).
   const bool corsActual = access.cors && access.cors->kind == core::shaping::CorsRequestKind::kActual;
+  // Whether those policies edit this answer's fields: then they get them as a field set, the
+  // rate-limit fields included (finish), and no upstream field passes as a line (rawAnswer).
+  const bool policiesEditFields = route != nullptr && route->editsAnswerFields(corsActual);
   auto shapeResponse = [&](Response& res) {
-    if (route == nullptr || (!route->responseHeaders && !corsActual)) return;
+    if (!policiesEditFields) return;
     core::HeaderList& fields = scratch.fields;
     fields.clear();
     for (const auto& f : res) fields.push_back(core::HeaderField{std::string(f.name_string()), std::string(f.value())});
@@ -776,7 +779,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
     Response& res = out;
     // The rate-limit fields: into the message where response_headers or CORS may read or edit them,
     // else as lines written after its fields (RequestInfo::policyLines).
-    if (route != nullptr && (route->responseHeaders || corsActual)) {
+    if (policiesEditFields) {
       struct Set final : core::ratelimit::HeaderSink {
         Response& r;
         explicit Set(Response& m) : r(m) {}
@@ -923,12 +926,12 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
       more != nullptr && !more->length ? upstream::Framing::kChunked : upstream::Framing::kLength;
   std::string& wire = scratch.wire;
 
-  // An upstream answer's fields pass as they came (lines, not a field set) on a route where no
-  // policy reads or edits an answer's fields or body.
+  // An upstream answer's fields pass as they came (lines, not a field set) when no policy of the
+  // route reads or edits this answer's fields or body.
   // (Not for an upgrade: its try reads the answer into the message. The flag is this request's.)
   scratch.answerFields.used = false;
   RawAnswerFields* const rawAnswer =
-      route != nullptr && route->answerPassesUntouched() && !ticket.generation->config->compression && !websocket
+      route != nullptr && route->answerPassesUntouched(corsActual) && !ticket.generation->config->compression && !websocket
           ? &scratch.answerFields
           : nullptr;
   // The answer of a kAnswer step, made into `out` (no suspension: a plain call, so that its

@@ -167,6 +167,47 @@ TEST(ProxyAccess, APreflightIsAnsweredByTheGateway) {
   EXPECT_TRUE(up.received().empty());
 }
 
+// A route whose only answer-editing policy is cors: a request without an Origin is not a CORS
+// request, so its answer's fields go through untouched (repeated fields in order, the upstream's
+// own fields, the rate-limit fields, no CORS fields); an actual CORS request's answer gets the CORS
+// fields beside the same upstream fields.
+TEST(ProxyAccess, CorsLeavesTheAnswersOfRequestsWithoutAnOriginAlone) {
+  TestUpstream up([](const Request&) {
+    Reply r = Reply::ok("hello");
+    r.response.insert(http::field::set_cookie, "a=1");
+    r.response.insert(http::field::set_cookie, "b=2");
+    r.response.set("X-Up", "kept");
+    return r;
+  });
+  TestProxy proxy("version: 1\nservices:\n  - name: app\n    targets: [" + up.url() +
+                  "]\nroutes:\n  - name: api\n    match: { path_prefix: / }\n    service: app\n    policies:\n"
+                  "      - cors: { origins: [https://app.example] }\n"
+                  "      - rate_limit: { name: per-ip, algorithm: token_bucket, limit: 1000/s, key: ip }\n");
+  TestClient client(proxy.port());
+  auto cookies = [](const Response& res) {
+    std::vector<std::string> out;
+    for (const auto& f : res) {
+      if (f.name() == http::field::set_cookie) out.emplace_back(f.value());
+    }
+    return out;
+  };
+  for (const bool withOrigin : {false, true, false}) {
+    SCOPED_TRACE(withOrigin ? "with Origin" : "without Origin");
+    std::vector<std::pair<std::string, std::string>> fields;
+    if (withOrigin) fields.emplace_back("Origin", "https://app.example");
+    const Response res = client.get("/a", fields);
+    ASSERT_EQ(res.result_int(), 200);
+    EXPECT_EQ(cookies(res), (std::vector<std::string>{"a=1", "b=2"}));
+    EXPECT_EQ(res["X-Up"], "kept");
+    EXPECT_EQ(res["X-RateLimit-Limit"], "1000");
+    EXPECT_EQ(res.count("Access-Control-Allow-Origin"), withOrigin ? 1U : 0U);
+    if (withOrigin) {
+      EXPECT_EQ(res["Access-Control-Allow-Origin"], "https://app.example");
+    }
+    EXPECT_EQ(res.body(), "hello");
+  }
+}
+
 TEST(ProxyAccess, AVerifiedJwtTellsTheUpstreamWhoAndWhatScopes) {
   TestUpstream up(upstreamReply);
   const std::string log = (std::filesystem::temp_directory_path() /
