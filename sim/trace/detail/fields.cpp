@@ -70,8 +70,8 @@ void splitTarget(std::string_view target, std::string_view& path, std::string_vi
   if (path.empty() && rest.data() != target.data()) path = "/";
 }
 
-std::string_view applyField(FieldKind kind, std::string_view value, TimeMemo& time, TraceRecord& out,
-                            bool isJsonNumber) noexcept {
+std::string_view applyConvertedField(FieldKind kind, std::string_view value, TimeMemo& time, TraceRecord& out,
+                                     bool isJsonNumber) noexcept {
   if (kind == FieldKind::kTime) {
     if (!time.parse(value, out.time, isJsonNumber)) return "not a time in the expected syntax";
     return {};
@@ -84,16 +84,7 @@ std::string_view applyField(FieldKind kind, std::string_view value, TimeMemo& ti
   }
   if (isDash(value)) return {};
   switch (kind) {
-    case FieldKind::kMethod: out.method = value; break;
     case FieldKind::kUrl: splitTarget(value, out.path, out.query, out.host); break;
-    case FieldKind::kPath: out.path = value; break;
-    case FieldKind::kQuery: out.query = value; break;
-    case FieldKind::kHost: out.host = value; break;
-    case FieldKind::kClient: out.client = value; break;
-    case FieldKind::kUser: out.user = value; break;
-    case FieldKind::kProtocol: out.protocol = value; break;
-    case FieldKind::kReferer: out.referer = value; break;
-    case FieldKind::kUserAgent: out.userAgent = value; break;
     case FieldKind::kStatus: {
       std::uint64_t v = 0;
       if (value.size() > 3 || !parseUnsigned(value, v)) return "not a status code (0-999)";
@@ -112,9 +103,7 @@ std::string_view applyField(FieldKind kind, std::string_view value, TimeMemo& ti
       out.requestTime = d;
       break;
     }
-    case FieldKind::kTime:
-    case FieldKind::kRequest:
-    case FieldKind::kHeader: break;  // handled above / by the caller
+    default: break;  // text fields: applyField stores them; kHeader: the caller
   }
   return {};
 }

@@ -63,12 +63,41 @@ class TimeMemo {
   TraceTime value_{};
 };
 
+/// The record field a kind stores its text in as it is (method, path, client...); null for the
+/// kinds that convert or split their text (time, url, request, status, bytes, request_time) and
+/// for kHeader.
+[[nodiscard]] inline std::string_view* textField(FieldKind kind, TraceRecord& out) noexcept {
+  switch (kind) {
+    case FieldKind::kMethod: return &out.method;
+    case FieldKind::kPath: return &out.path;
+    case FieldKind::kQuery: return &out.query;
+    case FieldKind::kHost: return &out.host;
+    case FieldKind::kClient: return &out.client;
+    case FieldKind::kUser: return &out.user;
+    case FieldKind::kProtocol: return &out.protocol;
+    case FieldKind::kReferer: return &out.referer;
+    case FieldKind::kUserAgent: return &out.userAgent;
+    default: return nullptr;
+  }
+}
+
+/// applyField for the kinds textField() does not cover.
+[[nodiscard]] std::string_view applyConvertedField(FieldKind kind, std::string_view value, TimeMemo& time,
+                                                   TraceRecord& out, bool isJsonNumber) noexcept;
+
 /// Stores `value` into record field `kind` (not kHeader: callers append headers themselves).
 /// Returns an empty view on success or the rule that failed ("not a number", ...).
 /// A "-" means absent for every field but time and request, which it makes malformed.
 /// `isJsonNumber` is passed to the time parser (kAuto reads JSON numbers as epoch values).
-[[nodiscard]] std::string_view applyField(FieldKind kind, std::string_view value, TimeMemo& time, TraceRecord& out,
-                                          bool isJsonNumber = false) noexcept;
+/// Inline for the text fields (most of a line's fields: a store, no call); the rest out of line.
+[[nodiscard]] inline std::string_view applyField(FieldKind kind, std::string_view value, TimeMemo& time,
+                                                 TraceRecord& out, bool isJsonNumber = false) noexcept {
+  if (std::string_view* const field = textField(kind, out)) {
+    if (!isDash(value)) *field = value;
+    return {};
+  }
+  return applyConvertedField(kind, value, time, out, isJsonNumber);
+}
 
 /// Resets every field of `out` to its default (the parsers fill it from scratch each line).
 void clearRecord(TraceRecord& out) noexcept;
