@@ -22,6 +22,7 @@
 #include "gateway/core/decimal.hpp"
 #include "gateway/proxy/asio_types.hpp"
 #include "gateway/proxy/redis_reply.hpp"
+#include "gateway/proxy/resolve.hpp"
 #include "gateway/proxy/timed_socket.hpp"
 
 namespace gatelab::proxy {
@@ -224,26 +225,26 @@ struct RedisClient::Impl : std::enable_shared_from_this<RedisClient::Impl> {
   }
 
   static Task<void> connectAndRead(std::shared_ptr<Impl> self, std::uint64_t conn) {
-    // Resolve and connect, bounded by connect_timeout: when it passes, the handler cancels a resolve
-    // still running (closing the socket would not: it is not open yet) or closes the socket.
+    // Resolve and connect, bounded by connect_timeout: the resolve races it (resolveUntil: a
+    // resolve still running when it passes is abandoned), then the deadline closes the socket of a
+    // connect still running.
+    const auto until = SteadyClock::now() + self->endpoint.connectTimeout;
     SteadyTimer deadline(self->ioc);
-    deadline.expires_after(self->endpoint.connectTimeout);
+    deadline.expires_at(until);
     // Shared with the handler: it may run after the connect finished (both completed in one poll).
     auto flags = std::make_shared<std::pair<bool, bool>>(false, false);  // connected, timed out
-    auto resolver = std::make_shared<tcp::resolver>(self->ioc);
-    deadline.async_wait([self, conn, flags, resolver](boost::system::error_code ec) {
+    deadline.async_wait([self, conn, flags](boost::system::error_code ec) {
       if (ec || flags->first || conn != self->connection) return;
       flags->second = true;
-      resolver->cancel();
       boost::system::error_code ignored;
       self->socket.close(ignored);
     });
     auto [rec, endpoints] =
-        co_await resolver->async_resolve(self->endpoint.host, std::to_string(self->endpoint.port), kAwait);
+        co_await resolveUntil(self->ioc, self->endpoint.host, std::to_string(self->endpoint.port), until, kAwait);
     if (conn != self->connection) co_return;
     if (rec || flags->second) {
       deadline.cancel();
-      self->drop(flags->second ? "resolve timed out" : "cannot resolve: " + rec.message());
+      self->drop(rec == asio::error::timed_out || flags->second ? "resolve timed out" : "cannot resolve: " + rec.message());
       co_return;
     }
     self->socket = Socket(self->ioc);

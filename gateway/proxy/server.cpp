@@ -28,20 +28,11 @@ Task<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const
     auto [cec] = co_await stream.socket().async_connect(*target.literal, kAwait);
     if (cec) co_return ConnectFailure{Stage::kConnect, cec, stream.timedOut(cec)};
   } else {
-    // The expiry closes the socket, but the socket is not open while the name is resolved: a guard
-    // timer cancels the resolve when the expiry passes, and the expiry is checked once it ends, so
-    // the connect never starts (opening the socket anew) without a deadline.
-    auto resolver = std::make_shared<tcp::resolver>(ioc);  // the guard's handler may outlive this frame
-    SteadyTimer guard(ioc);
-    if (const auto until = stream.expiry(); until != TimedSocket::Clock::time_point::max()) {
-      guard.expires_at(until);
-      guard.async_wait([resolver](const beast::error_code& ec) {
-        if (!ec) resolver->cancel();
-      });
-    }
-    auto [rec, results] = co_await resolver->async_resolve(target.host, target.port, kAwait);
-    guard.cancel();
-    if (stream.expiryPassed()) co_return timedOut(Stage::kResolve);
+    // The expiry closes the socket, but the socket is not open while the name is resolved: the
+    // resolve races the expiry (resolveUntil), and the expiry is checked once it ends, so the
+    // connect never starts (opening the socket anew) without a deadline.
+    auto [rec, results] = co_await resolveUntil(ioc, target.host, target.port, stream.expiry(), kAwait);
+    if (rec == asio::error::timed_out || stream.expiryPassed()) co_return timedOut(Stage::kResolve);
     if (rec) co_return ConnectFailure{Stage::kResolve, rec, false};
     auto [cec, ep] = co_await asio::async_connect(stream.socket(), results, kAwait);
     (void)ep;

@@ -47,6 +47,7 @@
 #include "gateway/proxy/event_stream.hpp"
 #include "gateway/proxy/http_fields.hpp"
 #include "gateway/proxy/io_deadline.hpp"
+#include "gateway/proxy/resolve.hpp"
 #include "gateway/proxy/timed_socket.hpp"
 #include "gateway/proxy/live_gateway.hpp"
 #include "gateway/proxy/metrics.hpp"
@@ -129,8 +130,9 @@ struct ConnectFailure {
 
 /// Resolves `target` (unless it is an IP literal), connects `conn` to it (TCP_NODELAY) and, for an
 /// https:// target, does the TLS handshake (SNI, verification), all under the stream's current
-/// expiry: a resolve still running when it passes is cancelled, and one that ends after it is a
-/// timeout (the expiry closes the socket, which is not open while resolving). nullopt on success.
+/// expiry: a resolve still running when it passes is abandoned (resolveUntil) and the try is a
+/// timeout, as is one that ends after it (the expiry closes the socket, which is not open while
+/// resolving). nullopt on success.
 Task<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const TargetAddress& target,
                                                               upstream::Conn& conn);
 

@@ -1,9 +1,11 @@
+// finishFirst/resolveUntil (gateway/proxy/resolve.hpp): an operation raced by a deadline. Then
 // connectUpstream (gateway/proxy/server_impl.hpp): connecting a try's upstream connection under
 // the connection's expiry. The expiry closes the socket when it passes; while a name is resolved
 // the socket is not open yet, so the resolve is guarded separately: a deadline that passed by the
 // time the resolve ends is a timeout, and the connect never starts (it would open the socket anew,
 // with no deadline left to close it). IP literals are connected to without resolving.
-// Loopback only, port 0; deadlines are either long past or far ahead, so nothing races.
+// Loopback only, port 0. The race tests stand a timer that is never due in for a resolve that
+// hangs (a DNS server that does not answer), since a test may not reach one.
 
 #include <gtest/gtest.h>
 
@@ -44,6 +46,71 @@ struct Listener {
   Acceptor acceptor{ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
   std::string port() const { return std::to_string(acceptor.local_endpoint().port()); }
 };
+
+/// An operation for finishFirst that completes only when `slow` fires or is cancelled.
+auto slowOperation(SteadyTimer& slow) {
+  return [&slow](auto callback) {
+    slow.async_wait([callback = std::move(callback)](const boost::system::error_code& ec) mutable { callback(ec, 7); });
+  };
+}
+
+TEST(FinishFirst, TheDeadlineEndsAnOperationThatHangs) {
+  asio::io_context ioc;
+  SteadyTimer slow(ioc);
+  slow.expires_after(std::chrono::hours(1));
+  int calls = 0;
+  boost::system::error_code got;
+  const auto start = Clock::now();
+  finishFirst<int>(ioc, start + 30ms, slowOperation(slow), [&](const boost::system::error_code& ec, int) {
+    ++calls;
+    got = ec;
+    slow.cancel();  // the operation ends now too: its late completion must be dropped
+  });
+  ioc.run_for(10s);  // returns once nothing is pending
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(got, asio::error::timed_out);
+  const auto took = Clock::now() - start;
+  EXPECT_GE(took, 30ms);
+  EXPECT_LT(took, 5s) << "the deadline did not end the operation";
+}
+
+TEST(FinishFirst, AnOperationThatEndsFirstGivesItsResultAndStopsTheDeadline) {
+  asio::io_context ioc;
+  SteadyTimer quick(ioc);
+  quick.expires_after(0ms);
+  int calls = 0;
+  int value = 0;
+  boost::system::error_code got = asio::error::timed_out;
+  const auto start = Clock::now();
+  finishFirst<int>(ioc, start + std::chrono::hours(1), slowOperation(quick), [&](const boost::system::error_code& ec, int v) {
+    ++calls;
+    got = ec;
+    value = v;
+  });
+  ioc.run_for(10s);  // returns at once: the deadline's timer was cancelled, nothing is pending
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(got) << got.message();
+  EXPECT_EQ(value, 7);
+  EXPECT_LT(Clock::now() - start, 5s) << "the deadline's timer was left waiting";
+}
+
+TEST(ResolveUntil, ResolvesALiteralAndANameInTime) {
+  asio::io_context ioc;
+  for (const std::string host : {"127.0.0.1", "localhost"}) {
+    SCOPED_TRACE(host);
+    boost::system::error_code got = asio::error::timed_out;
+    std::size_t count = 0;
+    resolveUntil(ioc, host, "80", Clock::now() + 30s,
+                 [&](const boost::system::error_code& ec, const tcp::resolver::results_type& r) {
+                   got = ec;
+                   count = r.size();
+                 });
+    ioc.restart();
+    ioc.run_for(10s);
+    EXPECT_FALSE(got) << got.message();
+    EXPECT_GT(count, 0U);
+  }
+}
 
 TEST(ParseTarget, IpLiteralsAreKeptAsAddressesAndNamesAreResolvedLater) {
   const TargetAddress v4 = parseTarget("http://127.0.0.1:8080");
