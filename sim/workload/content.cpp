@@ -308,7 +308,7 @@ void ContentModel::draw(Rng& rng, std::uint64_t client, RequestContent& out) con
     for (const char c : std::string_view("tenant-")) *e++ = c;
     if (tenant < 100) *e++ = '0';
     if (tenant < 10) *e++ = '0';
-    e = core::writeDecimal(e, tenant + 0);
+    e = core::writeDecimal(e, tenant);
     out.headers[out.headerCount++] = trace::Field{tenantHeader_, std::string_view(out.tenant, static_cast<std::size_t>(e - out.tenant))};
   }
 }

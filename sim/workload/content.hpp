@@ -116,7 +116,7 @@ struct RequestContent {
 
   std::string target;  ///< rendered path[?query] (storage)
   char apiKey[24]{};   ///< storage
-  char tenant[24]{};   ///< storage
+  char tenant[32]{};   ///< storage: "tenant-" (7), up to two zeros, a number (writeDecimal: room for 20)
 };
 
 class ContentModel {
