@@ -1,7 +1,6 @@
 #include "gateway/core/rate_limit/headers.hpp"
 
 #include <array>
-#include <charconv>
 
 #include "gateway/core/decimal.hpp"
 
@@ -52,12 +51,20 @@ void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& s
     sink.field("X-RateLimit-Reset", number(ceilSeconds(b.reset)));
   }
   if (ietf) {
-    // RateLimit-Policy depends on the spec and the limits' quotas and windows alone: made again
-    // only when one of them differs from the last call's.
-    bool samePolicy = !scratch.policyValue_.empty() && scratch.policyLimits_ == d.limitCount &&
-                      scratch.policySpecLimits_ == spec.limits.size() && scratch.policyName_ == spec.name;
-    for (std::size_t i = 0; samePolicy && i < d.limitCount; ++i) {
-      samePolicy = scratch.policyTerms_[i] == std::pair{d.limits[i].limit, ceilSeconds(d.limits[i].window)};
+    // RateLimit-Policy depends on the policy and the limits' quotas and windows alone, the binding
+    // limit's name on the policy and the binding index: each made again only when what it was
+    // made from differs from the last call's.
+    if (scratch.specLimits_ != spec.limits.size() || scratch.specName_ != spec.name) {
+      scratch.specName_ = spec.name;
+      scratch.specLimits_ = spec.limits.size();
+      scratch.policyValue_.clear();
+      scratch.bindingValue_.clear();
+    }
+    std::array<std::pair<std::uint64_t, std::int64_t>, kMaxLimitsPerPolicy> terms;
+    bool samePolicy = !scratch.policyValue_.empty() && scratch.policyLimits_ == d.limitCount;
+    for (std::size_t i = 0; i < d.limitCount; ++i) {
+      terms[i] = {d.limits[i].limit, ceilSeconds(d.limits[i].window)};
+      samePolicy = samePolicy && scratch.policyTerms_[i] == terms[i];
     }
     if (!samePolicy) {
       std::string& v = scratch.policyValue_;
@@ -66,23 +73,18 @@ void visitRateLimitHeaders(const PolicyDecision& d, const RateLimitPolicySpec& s
         if (!v.empty()) v += ", ";
         appendSfString(v, spec.name, i, spec.limits.size());
         v += ";q=";
-        appendDecimal(v, d.limits[i].limit);
+        appendDecimal(v, terms[i].first);
         v += ";w=";
-        appendDecimal(v, ceilSeconds(d.limits[i].window));
-        scratch.policyTerms_[i] = {d.limits[i].limit, ceilSeconds(d.limits[i].window)};
+        appendDecimal(v, terms[i].second);
+        scratch.policyTerms_[i] = terms[i];
       }
-      scratch.policyName_ = spec.name;
-      scratch.policySpecLimits_ = spec.limits.size();
       scratch.policyLimits_ = d.limitCount;
     }
     sink.field("RateLimit-Policy", scratch.policyValue_);
-    if (scratch.bindingValue_.empty() || scratch.bindingIndex_ != d.binding ||
-        scratch.bindingCount_ != spec.limits.size() || scratch.bindingName_ != spec.name) {
+    if (scratch.bindingValue_.empty() || scratch.bindingIndex_ != d.binding) {
       scratch.bindingValue_.clear();
       appendSfString(scratch.bindingValue_, spec.name, d.binding, spec.limits.size());
-      scratch.bindingName_ = spec.name;
       scratch.bindingIndex_ = d.binding;
-      scratch.bindingCount_ = spec.limits.size();
     }
     std::string& v = scratch.text_;
     v.assign(scratch.bindingValue_);

@@ -47,18 +47,17 @@ class HeaderScratch {
  private:
   friend void visitRateLimitHeaders(const PolicyDecision&, const RateLimitPolicySpec&, HeaderScratch&, HeaderSink&);
   std::string text_;
-  // RateLimit-Policy as last made, and from what: the name, the spec's limit count, the decision's
-  // limit count, each limit's quota and window (whole seconds).
+  // The policy the two values below were made for: its name and its spec's limit count.
+  std::string specName_;
+  std::size_t specLimits_ = 0;
+  // RateLimit-Policy as last made, and from what besides the policy: the decision's limit count,
+  // each limit's quota and window (whole seconds).
   std::string policyValue_;
-  std::string policyName_;
-  std::size_t policySpecLimits_ = 0;
   std::size_t policyLimits_ = 0;
   std::array<std::pair<std::uint64_t, std::int64_t>, kMaxLimitsPerPolicy> policyTerms_{};
-  // The binding limit's name as a structured-field string, and from what.
+  // The binding limit's name as a structured-field string, and which limit it names.
   std::string bindingValue_;
-  std::string bindingName_;
   std::size_t bindingIndex_ = 0;
-  std::size_t bindingCount_ = 0;
 };
 
 /// Gives the fields for `d`, made by the policy described by `spec`, to `sink` one by one, values
