@@ -98,13 +98,11 @@ struct RouteRuntime {
   [[nodiscard]] bool editsAnswerFields(bool actualCors) const noexcept {
     return responseHeaders.has_value() || (cors.has_value() && actualCors);
   }
-  /// True when none of this route's policies reads or edits an upstream answer's fields or body
-  /// for this request (editsAnswerFields, cache, response_projection): a host may then pass the
-  /// answer's fields on as they came. A policy added that touches answers must be listed here.
-  /// (Compression is config-wide: the caller checks it.)
-  [[nodiscard]] bool answerPassesUntouched(bool actualCors) const noexcept {
-    return !editsAnswerFields(actualCors) && cache == nullptr && !projection.has_value();
-  }
+  /// Whether this route's policies read an answer whole or edit its body (cache,
+  /// response_projection). With neither this nor editsAnswerFields, a host may pass an upstream
+  /// answer's fields on as they came. A policy added that touches answers must be listed in one of
+  /// the two. (Compression is config-wide: the caller checks it.)
+  [[nodiscard]] bool readsAnswerBodies() const noexcept { return cache != nullptr || projection.has_value(); }
 };
 
 /// One service's resilience objects (docs/resilience.md, "How a host uses them for one request").

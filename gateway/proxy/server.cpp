@@ -1,5 +1,7 @@
 #include "gateway/proxy/server_impl.hpp"
 
+#include "gateway/core/decimal.hpp"
+
 namespace gatelab::proxy {
 
 core::TimePoint monotonicNow() noexcept {
@@ -47,27 +49,17 @@ Task<std::optional<ConnectFailure>> connectUpstream(asio::io_context& ioc, const
   co_return std::nullopt;
 }
 
-TargetAddress parseTarget(const std::string& url) {
-  // Config validation guarantees "http://host:port" (config::TargetUrl::toString()).
+TargetAddress targetAddress(const config::TargetUrl& url) {
   TargetAddress a;
-  std::string_view s = url;
-  const std::size_t scheme = s.find("://");
-  if (scheme != std::string_view::npos) s.remove_prefix(scheme + 3);
-  const std::size_t colon = s.rfind(':');
-  std::string_view host = s.substr(0, colon);
-  const bool https = url.starts_with("https://");
-  const std::string_view defaultPort = https ? "443" : "80";
-  const std::string_view port = colon == std::string_view::npos ? defaultPort : s.substr(colon + 1);
-  a.hostHeader = std::string(host) + (port == defaultPort ? "" : ":" + std::string(port));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  a.host = std::string(host);
-  a.port = std::string(port);
-  a.key = url;
+  a.host = url.host;
+  a.port = std::to_string(url.port);
+  a.key = url.toString();
+  const bool ipv6 = url.host.find(':') != std::string::npos;
+  a.hostHeader = ipv6 ? "[" + url.host + "]" : url.host;
+  if (url.port != (url.scheme == "https" ? 443 : 80)) a.hostHeader += ":" + a.port;
   beast::error_code notLiteral;
-  const asio::ip::address address = asio::ip::make_address(a.host, notLiteral);
-  std::uint16_t number = 0;
-  const auto [end, perr] = std::from_chars(port.data(), port.data() + port.size(), number);
-  if (!notLiteral && perr == std::errc{} && end == port.data() + port.size()) a.literal = tcp::endpoint(address, number);
+  const asio::ip::address address = asio::ip::make_address(url.host, notLiteral);
+  if (!notLiteral) a.literal = tcp::endpoint(address, url.port);
   return a;
 }
 
@@ -921,10 +913,9 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
   // route reads or edits this answer's fields or body.
   // (Not for an upgrade: its try reads the answer into the message. The flag is this request's.)
   scratch.answerFields.used = false;
-  RawAnswerFields* const rawAnswer =
-      route != nullptr && route->answerPassesUntouched(corsActual) && !ticket.generation->config->compression && !websocket
-          ? &scratch.answerFields
-          : nullptr;
+  const bool fieldsAsLines = route != nullptr && !policiesEditFields && !route->readsAnswerBodies() &&
+                             !ticket.generation->config->compression && !websocket;
+  RawAnswerFields* const rawAnswer = fieldsAsLines ? &scratch.answerFields : nullptr;
   // The answer of a kAnswer step, made into `out` (no suspension: a plain call, so that its
   // messages and values are not kept in the coroutine's frame for the whole request).
   auto answer = [&]() -> void {
@@ -1138,7 +1129,7 @@ Task<void> Server::Impl::handle(Request& req, const std::string& peer, Worker& w
       wire += "\r\nTransfer-Encoding: chunked";
     } else if (lengthLine) {
       wire += "\r\nContent-Length: ";
-      wire += std::to_string(more != nullptr ? *more->length : req.body().size());
+      core::appendDecimal(wire, more != nullptr ? *more->length : req.body().size());
     }
     wire += "\r\n\r\n";
     upstream::appendFramed(wire, req.body(), requestFraming);
@@ -1337,8 +1328,10 @@ void Server::Impl::logLine(const Request* req, const std::string& peer, const Re
     if (req->count(http::field::user_agent) > 0) str("user_agent", (*req)[http::field::user_agent]);
     if (req->count(http::field::referer) > 0) str("referer", (*req)[http::field::referer]);
   }
-  line += ",\"status\":" + std::to_string(res.result_int());
-  line += ",\"bytes\":" + std::to_string(res.body().size());
+  line += ",\"status\":";
+  core::appendDecimal(line, res.result_int());
+  line += ",\"bytes\":";
+  core::appendDecimal(line, res.body().size());
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.6f", std::chrono::duration<double>(took).count());
   line += ",\"request_time\":";
@@ -1354,8 +1347,12 @@ void Server::Impl::logLine(const Request* req, const std::string& peer, const Re
     str("route", "");
     str("service", "");
   }
-  if (info.upstreamStatus != 0) line += ",\"upstream_status\":" + std::to_string(info.upstreamStatus);
-  line += ",\"tries\":" + std::to_string(info.tries);
+  if (info.upstreamStatus != 0) {
+    line += ",\"upstream_status\":";
+    core::appendDecimal(line, info.upstreamStatus);
+  }
+  line += ",\"tries\":";
+  core::appendDecimal(line, info.tries);
   str("outcome", info.outcome != nullptr ? info.outcome : (res.result_int() >= 400 ? "refused" : "upstream"));
   if (!info.requestId.empty()) str("request_id", info.requestId);
   if (info.storeFailure != nullptr) str("store_error", info.storeFailure);
@@ -1761,7 +1758,7 @@ std::shared_ptr<Generation> Server::Impl::buildGeneration(std::shared_ptr<const 
   auto host = std::make_shared<GenerationHost>();
   for (const auto& service : cfg->services) {
     std::vector<TargetAddress> targets;
-    for (const auto& t : service.targets) targets.push_back(parseTarget(t.url.toString()));
+    for (const auto& t : service.targets) targets.push_back(targetAddress(t.url));
     host->serviceTargets.push_back(std::move(targets));
   }
   if (cfg->tls) {

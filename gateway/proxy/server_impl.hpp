@@ -24,7 +24,6 @@
 
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
@@ -102,8 +101,8 @@ struct TargetAddress {
   bool verify = true;
 };
 
-/// A target URL as validated config writes it ("http://host:port", "https://[::1]:8443").
-TargetAddress parseTarget(const std::string& url);
+/// A validated target URL as the proxy connects to it (no TLS context: the generation sets it).
+TargetAddress targetAddress(const config::TargetUrl& url);
 
 /// What the proxy keeps per config generation (Generation::host): parsed target addresses and the
 /// config's metric ids.

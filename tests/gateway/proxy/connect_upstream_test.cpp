@@ -47,6 +47,16 @@ struct Listener {
   std::string port() const { return std::to_string(acceptor.local_endpoint().port()); }
 };
 
+/// `url` validated as the config does, then as the proxy connects to it.
+TargetAddress target(const std::string& url) {
+  const auto parsed = config::parseTargetUrl(url);
+  if (!parsed.ok()) {
+    ADD_FAILURE() << "not a target URL: " << url;
+    return {};
+  }
+  return targetAddress(parsed.value());
+}
+
 /// An operation for finishFirst that completes only when `slow` fires or is cancelled.
 auto slowOperation(SteadyTimer& slow) {
   return [&slow](auto callback) {
@@ -112,21 +122,21 @@ TEST(ResolveUntil, ResolvesALiteralAndANameInTime) {
   }
 }
 
-TEST(ParseTarget, IpLiteralsAreKeptAsAddressesAndNamesAreResolvedLater) {
-  const TargetAddress v4 = parseTarget("http://127.0.0.1:8080");
+TEST(TargetAddresses, IpLiteralsAreKeptAsAddressesAndNamesAreResolvedLater) {
+  const TargetAddress v4 = target("http://127.0.0.1:8080");
   ASSERT_TRUE(v4.literal.has_value());
   EXPECT_EQ(v4.literal->address().to_string(), "127.0.0.1");
   EXPECT_EQ(v4.literal->port(), 8080);
   EXPECT_EQ(v4.hostHeader, "127.0.0.1:8080");
 
-  const TargetAddress v6 = parseTarget("https://[::1]:8443");
+  const TargetAddress v6 = target("https://[::1]:8443");
   ASSERT_TRUE(v6.literal.has_value());
   EXPECT_TRUE(v6.literal->address().is_v6());
   EXPECT_EQ(v6.literal->port(), 8443);
   EXPECT_EQ(v6.host, "::1");
   EXPECT_EQ(v6.hostHeader, "[::1]:8443");
 
-  const TargetAddress name = parseTarget("http://localhost:9000");
+  const TargetAddress name = target("http://localhost:9000");
   EXPECT_FALSE(name.literal.has_value());
   EXPECT_EQ(name.host, "localhost");
   EXPECT_EQ(name.port, "9000");
@@ -135,7 +145,7 @@ TEST(ParseTarget, IpLiteralsAreKeptAsAddressesAndNamesAreResolvedLater) {
 TEST(ConnectUpstream, ANameResolvedAfterTheDeadlineIsATimeoutAndNoConnectStarts) {
   Listener listener;
   Attempt a;
-  a.run(parseTarget("http://localhost:" + listener.port()), Clock::now() - 1ms);
+  a.run(target("http://localhost:" + listener.port()), Clock::now() - 1ms);
   ASSERT_TRUE(a.result.has_value()) << "did not finish";
   ASSERT_TRUE(a.result->has_value()) << "connected although the deadline had passed";
   EXPECT_EQ((*a.result)->stage, ConnectFailure::Stage::kResolve);
@@ -146,7 +156,7 @@ TEST(ConnectUpstream, ANameResolvedAfterTheDeadlineIsATimeoutAndNoConnectStarts)
 TEST(ConnectUpstream, AnIpLiteralPastItsDeadlineIsATimeoutAndNoConnectStarts) {
   Listener listener;
   Attempt a;
-  a.run(parseTarget("http://127.0.0.1:" + listener.port()), Clock::now() - 1ms);
+  a.run(target("http://127.0.0.1:" + listener.port()), Clock::now() - 1ms);
   ASSERT_TRUE(a.result.has_value()) << "did not finish";
   ASSERT_TRUE(a.result->has_value()) << "connected although the deadline had passed";
   EXPECT_EQ((*a.result)->stage, ConnectFailure::Stage::kConnect);
@@ -158,7 +168,7 @@ TEST(ConnectUpstream, ConnectsToANameOrALiteralWithinTheDeadlineAndKeepsTheDeadl
   for (const std::string host : {"localhost", "127.0.0.1"}) {
     SCOPED_TRACE(host);
     Attempt a;
-    a.run(parseTarget("http://" + host + ":" + listener.port()), Clock::now() + 30s);
+    a.run(target("http://" + host + ":" + listener.port()), Clock::now() + 30s);
     ASSERT_TRUE(a.result.has_value()) << "did not finish";
     EXPECT_FALSE(a.result->has_value()) << "failed: " << (*a.result)->ec.message();
     TimedSocket& stream = a.conn->lowest();
@@ -172,7 +182,7 @@ TEST(ConnectUpstream, ConnectsToANameOrALiteralWithinTheDeadlineAndKeepsTheDeadl
 TEST(ConnectUpstream, ConnectsWithoutAnyDeadline) {
   Listener listener;
   Attempt a;
-  a.run(parseTarget("http://localhost:" + listener.port()), Clock::time_point::max());
+  a.run(target("http://localhost:" + listener.port()), Clock::time_point::max());
   ASSERT_TRUE(a.result.has_value()) << "did not finish";
   EXPECT_FALSE(a.result->has_value());
 }
@@ -184,7 +194,7 @@ TEST(ConnectUpstream, AClosedPortIsAConnectFailureNotATimeout) {
     port = closed.port();
   }  // closed again: nothing listens there now
   Attempt a;
-  a.run(parseTarget("http://127.0.0.1:" + port), Clock::now() + 30s);
+  a.run(target("http://127.0.0.1:" + port), Clock::now() + 30s);
   ASSERT_TRUE(a.result.has_value()) << "did not finish";
   ASSERT_TRUE(a.result->has_value());
   EXPECT_EQ((*a.result)->stage, ConnectFailure::Stage::kConnect);
