@@ -103,7 +103,6 @@ bool isCanonicalScalar(std::string_view raw) noexcept {
 // refused bytes are written out here: tests tie them to kByteClasses through normalizePath.
 bool isCanonical(std::string_view raw) noexcept {
   const std::size_t n = raw.size();
-  // Bytes 0x20-0x7E that kByteClasses does not keep (besides '/'): what the compares below find.
   using sse2::inRange;
   bool previousSlash = false;  // the block before ended in '/'
   for (std::size_t at = 0; at < n; at += 16) {
@@ -116,6 +115,7 @@ bool isCanonical(std::string_view raw) noexcept {
       std::memcpy(tail, raw.data() + at, valid);
       x = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
     }
+    // Bytes 0x20-0x7E that kByteClasses does not keep (besides '/'): what the compares below find.
     const __m128i outside = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21)), _mm_cmpgt_epi8(x, _mm_set1_epi8(0x7E)));
     __m128i refused = _mm_or_si128(outside, inRange(x, '"', '#'));
     refused = _mm_or_si128(refused, _mm_cmpeq_epi8(x, _mm_set1_epi8('%')));

@@ -87,7 +87,7 @@ class TimedSocket {
   /// Whether an operation that failed with `ec` failed because the expiry passed.
   [[nodiscard]] bool timedOut(const boost::system::error_code& ec) const noexcept { return ec && expired(); }
 
-  /// proxy::sendNow on this socket (below).
+  /// proxy::sendNow (above) on this socket.
   std::size_t sendNow(std::string_view bytes, boost::system::error_code& ec) noexcept {
     return proxy::sendNow(socket_, bytes, ec);
   }

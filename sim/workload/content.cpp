@@ -104,7 +104,6 @@ std::optional<std::string> parseTemplate(std::string_view t, std::vector<ParsedS
   return std::nullopt;
 }
 
-
 }  // namespace
 
 ContentSpec defaultContent() {

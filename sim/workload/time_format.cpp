@@ -1,7 +1,6 @@
 #include "sim/workload/time_format.hpp"
 
 #include <array>
-#include <charconv>
 
 #include "gateway/core/decimal.hpp"
 
@@ -33,7 +32,6 @@ char* fixedDigits(char* out, std::int64_t v, int width) noexcept {
   }
   return out + width;
 }
-
 
 char* copy(char* out, std::string_view s) noexcept {
   for (const char c : s) *out++ = c;

@@ -20,7 +20,6 @@ constexpr char kHexDigits[] = "0123456789ABCDEF";
 
 // ---- values -----------------------------------------------------------------------------------
 
-
 // "0.123": seconds with milliseconds (truncated), as nginx writes $request_time.
 char* appendSeconds(char* out, core::Duration d) noexcept {
   std::int64_t ns = d.count();
