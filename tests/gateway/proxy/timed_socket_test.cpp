@@ -59,7 +59,6 @@ TEST(TimedSocketSendNow, AFullSendBufferGivesZeroWithoutAnError) {
   }
   EXPECT_EQ(last, 0u) << "the send buffer never filled";
   EXPECT_GT(total, 0u);
-  EXPECT_LT(total, block.size() * 1024);
 }
 
 TEST(TimedSocketSendNow, AClosedSocketIsAnError) {
