@@ -87,15 +87,6 @@ gatelab_config() {  # NAME POLICY_LINES [TOP_LEVEL_LINES]
   proxy_bench_gatelab_config "$work/$1.yaml" "$gl_port" "$gl_admin" "$up_port" "$2" "${3:-}"
 }
 
-wait_port() {
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  echo "proxy.sh: nothing listens on port $1" >&2
-  return 1
-}
-
 # CPU time (user and system clock ticks) of the given processes, summed: "utime stime".
 cpu_ticks() {  # PID...
   local u=0 s=0 pid
@@ -129,7 +120,7 @@ measure() {  # PORT PID...
     END { printf "%.0f %.3f %.3f %.2f %.2f %d\n", rps, p50, p99, (u1 - u0) * 1e6 / hz / n, (s1 - s0) * 1e6 / hz / n, n }' <<<"$out"
 }
 
-wait_port $up_port
+proxy_bench_wait_port $up_port
 report="$work/../proxy.txt"
 {
   echo "# bench/proxy.sh: $threads proxy thread(s)/worker(s), wrk 1 thread $connections connections ${duration}s, on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(date -u +%Y-%m-%d)"
@@ -140,7 +131,7 @@ run_gatelab() {  # CASE GATELAB_POLICY [TOP_LEVEL_LINES] [STORE_PID]
   gatelab_config "gatelab-$1" "$2" "${3:-}"
   "$bin" serve "$work/gatelab-$1.yaml" --threads "$threads" 2>"$work/logs/gatelab-$1.err" &
   local gp=$!
-  wait_port $gl_port
+  proxy_bench_wait_port $gl_port
   wrk -t1 -c"$connections" -d1s "http://127.0.0.1:$gl_port/" >/dev/null 2>&1
   local su0=0 ss0=0 su1=0 ss1=0
   if [[ -n ${4:-} ]]; then read -r su0 ss0 < <(cpu_ticks "$4"); fi
@@ -159,7 +150,7 @@ run_case() {  # CASE NGINX_HTTP NGINX_LOCATION GATELAB_POLICY
   nginx_proxy "nginx-$1" "$2" "$3"
   "$nginx_bin" -p "$work" -c "$work/nginx-$1.conf" -g 'daemon off;' &
   local np=$!
-  wait_port $nginx_port
+  proxy_bench_wait_port $nginx_port
   wrk -t1 -c"$connections" -d1s "http://127.0.0.1:$nginx_port/" >/dev/null 2>&1  # warm-up
   read -r rps p50 p99 cu cs _ < <(measure $nginx_port $np $(pgrep -P $np))
   printf '%-10s %-11s %12s %10s %10s %9s %9s\n' nginx "$1" "$rps" "$p50" "$p99" "$cu" "$cs" | tee -a "$report"
@@ -171,7 +162,7 @@ redis-server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no --dae
   >"$work/logs/redis.log" 2>&1 &
 redis_pid=$!
 pids+=($redis_pid)
-wait_port $redis_port  # (idle during the other cases)
+proxy_bench_wait_port $redis_port  # (idle during the other cases)
 
 for ((round = 1; round <= rounds; round++)); do
   if [[ $rounds -gt 1 ]]; then echo "# round $round of $rounds" | tee -a "$report"; fi

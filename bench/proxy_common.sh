@@ -48,3 +48,12 @@ routes:
 $5
 YAML
 }
+
+proxy_bench_wait_port() {  # PORT: until something listens on 127.0.0.1:PORT (5 s at most)
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "$(basename "$0"): nothing listens on port $1" >&2
+  return 1
+}

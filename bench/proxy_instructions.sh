@@ -58,12 +58,9 @@ redis_pid=""
 if [[ $case_name == redis ]]; then
   redis-server --port $redis_port --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$work/logs/redis.log" 2>&1 &
   redis_pid=$!
-  for _ in $(seq 1 100); do  # wait until it listens
-    if (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null; then break; fi
-    sleep 0.05
-  done
 fi
 trap 'kill $up $redis_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+if [[ -n $redis_pid ]]; then proxy_bench_wait_port $redis_port; fi
 
 run() {  # SECONDS -> "requests instructions"
   valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.$1" "$bin" serve "$work/gateway.yaml" --threads 1 \
