@@ -16,8 +16,8 @@
 //   retried lazily, on the next call after a back-off (50 ms doubling to 2 s, reset on success),
 //   so a Redis outage costs each request one immediate "unavailable", not a connect attempt.
 //   The caller applies its own per-call deadline (the policy's on_store_error after
-//   `redis.timeout`). `connectTimeout` bounds the connect and the replies to AUTH/SELECT/SCRIPT
-//   LOAD; once set up, a connection whose oldest call has waited longer than `stuckAfter` is
+//   `redis.timeout`). `connectTimeout` bounds resolving the host name (resolveUntil), the
+//   connect and the replies to AUTH/SELECT/SCRIPT LOAD; once set up, a connection whose oldest call has waited longer than `stuckAfter` is
 //   dropped and reconnected (Redis hung or the network black-holes).
 //
 // Thread safety: none. Every member function must run on the io_context's thread. Callbacks run

@@ -156,8 +156,9 @@ struct ClientBody {
 
 /// Buffers handle() fills for each request, kept by the session so that their memory is reused
 /// from one request to the next (one request at a time per session).
-/// An upstream answer's fields as they came, for routes whose answers no policy reads or edits
-/// (no response_headers, CORS, projection, cache or compression): kept as their wire lines, the
+/// An upstream answer's fields as they came, for requests whose answer no policy reads or edits
+/// (no response_headers, no CORS for this request, no projection, cache or compression; see
+/// RouteRuntime::editsAnswerFields and readsAnswerBodies): kept as their wire lines, the
 /// hop-by-hop ones dropped, instead of in the message's field set, and written to the client before
 /// the message's own fields (which replace lines of the same name, as set() would).
 struct RawAnswerFields {
